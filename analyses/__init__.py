@@ -1,0 +1,1 @@
+"""lantian's analyses: one module per analysis, registered by CLI name."""

@@ -1,0 +1,112 @@
+"""What every analysis shares: its input specs, its parameters and the Result it returns."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from spatial.errors import InputError
+from spatial.export import FieldMeta
+from spatial.io import Field
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input an analysis reads.
+
+    Parameters
+    ----------
+    name
+        Key under ``[inputs.<name>]`` in the config.
+    kind
+        ``"points"`` (tables with lon/lat, or point files) or ``"polygons"``.
+    fields
+        Fields read from it (FORMATS.md names).
+    required
+        A run without it is an error.
+    description
+        One line for ``lantian list`` and error messages.
+    """
+
+    name: str
+    kind: str
+    fields: tuple[Field, ...]
+    required: bool = True
+    description: str = ""
+
+
+@dataclass
+class Result:
+    """What ``run()`` returns: layers (EPSG:4326), tables, and a few summary lines.
+
+    ``rejected`` rows found while reading are added by the runner to ``tables["rejected"]``.
+    """
+
+    analysis: str
+    params: Any
+    layers: dict[str, gpd.GeoDataFrame]
+    tables: dict[str, pd.DataFrame]
+    summary: list[str] = field(default_factory=list)
+    fields: dict[str, FieldMeta] = field(default_factory=dict)
+    title: str = ""
+    #: layers shown on the map but not written (e.g. the input county outlines)
+    context: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Coerce a TOML value to a parameter's annotated type, or raise InputError."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], key)
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise InputError(f"params.{key} must be true or false, not {value!r}.")
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise InputError(f"params.{key} must be a whole number, not {value!r}.")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"params.{key} must be a number, not {value!r}.")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise InputError(f"params.{key} must be text, not {value!r}.")
+        return value
+    if origin is tuple:
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            value = [value]
+        item = args[0] if args else str
+        return tuple(_coerce(v, item, key) for v in value)
+    return value
+
+
+def params_from_mapping(cls: type, values: Mapping[str, Any] | None) -> Any:
+    """Build a frozen Params dataclass from a config's ``[params]`` table.
+
+    Unknown keys and values of the wrong type raise :class:`InputError` naming the key.
+    """
+    values = dict(values or {})
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(
+            f"unknown parameter(s) {', '.join('params.' + u for u in unknown)}; "
+            f"the parameters are: {', '.join(sorted(known))}."
+        )
+    return cls(**{k: _coerce(v, hints[k], k) for k, v in values.items()})

@@ -1,0 +1,139 @@
+"""Run an analysis from a config and write its result the same way for every analysis."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib.metadata
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from spatial import export, io, webmap
+from spatial.errors import InputError
+
+from . import get
+from .base import Result, params_from_mapping
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIGS = PROJECT_ROOT / "configs"
+
+
+@dataclass
+class RunOutput:
+    """Where a run wrote its result, and the result itself."""
+
+    result: Result
+    layers_dir: Path
+    map_path: Path
+    manifest: dict[str, Any]
+
+
+def read_inputs(module: ModuleType, config: dict[str, Any]) -> dict[str, io.Table]:
+    """Read every input the analysis declares, as the config describes it."""
+    specs = {s.name: s for s in module.INPUTS}
+    given = config["inputs"]
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise InputError(
+            f"{config.get('path', 'config')}: unknown input(s) {', '.join(unknown)} for "
+            f"{module.NAME}; its inputs are: {', '.join(specs)}."
+        )
+    tables: dict[str, io.Table] = {}
+    for name, spec in specs.items():
+        if name not in given:
+            if spec.required:
+                raise InputError(
+                    f"{config.get('path', 'config')}: input '{name}' ({spec.description}) is "
+                    f'required: add [inputs.{name}] with path = "…".'
+                )
+            continue
+        g = given[name]
+        if spec.kind == "points":
+            tables[name] = io.read_points(g["path"], fields=spec.fields, name=name, crs=g["crs"],
+                                          columns=g["columns"], sheet=g["sheet"])
+        elif spec.kind == "polygons":
+            tables[name] = io.read_polygons(g["path"], fields=spec.fields, name=name,
+                                            crs=g["crs"], columns=g["columns"])
+        else:  # pragma: no cover - a programming error in an analysis module
+            raise TypeError(f"unknown input kind {spec.kind!r}")
+    return tables
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("lantian", "numpy", "pandas", "geopandas", "shapely", "pyproj", "h3", "folium",
+                "pyogrio"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def execute(name: str, config: dict[str, Any], *, out: Path) -> RunOutput:
+    """Read, run, map and write analysis `name` with `config` (see ``spatial.config.load``)."""
+    module = get(name)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    params = params_from_mapping(module.Params, config["params"])
+    tables = read_inputs(module, config)
+    timings["read_s"] = round(time.perf_counter() - t0, 3)
+
+    t1 = time.perf_counter()
+    result: Result = module.run({k: t.frame for k, t in tables.items()}, params)
+    timings["run_s"] = round(time.perf_counter() - t1, 3)
+
+    rejected = [t.rejected for t in tables.values()]
+    if "rejected" in result.tables:
+        rejected.append(result.tables["rejected"])
+    rej = pd.concat(rejected, ignore_index=True) if rejected else io.empty_rejected()
+    result.tables["rejected"] = rej
+    if len(rej):
+        result.summary.append(f"{len(rej)} input rows rejected (see the rejected table).")
+
+    t2 = time.perf_counter()
+    m = module.build_map(result)
+    html = webmap.render_html(m, offline=True)
+    timings["map_s"] = round(time.perf_counter() - t2, 3)
+
+    manifest = {
+        "analysis": name,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "config": str(config.get("path", "")),
+        "inputs": {
+            k: {"path": str(t.path), "sha256": io.sha256(t.path), "encoding": t.encoding,
+                "crs": t.crs, "columns": t.columns, "rows_read": t.n_read,
+                "rows_used": len(t.frame), "rows_rejected": len(t.rejected)}
+            for k, t in tables.items()
+        },
+        "params": dataclasses.asdict(params),
+        "summary": result.summary,
+        "versions": _versions(),
+        "timings": timings,
+    }
+    layers_dir = export.write_result(analysis=name, layers=result.layers, tables=result.tables,
+                                     fields=result.fields, manifest=manifest, out=out)
+    map_path = Path(out) / "maps" / f"{name}.html"
+    export.write_text_atomic(map_path, html)
+    log.info("%s done in %.1f s", name, time.perf_counter() - t0)
+    return RunOutput(result=result, layers_dir=layers_dir, map_path=map_path, manifest=manifest)
+
+
+def demo_config_path(name: str) -> Path:
+    """The bundled demo config of analysis `name` (``configs/<name>.toml``)."""
+    path = DEMO_CONFIGS / f"{name}.toml"
+    if not path.exists():
+        raise InputError(
+            f"{path}: demo config not found; `lantian demo` runs from a clone of the lantian "
+            "repository (pip install -e .), where configs/ and data/raw/ are."
+        )
+    return path

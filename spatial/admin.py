@@ -1,0 +1,76 @@
+"""Administrative units: attach county/township codes and names to points."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def locate(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
+    """Index (row position in `units`) of the polygon containing each point, -1 if none.
+
+    Parameters
+    ----------
+    lng, lat
+        Point coordinates in WGS-84 degrees (x = lng, y = lat).
+    units
+        Polygons in EPSG:4326. A point on a shared border goes to the unit that comes first
+        in `units`, so the answer does not depend on the order of the points.
+    """
+    lng = np.asarray(lng, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    out = np.full(len(lng), -1, dtype=np.int64)
+    if len(lng) == 0 or len(units) == 0:
+        return out
+    pts = gpd.points_from_xy(lng, lat)
+    pt_idx, unit_idx = units.sindex.query(pts, predicate="intersects")
+    if len(pt_idx):
+        order = np.lexsort((unit_idx, pt_idx))
+        pt_idx, unit_idx = pt_idx[order], unit_idx[order]
+        first = np.r_[True, pt_idx[1:] != pt_idx[:-1]]
+        out[pt_idx[first]] = unit_idx[first]
+    return out
+
+
+def attach(frame: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | None,
+           *, level: str = "county", fallback: str | None = None) -> pd.DataFrame:
+    """Add ``<level>_code`` and ``<level>_name`` columns to `frame` by point in polygon.
+
+    Parameters
+    ----------
+    frame
+        Rows aligned with `lng`, `lat` (WGS-84 degrees).
+    units
+        Polygons with ``code`` and ``name`` columns (EPSG:4326), or None (columns stay empty).
+    level
+        ``"county"`` or ``"township"``: the column prefix.
+    fallback
+        Column of `frame` holding a name typed in the inventory, used as ``<level>_name`` for
+        points outside every polygon.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of `frame` with the two columns (None where no polygon contains the point).
+    """
+    out = frame.copy()
+    codes = np.full(len(out), None, dtype=object)
+    names = np.full(len(out), None, dtype=object)
+    if units is not None and len(units):
+        idx = locate(lng, lat, units)
+        hit = idx >= 0
+        codes[hit] = units["code"].to_numpy(dtype=object)[idx[hit]]
+        names[hit] = units["name"].to_numpy(dtype=object)[idx[hit]]
+        if (~hit).any():
+            log.info("%d of %d points fall outside every %s", (~hit).sum(), len(out), level)
+    if fallback is not None and fallback in out:
+        miss = pd.isna(names)
+        names[miss] = out[fallback].to_numpy(dtype=object)[miss]
+    out[f"{level}_code"] = codes
+    out[f"{level}_name"] = names
+    return out

@@ -1,0 +1,94 @@
+"""Run configurations: TOML files naming the inputs (path, crs, columns) and the parameters."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+INPUT_KEYS = {"path", "crs", "columns", "sheet"}
+
+
+def load(path: Path | str) -> dict[str, Any]:
+    """Read and check a config file.
+
+    Returns
+    -------
+    dict
+        ``{"inputs": {name: {"path": Path, "crs": str, "columns": dict, "sheet": ...}},
+        "params": {...}, "base": Path}``. Relative input paths are resolved against the config
+        file's folder, then against the current folder.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: config file not found.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the config must be saved as UTF-8.") from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{path}: not valid TOML ({err}).") from None
+    unknown = sorted(set(raw) - {"inputs", "params", "title"})
+    if unknown:
+        raise InputError(
+            f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>] and "
+            "[params] tables."
+        )
+    inputs: dict[str, dict[str, Any]] = {}
+    for name, spec in (raw.get("inputs") or {}).items():
+        if isinstance(spec, str):
+            spec = {"path": spec}
+        if not isinstance(spec, dict) or "path" not in spec:
+            raise InputError(f"{path}: [inputs.{name}] needs a `path`.")
+        bad = sorted(set(spec) - INPUT_KEYS)
+        if bad:
+            raise InputError(
+                f"{path}: [inputs.{name}] has unknown key(s) {', '.join(bad)}; allowed: "
+                f"{', '.join(sorted(INPUT_KEYS))}."
+            )
+        columns = spec.get("columns") or {}
+        if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+            raise InputError(
+                f'{path}: [inputs.{name}] columns must map field names to headers, e.g. '
+                'columns = { lon = "经度", lat = "纬度" }.'
+            )
+        inputs[name] = {
+            "path": resolve_path(spec["path"], path.parent),
+            "crs": str(spec.get("crs", "wgs84")),
+            "columns": columns,
+            "sheet": spec.get("sheet"),
+        }
+    params = raw.get("params") or {}
+    if not isinstance(params, dict):
+        raise InputError(f"{path}: [params] must be a table.")
+    return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
+            "base": path.parent, "path": path}
+
+
+def resolve_path(value: str, base: Path) -> Path:
+    """Resolve an input path against the config's folder, then the current folder."""
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return p
+    first = base / p
+    if first.exists() or not p.exists():
+        return first
+    return p
+
+
+def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``--set params.radius_km=15`` style overrides (values parsed as TOML, else text)."""
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("params."):
+            raise InputError(
+                f"--set {item!r}: expected params.NAME=VALUE, e.g. --set params.radius_km=15."
+            )
+        try:
+            parsed = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            parsed = value
+        config["params"][key.removeprefix("params.")] = parsed
+    return config

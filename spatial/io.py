@@ -1,0 +1,602 @@
+"""Read the tables and vector files analysts send, and turn them into validated WGS-84 frames.
+
+Every reader returns a :class:`Table`: the usable rows (points as a GeoDataFrame in EPSG:4326,
+x = lng, y = lat), the ``rejected`` rows with a reason each, and what was detected (encoding,
+column mapping, declared CRS). Rows are never dropped silently. Problems that make a whole file
+unusable (missing file or column, unreadable encoding, swapped coordinate columns) raise
+:class:`~spatial.errors.InputError` naming the file, the column or rows, and the fix.
+
+Encodings: UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK/GB2312); a
+Shapefile's ``.cpg`` is honoured, and a Shapefile without one is tried as UTF-8, then GB18030.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import coords
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet", ".zip"}
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "是", "对", "√", "1.0"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "否", "", "×", "0.0"}
+
+# Headers recognised without a `columns` mapping, after normalisation (see `_norm_header`).
+COMMON_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "编号", "代码", "序号", "站点编码", "监测点编码", "stationcode", "station_id"),
+    "name": ("name", "名称", "单位名称", "企业名称", "站点名称", "监测点名称"),
+    "lon": ("lon", "lng", "long", "longitude", "x", "经度", "东经"),
+    "lat": ("lat", "latitude", "y", "纬度", "北纬"),
+    "code": ("code", "adcode", "行政区划代码", "区划代码", "县区代码"),
+    "county": ("county", "县区", "区县", "所属县区", "县(市、区)"),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field an analysis reads from an input.
+
+    Parameters
+    ----------
+    name
+        Our field name (FORMATS.md), e.g. ``"capacity_mw"``.
+    kind
+        ``"text"``, ``"float"``, ``"int"``, ``"bool"`` or ``"datetime"``.
+    required
+        Rows without a usable value are rejected; a file without the column is an error.
+    aliases
+        Headers recognised for it besides ``COMMON_ALIASES[name]``.
+    """
+
+    name: str
+    kind: str = "text"
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Table:
+    """An input as read: usable rows, rejected rows and what was detected."""
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    crs: str = "wgs84"
+    n_read: int = 0
+
+
+REJECTED_COLUMNS = ["input", "file", "row", "id", "reason"]
+
+
+def empty_rejected() -> pd.DataFrame:
+    """Return an empty ``rejected`` table with its columns."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECTED_COLUMNS})
+
+
+def sha256(path: Path) -> str:
+    """Return the hex SHA-256 of a file (of every part of a Shapefile set, concatenated)."""
+    h = hashlib.sha256()
+    paths = [path]
+    if path.suffix.lower() == ".shp":
+        paths = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    for p in paths:
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def decode_bytes(data: bytes, *, path: Path | str) -> tuple[str, str]:
+    """Decode file bytes as UTF-8 (BOM stripped) or else GB18030.
+
+    Returns
+    -------
+    text, encoding
+        ``encoding`` is ``"utf-8-sig"``, ``"utf-8"`` or ``"gb18030"``.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{path}: cannot decode the file as UTF-8 or GBK/GB18030 (byte {err.start}); "
+            "save it from Excel as 'CSV UTF-8' and try again."
+        ) from None
+
+
+def _shp_encoding(path: Path) -> str | None:
+    cpg = path.with_suffix(".cpg")
+    if not cpg.exists():
+        cpg = path.with_suffix(".CPG")
+    if cpg.exists():
+        text = cpg.read_text(encoding="ascii", errors="ignore").strip().lower()
+        aliases = {"utf8": "utf-8", "utf-8": "utf-8", "65001": "utf-8", "gbk": "gbk", "936": "gbk",
+                   "cp936": "gbk", "gb2312": "gbk", "gb18030": "gb18030"}
+        return aliases.get(text, text or None)
+    return None
+
+
+# --------------------------------------------------------------------------- raw readers
+
+
+def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "input"
+             ) -> tuple[pd.DataFrame, str | None]:
+    """Read a CSV, XLSX or vector file as it is: text columns, geometry if it has one.
+
+    Parameters
+    ----------
+    path
+        The file. Vector files keep their own CRS (``frame.crs``).
+    sheet
+        XLSX sheet name or index (default: the first).
+    name
+        The input's name, for messages.
+
+    Returns
+    -------
+    frame, encoding
+        CSV/XLSX columns are strings (``object``), nothing is parsed yet.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found (input '{name}'); check `path` in the config.")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file (input '{name}').")
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); export the {name} again.")
+    if suffix in {".csv", ".txt"}:
+        text, enc = decode_bytes(path.read_bytes(), path=path)
+        if not text.strip():
+            raise InputError(f"{path}: the file has no header and no rows; export it again.")
+        try:
+            df = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False,
+                             na_values=[""], skipinitialspace=True, sep=None, engine="python")
+        except (pd.errors.ParserError, UnicodeError, ValueError) as err:
+            raise InputError(f"{path}: not a readable CSV table ({err}).") from None
+        return df, enc
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        try:
+            df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+        except ValueError as err:
+            raise InputError(f"{path}: cannot read sheet {sheet!r}: {err}") from None
+        except Exception as err:  # openpyxl raises many types for corrupt files
+            raise InputError(f"{path}: not a readable Excel workbook ({err}).") from None
+        df = df.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+        return df, None
+    if suffix in VECTOR_SUFFIXES:
+        return _read_vector(path, name=name)
+    raise InputError(
+        f"{path}: unsupported file type '{suffix}' for input '{name}'; use CSV, XLSX, GeoPackage, "
+        "Shapefile, GeoJSON or GeoParquet."
+    )
+
+
+def _read_vector(path: Path, *, name: str) -> tuple[gpd.GeoDataFrame, str | None]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".geoparquet"}:
+            return gpd.read_parquet(path), "utf-8"
+        if suffix == ".shp":
+            enc = _shp_encoding(path)
+            if enc is not None:
+                return gpd.read_file(path, encoding=enc), enc
+            for enc in ("utf-8", "gb18030"):
+                try:
+                    return gpd.read_file(path, encoding=enc), enc
+                except UnicodeDecodeError:
+                    continue
+            raise InputError(
+                f"{path}: attribute text is neither UTF-8 nor GBK; add a .cpg file naming the "
+                "encoding (e.g. a file with the single word GBK)."
+            )
+        return gpd.read_file(path), "utf-8"
+    except InputError:
+        raise
+    except Exception as err:  # pyogrio/GDAL errors have many types
+        raise InputError(f"{path}: cannot read this vector file ({err}).") from None
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _norm_header(h: object) -> str:
+    s = unicodedata.normalize("NFKC", str(h)).strip().lower()
+    return re.sub(r"\s+", "", s)
+
+
+def _strip_unit(h: str) -> str:
+    return re.sub(r"[(\[（].*?[)\]）]$", "", h)
+
+
+def resolve_columns(headers: Sequence[object], fields: Sequence[Field],
+                    mapping: Mapping[str, str] | None, *, path: Path | str, name: str
+                    ) -> dict[str, str]:
+    """Map our field names to the file's headers.
+
+    A `mapping` entry (from the config's ``columns``) wins; otherwise the header is recognised
+    from the field name, ``COMMON_ALIASES`` and the field's own aliases, case- and width-
+    insensitively, ignoring a trailing unit in brackets (``装机容量(MW)``).
+
+    Raises
+    ------
+    InputError
+        A mapped header is absent, or a required field has no column.
+    """
+    mapping = dict(mapping or {})
+    known = {f.name for f in fields}
+    for key in mapping:
+        if key not in known:
+            raise InputError(
+                f"{path}: `columns` maps unknown field '{key}' for input '{name}'; "
+                f"known fields: {', '.join(sorted(known))}."
+            )
+    by_norm: dict[str, str] = {}
+    for h in headers:
+        by_norm.setdefault(_norm_header(h), str(h))
+        by_norm.setdefault(_strip_unit(_norm_header(h)), str(h))
+    found: dict[str, str] = {}
+    for f in fields:
+        if f.name in mapping:
+            header = mapping[f.name]
+            if header not in [str(h) for h in headers]:
+                raise InputError(
+                    f"{path}: column '{header}' (mapped to '{f.name}' in the config) is not in the "
+                    f"file; its columns are: {', '.join(map(str, headers))}."
+                )
+            found[f.name] = header
+            continue
+        for alias in (f.name, *COMMON_ALIASES.get(f.name, ()), *f.aliases):
+            hit = by_norm.get(_norm_header(alias))
+            if hit is not None and hit not in found.values():
+                found[f.name] = hit
+                break
+    missing = [f.name for f in fields if f.required and f.name not in found]
+    if missing:
+        example = ", ".join(f'{m} = "…"' for m in missing)
+        raise InputError(
+            f"{path}: input '{name}' has no column for required field(s) {', '.join(missing)}; "
+            f"its columns are: {', '.join(map(str, headers))}. Name the columns in the config: "
+            f"columns = {{ {example} }}."
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- values
+
+_DMS = re.compile(
+    r"^\s*(?P<d>[-+]?\d+(?:\.\d+)?)\s*[°度d:]\s*(?:(?P<m>\d+(?:\.\d+)?)\s*['′分m:]?\s*)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|''|秒|s)?\s*)?(?P<h>[NSEWnsew]?)\s*$"
+)
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Parse text to floats: full-width digits, thousands separators and DMS text are accepted.
+
+    Unparseable text becomes NaN (the caller decides whether that rejects the row).
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    s = values.map(lambda v: v if v is None or isinstance(v, (int, float)) else
+                   unicodedata.normalize("NFKC", str(v)).strip())
+    text = s.astype(object).where(s.notna(), None)
+    as_str = text.map(lambda v: None if v is None else str(v))
+    cleaned = as_str.str.replace(r"^([-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?)$",
+                                 lambda m: m.group(1).replace(",", ""), regex=True)
+    out = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    todo = out.isna() & as_str.notna()
+    if todo.any():
+        parts = as_str[todo].str.extract(_DMS)
+        deg = pd.to_numeric(parts["d"], errors="coerce")
+        mins = pd.to_numeric(parts["m"], errors="coerce").fillna(0.0)
+        secs = pd.to_numeric(parts["s"], errors="coerce").fillna(0.0)
+        ok = deg.notna() & (mins < 60) & (secs < 60)
+        val = np.sign(deg).where(deg != 0, 1.0) * (deg.abs() + mins / 60 + secs / 3600)
+        val = val.where(~parts["h"].str.upper().isin(["S", "W"]), -val)
+        out.loc[todo] = val.where(ok)
+    return out
+
+
+def parse_bools(values: pd.Series) -> pd.Series:
+    """Parse true/false, yes/no, 是/否, Y/N, 1/0 to booleans; anything else becomes NA."""
+    norm = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                      else unicodedata.normalize("NFKC", str(v)).strip().lower())
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[norm.isin(TRUE_WORDS)] = True
+    out[norm.isin(FALSE_WORDS) & norm.notna()] = False
+    return out
+
+
+def parse_text(values: pd.Series) -> pd.Series:
+    """Text as str, stripped; numbers read from Excel as 12.0 become '12'; empty becomes None."""
+
+    def one(v: object) -> str | None:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        s = str(v).strip()
+        return s or None
+
+    return values.map(one).astype(object)
+
+
+def parse_datetimes(values: pd.Series, *, tz: str = "Asia/Shanghai") -> pd.Series:
+    """Parse times; values without a zone are taken as local time `tz`. Bad values become NaT."""
+    out = pd.to_datetime(values, errors="coerce", format="mixed")
+    if getattr(out.dt, "tz", None) is None:
+        out = out.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    return out
+
+
+_PARSERS = {"float": parse_numbers, "int": parse_numbers, "bool": parse_bools,
+            "text": parse_text, "datetime": parse_datetimes}
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _file_rows(n: int, offset: int) -> np.ndarray:
+    return np.arange(n, dtype=np.int64) + offset
+
+
+def _reject(name: str, path: Path, rows: np.ndarray, ids: pd.Series, reason: str) -> pd.DataFrame:
+    return pd.DataFrame({"input": name, "file": str(path), "row": rows.astype(np.int64),
+                         "id": ids.astype(object).to_numpy(), "reason": reason})
+
+
+def _rows_text(rows: np.ndarray, limit: int = 8) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: str = "wgs84",
+                columns: Mapping[str, str] | None = None, sheet: str | int | None = None
+                ) -> Table:
+    """Read a point input (CSV/XLSX with lon/lat columns, or a vector file of points).
+
+    Parameters
+    ----------
+    path
+        The file.
+    fields
+        The fields the analysis uses; ``lon``/``lat`` are added for tables.
+    name
+        Input name (``"boilers"``), used in messages and the ``rejected`` table.
+    crs
+        Declared coordinate system of lon/lat columns: ``wgs84``, ``cgcs2000``, ``gcj02``,
+        ``bd09`` or an EPSG code. For vector files, their own CRS is used, and ``gcj02``/``bd09``
+        declares that their (EPSG:4326-labelled) coordinates are in fact shifted.
+    columns
+        Config mapping from our field names to the file's headers.
+    sheet
+        XLSX sheet.
+
+    Returns
+    -------
+    Table
+        ``frame`` is a GeoDataFrame in EPSG:4326 (x = lng, y = lat) with our field names, a
+        ``row`` column (file row number: header = row 1 for CSV/XLSX, first feature = 1 for
+        vector files), and ``lon``/``lat`` in WGS-84 degrees.
+    """
+    path = Path(path)
+    crs_name = coords.normalize_crs_name(crs)
+    raw, enc = read_raw(path, sheet=sheet, name=name)
+    is_vector = isinstance(raw, gpd.GeoDataFrame)
+    want = list(fields)
+    names = {f.name for f in want}
+    if not is_vector:
+        for extra in (Field("lon", "float", True), Field("lat", "float", True)):
+            if extra.name not in names:
+                want.append(extra)
+    attrs = raw.drop(columns=raw.geometry.name) if is_vector else raw
+    mapping = resolve_columns(list(attrs.columns), want, columns, path=path, name=name)
+    n = len(raw)
+    row = _file_rows(n, 1 if is_vector else 2)
+    out = pd.DataFrame({"row": row}, index=raw.index)
+    for f in want:
+        if f.name in mapping:
+            out[f.name] = _PARSERS[f.kind](attrs[mapping[f.name]])
+        else:
+            out[f.name] = pd.Series([None] * n, index=raw.index, dtype=object) \
+                if f.kind in ("text",) else _PARSERS[f.kind](pd.Series([None] * n, dtype=object))
+    ids = out["id"] if "id" in out else pd.Series([None] * n, index=raw.index)
+
+    if is_vector:
+        lng, lat = _vector_point_coords(raw, path=path, name=name)
+        out["lon"], out["lat"] = lng, lat
+    rejected = [empty_rejected()]
+    bad = np.zeros(n, dtype=bool)
+    for f in want:
+        if f.required and f.name not in ("lon", "lat"):
+            miss = out[f.name].isna().to_numpy() & ~bad
+            if miss.any():
+                what = "empty" if f.kind == "text" else f"not a valid {f.kind}"
+                rejected.append(_reject(name, path, row[miss], ids[miss],
+                                        f"{f.name} ({mapping.get(f.name, f.name)}) {what}"))
+                bad |= miss
+    lon = out["lon"].to_numpy(dtype="float64")
+    lat = out["lat"].to_numpy(dtype="float64")
+    nan = (np.isnan(lon) | np.isnan(lat)) & ~bad
+    if nan.any():
+        rejected.append(_reject(name, path, row[nan], ids[nan], "missing or unreadable coordinates"))
+        bad |= nan
+    zero = (lon == 0) & (lat == 0) & ~bad
+    if zero.any():
+        rejected.append(_reject(name, path, row[zero], ids[zero], "coordinates are 0, 0 (unknown)"))
+        bad |= zero
+    _check_swapped(lon[~bad], lat[~bad], row[~bad], crs_name, path=path, mapping=mapping)
+    if not is_vector and crs_name not in ("wgs84", "cgcs2000", "gcj02", "bd09"):
+        ok = ~bad
+        lon_ok, lat_ok = coords.to_wgs84(lon[ok], lat[ok], crs_name)
+        lon, lat = lon.copy(), lat.copy()
+        lon[ok], lat[ok] = lon_ok, lat_ok
+    rng = ((np.abs(lat) > 90) | (np.abs(lon) > 180)) & ~bad
+    if rng.any():
+        rejected.append(_reject(name, path, row[rng], ids[rng],
+                                "coordinates out of range (longitude ±180, latitude ±90)"))
+        bad |= rng
+    good = ~bad
+    if crs_name in ("gcj02", "bd09"):
+        lon_g, lat_g = coords.to_wgs84(lon[good], lat[good], crs_name)
+        lon, lat = lon.copy(), lat.copy()
+        lon[good], lat[good] = lon_g, lat_g
+    out["lon"], out["lat"] = lon, lat
+    kept = out[good].reset_index(drop=True)
+    gdf = gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(kept["lon"], kept["lat"]),
+                           crs="EPSG:4326")
+    rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
+    if len(rej):
+        log.warning("%s: %d of %d rows rejected (see the rejected table)", path, len(rej), n)
+    log.info("Read %d %s from %s (%s, crs %s)", len(gdf), name, path.name, enc, crs_name)
+    return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
+                 encoding=enc, columns=mapping, crs=crs_name, n_read=n)
+
+
+def _vector_point_coords(raw: gpd.GeoDataFrame, *, path: Path, name: str
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    geom = raw.geometry
+    if raw.crs is None:
+        log.warning("%s has no CRS (.prj); assuming WGS-84 longitude/latitude", path)
+    elif not raw.crs.equals("EPSG:4326"):
+        geom = geom.to_crs("EPSG:4326")
+    types = set(geom.geom_type.dropna())
+    if types - {"Point"}:
+        if types <= {"Point", "MultiPoint", "Polygon", "MultiPolygon"}:
+            geom = geom.representative_point() if types - {"Point", "MultiPoint"} else geom.centroid
+        else:
+            raise InputError(f"{path}: input '{name}' must hold points; found {sorted(types)}.")
+    empty = geom.isna() | geom.is_empty
+    x = np.where(empty, np.nan, shapely.get_x(geom.where(~empty, shapely.Point(0, 0))))
+    y = np.where(empty, np.nan, shapely.get_y(geom.where(~empty, shapely.Point(0, 0))))
+    return x.astype("float64"), y.astype("float64")
+
+
+def _check_swapped(lon: np.ndarray, lat: np.ndarray, rows: np.ndarray, crs: str, *, path: Path,
+                   mapping: Mapping[str, str]) -> None:
+    """Raise when the lon/lat columns look swapped (most rows have |lat| > 90, lon in lat range)."""
+    if crs not in ("wgs84", "cgcs2000", "gcj02", "bd09") or len(lon) == 0:
+        return
+    swapped = (np.abs(lat) > 90) & (np.abs(lon) <= 90)
+    china_swap = (lat > 70) & (lat < 140) & (lon > 0) & (lon < 56)
+    if swapped.mean() > 0.5 or china_swap.mean() > 0.5:
+        idx = np.flatnonzero(swapped | china_swap)
+        lon_h, lat_h = mapping.get("lon", "lon"), mapping.get("lat", "lat")
+        raise InputError(
+            f"{path}: rows {_rows_text(rows[idx])} have latitude ({lat_h}) "
+            f"{lat[idx[0]]:g} and longitude ({lon_h}) {lon[idx[0]]:g}: the longitude and latitude "
+            "columns look swapped. Map them in the config: "
+            f'columns = {{ lon = "{lat_h}", lat = "{lon_h}" }}.'
+        )
+
+
+def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: str = "wgs84",
+                  columns: Mapping[str, str] | None = None) -> Table:
+    """Read a polygon input (counties, townships, zones) as a GeoDataFrame in EPSG:4326.
+
+    Invalid geometries are repaired with ``shapely.make_valid`` (logged); empty or non-polygon
+    geometries are rejected. A file without ``.prj`` is taken as WGS-84 (warned). ``crs`` =
+    ``gcj02``/``bd09`` declares shifted coordinates, converted vertex by vertex.
+    """
+    path = Path(path)
+    crs_name = coords.normalize_crs_name(crs)
+    raw, enc = read_raw(path, name=name)
+    if not isinstance(raw, gpd.GeoDataFrame):
+        raise InputError(
+            f"{path}: input '{name}' must be a polygon file (GeoPackage, Shapefile, GeoJSON, "
+            "GeoParquet), not a table."
+        )
+    mapping = resolve_columns([c for c in raw.columns if c != raw.geometry.name], fields, columns,
+                              path=path, name=name)
+    if raw.crs is None:
+        log.warning("%s has no CRS (.prj); assuming WGS-84 longitude/latitude", path)
+        raw = raw.set_crs("EPSG:4326")
+    if crs_name not in ("wgs84", "cgcs2000", "gcj02", "bd09") and raw.crs.equals("EPSG:4326"):
+        raw = raw.set_crs(crs_name, allow_override=True)
+    geom = raw.geometry.to_crs("EPSG:4326") if not raw.crs.equals("EPSG:4326") else raw.geometry
+    geom = gpd.GeoSeries(geom.to_numpy(), index=raw.index, crs="EPSG:4326")
+    if crs_name in ("gcj02", "bd09"):
+        geom = gpd.GeoSeries(
+            shapely.transform(geom.to_numpy(),
+                              lambda xy: np.column_stack(coords.to_wgs84(xy[:, 0], xy[:, 1],
+                                                                         crs_name))),
+            index=raw.index, crs="EPSG:4326")
+    n = len(raw)
+    row = _file_rows(n, 1)
+    out = pd.DataFrame({"row": row}, index=raw.index)
+    for f in fields:
+        src = raw[mapping[f.name]] if f.name in mapping else pd.Series([None] * n, index=raw.index,
+                                                                       dtype=object)
+        out[f.name] = _PARSERS[f.kind](src)
+    ids = out["code"] if "code" in out else (out["id"] if "id" in out else
+                                               pd.Series([None] * n, index=raw.index))
+    rejected = [empty_rejected()]
+    bad = (geom.isna() | geom.is_empty).to_numpy()
+    if bad.any():
+        rejected.append(_reject(name, path, row[bad], ids[bad], "empty geometry"))
+    invalid = ~bad & ~shapely.is_valid(geom.to_numpy())
+    if invalid.any():
+        log.warning("%s: repaired %d invalid geometries (rows %s)", path, invalid.sum(),
+                    _rows_text(row[invalid]))
+        fixed = shapely.make_valid(geom.to_numpy()[invalid])
+        geom = geom.copy()
+        geom.iloc[np.flatnonzero(invalid)] = [_polygonal(g) for g in fixed]
+    kind = geom.geom_type.to_numpy()
+    notpoly = ~bad & ~np.isin(kind, ["Polygon", "MultiPolygon"])
+    if notpoly.any():
+        rejected.append(_reject(name, path, row[notpoly], ids[notpoly],
+                                "geometry is not a polygon"))
+        bad |= notpoly
+    for f in fields:
+        if f.required:
+            miss = out[f.name].isna().to_numpy() & ~bad
+            if miss.any():
+                rejected.append(_reject(name, path, row[miss], ids[miss], f"{f.name} is empty"))
+                bad |= miss
+    gdf = gpd.GeoDataFrame(out[~bad].reset_index(drop=True),
+                           geometry=geom[~bad].reset_index(drop=True), crs="EPSG:4326")
+    rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
+    log.info("Read %d %s polygons from %s", len(gdf), name, path.name)
+    return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
+                 encoding=enc, columns=mapping, crs=crs_name, n_read=n)
+
+
+def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
+    """Keep the polygonal part of a make_valid result (drops stray lines and points)."""
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return g
+    if g.geom_type == "GeometryCollection":
+        polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        if polys:
+            return shapely.union_all(polys)
+    return g

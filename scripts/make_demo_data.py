@@ -1,0 +1,140 @@
+"""Generate the illustrative demo inventories in data/raw/ (seeded, reproducible).
+
+The bureaus' inventories are not public, so the demo runs on plausible made-up ones, written
+in the formats real files come in (a per-unit plant list in UTF-8, a boiler inventory exported
+from an office system as GBK CSV with Chinese headers). Every name carries "（示例）": nothing
+here describes a real facility.
+
+Usage::
+
+    python scripts/make_demo_data.py            # rewrites data/raw/plants.csv, boilers.csv
+
+Requires data/raw/counties.gpkg (see scripts/extract_counties.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+GEOD = Geod(ellps="WGS84")
+
+# id, name, county code, units (MW each), is_chp, fuel, status
+PLANTS = [
+    ("P01", "东昌府热电厂（示例）", "371502", [350, 350], "是", "煤", "在运"),
+    ("P02", "临清热电厂（示例）", "371581", [150, 150], "是", "煤", "在运"),       # exactly 300 MW
+    ("P03", "茌平热电厂（示例）", "371503", [135], "是", "煤", "在运"),            # too small
+    ("P04", "任城热电厂（示例）", "370811", [330, 330], "是", "煤", "在运"),
+    ("P05", "邹城发电厂（示例）", "370883", [600, 600, 600, 600], "否", "煤", "在运"),  # not CHP
+    ("P06", "嘉祥热电厂（示例）", "370829", [350], "是", "煤", "关停"),             # retired
+    ("P07", "金乡热电厂（示例）", "370828", [200, 200], "是", "气", "在建"),         # building
+    ("P08", "曲阜热电厂（示例）", "370881", [350], "是", "煤", "在运"),
+]
+QUALIFYING = ("P01", "P02", "P04", "P08")
+
+
+def random_points_in(poly: shapely.Geometry, n: int, rng: np.random.Generator
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """n uniform random points (lng, lat) inside a polygon, by rejection sampling."""
+    minx, miny, maxx, maxy = poly.bounds
+    xs, ys = [], []
+    while sum(map(len, xs)) < n:
+        x = rng.uniform(minx, maxx, 4 * n)
+        y = rng.uniform(miny, maxy, 4 * n)
+        inside = shapely.contains_xy(poly, x, y)
+        xs.append(x[inside])
+        ys.append(y[inside])
+    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+
+
+def make_plants(counties: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Per-unit plant rows (one row per generating unit), UTF-8 with English headers."""
+    rows = []
+    by_code = counties.set_index("code").geometry
+    for pid, name, code, units, chp, fuel, status in PLANTS:
+        poly = by_code[code]
+        c = poly.representative_point()
+        lng, lat = random_points_in(poly.intersection(c.buffer(0.08)), 1, rng)
+        for k, mw in enumerate(units, 1):
+            rows.append({"id": pid, "name": name, "unit": f"#{k}", "lon": round(lng[0], 6),
+                         "lat": round(lat[0], 6), "capacity_mw": mw, "is_chp": chp,
+                         "fuel": fuel, "status": status})
+    return pd.DataFrame(rows)
+
+
+def make_boilers(counties: gpd.GeoDataFrame, plants: pd.DataFrame, rng: np.random.Generator,
+                 n: int = 420) -> pd.DataFrame:
+    """A boiler inventory as exported by a county system (Chinese headers, GBK)."""
+    area = counties.to_crs(32650).area.to_numpy()
+    share = rng.multinomial(n, area / area.sum())
+    lng, lat, county = [], [], []
+    for geom, k, name in zip(counties.geometry, share, counties["name"], strict=True):
+        x, y = random_points_in(geom, int(k), rng)
+        lng.append(x)
+        lat.append(y)
+        county += [name] * int(k)
+    lng, lat = np.concatenate(lng), np.concatenate(lat)
+    n = len(lng)
+    fuel = rng.choice(["燃煤", "天然气", "生物质", "电"], n, p=[0.6, 0.25, 0.1, 0.05])
+    kind = rng.choice(["锅炉", "小热电机组", "自备电厂"], n, p=[0.85, 0.1, 0.05])
+    th = rng.choice([1, 2, 4, 6, 10, 15, 20, 35, 75], n,
+                    p=[0.12, 0.15, 0.2, 0.15, 0.15, 0.08, 0.08, 0.05, 0.02]).astype(float)
+    th[kind != "锅炉"] *= 4
+    status = rng.choice(["在用", "关停", "在建"], n, p=[0.86, 0.1, 0.04])
+    df = pd.DataFrame({
+        "编号": [f"GL{i:04d}" for i in range(1, n + 1)],
+        "单位名称": [f"{c}示例企业{i:03d}（示例）" for i, c in enumerate(county, 1)],
+        "经度": np.round(lng, 6), "纬度": np.round(lat, 6), "蒸吨": th, "燃料类型": fuel,
+        "类型": kind, "状态": status, "县区": county, "所属电厂编号": "",
+    })
+    # Boilers metres from the 30 km line of qualifying plants, for the boundary checks.
+    p = plants.drop_duplicates("id").set_index("id")
+    edge = []
+    for j, (pid, d_km) in enumerate([("P01", 29.99), ("P01", 30.01), ("P04", 29.999),
+                                     ("P04", 30.001), ("P08", 29.995), ("P02", 30.005)]):
+        az = 37.0 + 71.0 * j
+        x, y, _ = GEOD.fwd(p.at[pid, "lon"], p.at[pid, "lat"], az, d_km * 1000.0)
+        edge.append({"编号": f"GLE{j + 1:02d}", "单位名称": f"边界测试锅炉{j + 1}（示例，距{pid} {d_km} km）",
+                     "经度": round(x, 7), "纬度": round(y, 7), "蒸吨": 10.0, "燃料类型": "燃煤",
+                     "类型": "锅炉", "状态": "在用", "县区": "", "所属电厂编号": ""})
+    # The captive units of a qualifying plant itself: not its own targets.
+    for k in (1, 2):
+        edge.append({"编号": f"GLP01-{k}", "单位名称": f"东昌府热电厂自备机组{k}（示例）",
+                     "经度": round(p.at["P01", "lon"] + 0.002 * k, 6),
+                     "纬度": round(p.at["P01", "lat"], 6), "蒸吨": 130.0, "燃料类型": "燃煤",
+                     "类型": "自备电厂", "状态": "在用", "县区": "", "所属电厂编号": "P01"})
+    # Rows an office export really contains: no coordinates, text in a number column.
+    edge.append({"编号": "GL9998", "单位名称": "坐标待补充企业（示例）", "经度": None, "纬度": None,
+                 "蒸吨": 4.0, "燃料类型": "燃煤", "类型": "锅炉", "状态": "在用", "县区": "莘县",
+                 "所属电厂编号": ""})
+    edge.append({"编号": "GL9999", "单位名称": "坐标填写错误企业（示例）", "经度": "不详",
+                 "纬度": "36.5", "蒸吨": 2.0, "燃料类型": "燃煤", "类型": "锅炉", "状态": "在用",
+                 "县区": "冠县", "所属电厂编号": ""})
+    return pd.concat([df, pd.DataFrame(edge)], ignore_index=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=20261123)
+    ap.add_argument("--out", type=Path, default=RAW)
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    counties = gpd.read_file(RAW / "counties.gpkg")
+    plants = make_plants(counties, rng)
+    boilers = make_boilers(counties, plants, rng)
+    args.out.mkdir(parents=True, exist_ok=True)
+    plants.to_csv(args.out / "plants.csv", index=False, encoding="utf-8", lineterminator="\n")
+    boilers.to_csv(args.out / "boilers.csv", index=False, encoding="gbk", lineterminator="\r\n")
+    print(f"wrote {len(plants)} plant unit rows and {len(boilers)} boilers to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

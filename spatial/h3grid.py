@@ -76,6 +76,8 @@ def _as_cells(cells: Any, *, name: str = "cells", validate: bool = True) -> np.n
     arr = np.asarray(cells)
     if arr.ndim != 1:
         raise InputError(f"{name} must be a 1-D array of H3 integer ids, got shape {arr.shape}.")
+    if arr.size == 0:
+        return np.empty(0, dtype=np.uint64)
     if arr.dtype.kind in "US" or arr.dtype == object:
         raise InputError(
             f"{name} holds {arr.dtype} values; these functions take integer ids — "

@@ -92,6 +92,8 @@ def test_cells_to_str_and_back_equal_h3(backend):
     np.testing.assert_array_equal(h3grid.str_to_cells(strings), cells)
     np.testing.assert_array_equal(h3grid.str_to_cells(pd.Series(strings).str.upper()), cells)
     assert h3grid.str_to_cells([]).dtype == np.uint64
+    assert h3grid.cells_to_str([]).shape == (0,)
+    assert h3grid.cells_to_gdf([]).shape == (0, 2)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,8 @@ class InputSpec:
     name
         Key under ``[inputs.<name>]`` in the config.
     kind
-        ``"points"`` (tables with lon/lat, or point files) or ``"polygons"``.
+        ``"points"`` (tables with lon/lat, or point files), ``"polygons"``, or ``"custom"``
+        (read by `reader`).
     fields
         Fields read from it (FORMATS.md names).
     required
@@ -40,6 +41,9 @@ class InputSpec:
     fields: tuple[Field, ...]
     required: bool = True
     description: str = ""
+    #: for kind "custom": ``reader(cfg, spec) -> spatial.io.Table`` where cfg is the input's
+    #: config entry (path, paths, crs, columns, sheet)
+    reader: Callable[[dict[str, Any], InputSpec], Any] | None = None
 
 
 @dataclass

@@ -63,9 +63,18 @@ def read_inputs(module: ModuleType, config: dict[str, Any]) -> dict[str, io.Tabl
         elif spec.kind == "polygons":
             tables[name] = io.read_polygons(g["path"], fields=spec.fields, name=name,
                                             crs=g["crs"], columns=g["columns"])
+        elif spec.kind == "custom" and spec.reader is not None:
+            tables[name] = spec.reader(g, spec)
         else:  # pragma: no cover - a programming error in an analysis module
             raise TypeError(f"unknown input kind {spec.kind!r}")
     return tables
+
+
+def _sha256s(t: io.Table) -> str | dict[str, str]:
+    paths = getattr(t, "paths", None) or [t.path]
+    if len(paths) == 1:
+        return io.sha256(Path(paths[0]))
+    return {str(p): io.sha256(Path(p)) for p in paths}
 
 
 def _versions() -> dict[str, str]:
@@ -110,7 +119,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path) -> RunOutput:
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": str(config.get("path", "")),
         "inputs": {
-            k: {"path": str(t.path), "sha256": io.sha256(t.path), "encoding": t.encoding,
+            k: {"path": str(t.path), "sha256": _sha256s(t), "encoding": t.encoding,
                 "crs": t.crs, "columns": t.columns, "rows_read": t.n_read,
                 "rows_used": len(t.frame), "rows_rejected": len(t.rejected)}
             for k, t in tables.items()

@@ -54,8 +54,10 @@ def load(path: Path | str) -> dict[str, Any]:
                 f'{path}: [inputs.{name}] columns must map field names to headers, e.g. '
                 'columns = { lon = "经度", lat = "纬度" }.'
             )
+        paths = resolve_paths(spec["path"], path.parent, name=name, config=path)
         inputs[name] = {
-            "path": resolve_path(spec["path"], path.parent),
+            "path": paths[0],
+            "paths": paths,
             "crs": str(spec.get("crs", "wgs84")),
             "columns": columns,
             "sheet": spec.get("sheet"),
@@ -76,6 +78,32 @@ def resolve_path(value: str, base: Path) -> Path:
     if first.exists() or not p.exists():
         return first
     return p
+
+
+def resolve_paths(value: str | list[str], base: Path, *, name: str, config: Path) -> list[Path]:
+    """Resolve an input's `path`: one file, a list of files, or a glob (``fires/*.csv``).
+
+    Globs are expanded (sorted) relative to the config's folder; one that matches nothing is an
+    error. Plain paths are returned even if missing (the reader reports them).
+    """
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str) for v in values):
+        raise InputError(f"{config}: [inputs.{name}] path must be a file name, a list or a glob.")
+    out: list[Path] = []
+    for v in values:
+        if any(ch in v for ch in "*?["):
+            p = Path(v).expanduser()
+            root = Path(p.anchor) if p.is_absolute() else base
+            pattern = str(p.relative_to(p.anchor)) if p.is_absolute() else v
+            hits = sorted(root.glob(pattern)) or (
+                [] if p.is_absolute() else sorted(Path().glob(pattern)))
+            if not hits:
+                raise InputError(f"{config}: [inputs.{name}] path {v!r} matches no file "
+                                 f"(looked in {root}).")
+            out.extend(hits)
+        else:
+            out.append(resolve_path(v, base))
+    return out
 
 
 def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

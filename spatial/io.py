@@ -82,6 +82,8 @@ class Table:
     columns: dict[str, str] = field(default_factory=dict)
     crs: str = "wgs84"
     n_read: int = 0
+    #: every file read, when an input is several files (FIRMS downloads, rasters)
+    paths: list[Path] = field(default_factory=list)
 
 
 REJECTED_COLUMNS = ["input", "file", "row", "id", "reason"]

@@ -330,7 +330,9 @@ def new_map(
     m.add_child(_MapStyle(_CSS, title_html), name="lantian_style")
     m.get_root().title = escape(title)
     m.lantian_bounds = (min_lng, min_lat, max_lng, max_lat)  # read by finish()
-    m.fit_bounds([[min_lat, min_lng], [max_lat, max_lng]])
+    m.add_child(
+        folium.FitBounds([[min_lat, min_lng], [max_lat, max_lng]]), name="lantian_fit_bounds"
+    )
     log.debug("New map %r, basemap %s, bounds %s", title, basemap, m.lantian_bounds)
     return m
 
@@ -360,19 +362,17 @@ def finish(m: folium.Map) -> folium.Map:
     Layers added after an earlier call are picked up: the control and the fit are moved to the end
     of the map's script, after every layer they refer to. :func:`render_html` calls this.
     """
-    for key in ("lantian_layer_control", "lantian_fit_bounds"):
-        m._children.pop(key, None)
+    control = m._children.pop("lantian_layer_control", None)
+    fit = m._children.pop("lantian_fit_bounds", None)
     has_layers = any(isinstance(c, folium.map.Layer) and c.control for c in m._children.values())
     if has_layers:
-        m.add_child(
-            folium.LayerControl(collapsed=False, position="topright"), name="lantian_layer_control"
-        )
+        control = control or folium.LayerControl(collapsed=False, position="topright")
+        m.add_child(control, name="lantian_layer_control")
     bounds = getattr(m, "lantian_bounds", None)
     if bounds is not None:
         min_lng, min_lat, max_lng, max_lat = bounds
-        m.add_child(
-            folium.FitBounds([[min_lat, min_lng], [max_lat, max_lng]]), name="lantian_fit_bounds"
-        )
+        fit = fit or folium.FitBounds([[min_lat, min_lng], [max_lat, max_lng]])
+        m.add_child(fit, name="lantian_fit_bounds")
     return m
 
 
@@ -1305,7 +1305,17 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
         The HTML text (``<html lang="zh-CN">``, UTF-8).
     """
     finish(m)
-    page = m.get_root().render()
+    figure = m.get_root()
+    # folium's render adds the page's pieces to the figure's header/html/script, some under
+    # fresh names each time (layer "addTo" calls); undo that so a map renders the same twice.
+    parts = (figure.header, figure.html, figure.script)
+    before = [dict(p._children) for p in parts]
+    try:
+        page = figure.render()
+    finally:
+        for p, kept in zip(parts, before, strict=True):
+            p._children.clear()
+            p._children.update(kept)
     page = re.sub(r"<html>", '<html lang="zh-CN">', page, count=1)
     if offline:
         page = _inline_assets(page)

@@ -424,7 +424,15 @@ class _GeoJsonLayer(MacroElement):
                     }
                 }
             });
-            {% if this.to_back %}layer.on("add", function () { layer.bringToBack(); });{% endif %}
+            // One canvas draws every layer, in the order added; keep cells < polygons < outlines
+            // < points whenever a layer is (re)added, e.g. switched on in the layer control.
+            var map = {{ this.map_name }};
+            var reg = map._lantianLayers || (map._lantianLayers = []);
+            reg.push({layer: layer, rank: {{ this.rank }}});
+            layer.on("add", function () {
+                reg.slice().sort(function (a, b) { return a.rank - b.rank; }).forEach(
+                    function (d) { if (map.hasLayer(d.layer)) { d.layer.bringToFront(); } });
+            });
             layer.addTo({{ this._parent.get_name() }});
             {% if this.labels_json %}
             var labels = {{ this.labels_json }};
@@ -436,7 +444,6 @@ class _GeoJsonLayer(MacroElement):
                 }).addTo({{ this._parent.get_name() }});
             });
             {% if this.label_min_zoom is not none %}
-            var map = {{ this.map_name }};
             var showLabels = function () {
                 map.getContainer().classList.toggle(
                     "{{ this.label_class }}-hidden", map.getZoom() < {{ this.label_min_zoom }});
@@ -459,8 +466,8 @@ class _GeoJsonLayer(MacroElement):
         tip_labels: list[str] | None = None,
         pop_labels: list[str] | None = None,
         label_min_zoom: int | None = None,
-        map_name: str = "",
-        to_back: bool = False,
+        map_name: str,
+        rank: int,
     ):
         super().__init__()
         self._name = "LantianGeoJson"
@@ -471,13 +478,18 @@ class _GeoJsonLayer(MacroElement):
         self.pop_labels_json = js_json(pop_labels)
         self.label_min_zoom = label_min_zoom
         self.map_name = map_name
-        self.to_back = to_back
+        self.rank = int(rank)
         self.label_class = f"lt-label-{self.get_name()}"
         self.css = (
             f".{self.label_class}-hidden .{self.label_class} {{ display: none; }}"
             if labels and label_min_zoom is not None
             else ""
         )
+
+
+#: Drawing order of the kinds of layer on the shared canvas (higher on top). Hit-testing picks the
+#: topmost *interactive* feature, so hover-only outlines go at the bottom.
+_RANK = {"outlines_hover": 0, "cells": 10, "polygons": 20, "outlines": 30, "points": 40}
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame | gpd.GeoSeries, arg: str) -> gpd.GeoDataFrame:
@@ -773,6 +785,7 @@ def add_points(
         tooltip=tooltip,
         popup=popup,
         show=show,
+        rank=_RANK["points"],
         radius=r,
     )
 
@@ -847,7 +860,15 @@ def add_polygons(
         keys=("color", "fillColor") if color_col else ("color",),
     )
     return _add_features(
-        m, gdf, name=name, styles=styles, style_idx=idx, tooltip=tooltip, popup=popup, show=show
+        m,
+        gdf,
+        name=name,
+        styles=styles,
+        style_idx=idx,
+        tooltip=tooltip,
+        popup=popup,
+        show=show,
+        rank=_RANK["polygons"],
     )
 
 
@@ -928,7 +949,7 @@ def add_outlines(
         tips=tips,
         labels=label_data,
         label_min_zoom=label_min_zoom,
-        to_back=True,
+        rank=_RANK["outlines"] if labels == "permanent" else _RANK["outlines_hover"],
     )
 
 
@@ -1079,6 +1100,7 @@ def add_choropleth(
         tooltip=None,
         popup=None,
         show=show,
+        rank=_RANK["cells"],
         tips=(tip_labels, rows),
     )
     if legend:

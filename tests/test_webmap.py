@@ -239,6 +239,25 @@ def test_choropleth_classes_colours_and_legend(page):
     assert tips[0] == ["10 μg/m³", hexes.h3_cell[0]] and tips[6][0] == "—"
 
 
+def test_outline_label_modes():
+    m = webmap.new_map((115.8, 36.3, 116.3, 36.6), title="t", basemap="none")
+    webmap.add_outlines(m, _counties(), name="县", label_col="name", label_min_zoom=9)
+    webmap.add_outlines(m, _counties(), name="乡镇", label_col="name", labels="tooltip")
+    page = webmap.render_html(m)
+    (labels,) = re.findall(r"var labels = (\[.*?\]);", page)
+    # one label per county, at a point inside it (lat, lng order for Leaflet)
+    got = json.loads(labels)
+    assert [t for _, _, t in got] == ["东昌府区", webmap.escape(IMG_PAYLOAD)]
+    for (lat, lng, _), geom in zip(got, _counties().geometry, strict=True):
+        assert geom.contains(Point(lng, lat))
+    assert re.search(r"\.lt-label-\w+-hidden \.lt-label-\w+ \{ display: none; \}", page)
+    assert "map.getZoom() < 9" in page
+    hover = _data_blocks(page)[1]
+    assert [f["properties"]["t"] for f in hover["features"]][0] == "东昌府区"
+    with pytest.raises(InputError, match="labels"):
+        webmap.add_outlines(m, _counties(), name="x", label_col="name", labels="always")
+
+
 def test_class_breaks_quantiles_and_classify():
     v = np.array([5.0, 1, 2, 3, 4, 6, 7, 8, 9, 10, np.nan])
     edges = webmap.class_breaks(v, k=4)
@@ -358,6 +377,11 @@ console.error = function () {
 };
 </script>"""
 _PROBE_TAIL = """<script>
+// switch the hexagon layer off and on, as in the layer control: points must stay on top
+%(cells)s.remove();
+%(cells)s.addTo(%(map)s);
+document.documentElement.setAttribute(
+    "data-top", %(map)s._renderer._drawLast.layer.feature.geometry.type);
 %(map)s.eachLayer(function (l) {
     if (l.getTooltip && l.getTooltip()) { l.openTooltip(); }
 });
@@ -372,7 +396,9 @@ def test_offline_page_works_in_headless_chromium(tmp_path):
     m = _build("none")
     page = webmap.render_html(m)
     page = page.replace("<head>", "<head>" + _PROBE_HEAD, 1)
-    page = page.replace("</html>", _PROBE_TAIL % {"map": m.get_name()} + "</html>")
+    cells = next(c for c in m._children.values() if getattr(c, "layer_name", "") == LAYERS[0])
+    probe = _PROBE_TAIL % {"map": m.get_name(), "cells": cells.get_name()}
+    page = page.replace("</html>", probe + "</html>")
     path = tmp_path / "map.html"
     path.write_text(page, encoding="utf-8")
     with tempfile.TemporaryDirectory() as profile:
@@ -390,6 +416,7 @@ def test_offline_page_works_in_headless_chromium(tmp_path):
     assert "Uncaught" not in log
     assert not re.findall(r"CONSOLE.*", log)
     assert 'data-canvas="1"' in dom  # one shared canvas renderer draws every overlay
+    assert 'data-top="Point"' in dom  # drawn last (on top) after the cells were re-added
     assert "leaflet-container" in dom
     # title, layer control, legends, labels and tooltips are in the DOM, as text
     for text in [

@@ -604,14 +604,15 @@ def field_values(
     return labels, [list(row) for row in zip(*cols, strict=True)]
 
 
-def _layer_group(m: folium.Map, name: str, show: bool) -> folium.FeatureGroup:
+def _layer_name(m: folium.Map, name: str) -> str:
+    """The escaped name of a new layer; checks that it is non-empty and unique in the map."""
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"name={name!r}: every layer needs a non-empty name (shown in the map).")
     layer_name = escape(name)
     for child in m._children.values():
         if isinstance(child, folium.map.Layer) and child.layer_name == layer_name:
             raise InputError(f"name={name!r}: the map already has a layer of that name.")
-    return folium.FeatureGroup(name=layer_name, show=show).add_to(m)
+    return layer_name
 
 
 def _category_styles(
@@ -679,7 +680,7 @@ def _add_features(
     **element_kw: Any,
 ) -> folium.FeatureGroup:
     """Add a layer; ``tips`` = (labels, per-row values) replaces ``tooltip`` when given."""
-    group = _layer_group(m, name, show)
+    layer_name = _layer_name(m, name)
     tip_labels, tips_rows = (
         tips
         if tips is not None
@@ -700,6 +701,8 @@ def _add_features(
     for s in styles:
         s.setdefault("interactive", interactive)
     data = _feature_collection(geometries_to_json(gdf.geometry.array), props)
+    # the map is changed only now, when every argument has been checked
+    group = folium.FeatureGroup(name=layer_name, show=show).add_to(m)
     group.add_child(
         _GeoJsonLayer(
             data,
@@ -1105,7 +1108,9 @@ def add_choropleth(
     )
     if legend:
         items = list(zip(palette, class_labels(edges, value_format=value_format), strict=True))
-        if np.isnan(values).any():
+        if bins is None and np.isnan(values).all():  # no value: quantile classes are made up
+            items = []
+        if np.isnan(values).any() or not items:
             items.append((NO_DATA_COLOR, "无数据"))
         add_legend(m, title=f"{label}（{unit}）" if unit else label, items=items)
     return group

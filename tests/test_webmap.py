@@ -338,6 +338,8 @@ def test_bad_input_raises_input_error():
     no_crs = gpd.GeoDataFrame(geometry=[Point(500000.0, 4000000.0)])
     with pytest.raises(InputError, match="no CRS"):
         webmap.add_points(m, no_crs, name="r")
+    # nothing was half-added by the calls that failed
+    assert not [c for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
 
 
 def test_offline_refuses_libraries_it_does_not_ship():

@@ -82,6 +82,14 @@ def test_ring_weights_around_a_pentagon_and_without_self():
     assert w.diagonal().sum() == 0
 
 
+def test_ring_weights_sorted_and_unsorted_input_agree(patch):
+    cells, _ = patch
+    order = np.argsort(cells)
+    w_sorted = stats.ring_weights(cells[order], k=2)
+    w = stats.ring_weights(cells, k=2)
+    assert (w[order][:, order] != w_sorted).nnz == 0
+
+
 def test_ring_weights_slow_path_matches_fast_path(patch):
     cells, _ = patch
     flat_fast, off_fast = stats._grid_disk_lists(cells, 2)

@@ -109,7 +109,7 @@ def _grid_disk_lists(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
     """Grid disks of all ``cells`` as a flat array of neighbours and CSR-style offsets.
 
     Uses h3ronpy's vectorized ``grid_disk`` when installed, else one ``h3.grid_disk`` call per
-    cell (correct, about 20x slower).
+    cell (correct, several times slower).
     """
     if _h3ronpy is not None:
         disks = _pa.array(_h3ronpy.grid_disk(cells, k))

@@ -203,8 +203,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     blng, blat = b["lon"].to_numpy(), b["lat"].to_numpy()
     ia, ip, d = geodesy.pairs_within(blng, blat, q["lon"].to_numpy(), q["lat"].to_numpy(),
                                      distance=radius_m)
-    own = (b["plant_id"].to_numpy(dtype=object)[ia] == q["id"].to_numpy(dtype=object)[ip]) | (
-        b["id"].to_numpy(dtype=object)[ia] == q["id"].to_numpy(dtype=object)[ip])
+    own = b["plant_id"].to_numpy(dtype=object)[ia] == q["id"].to_numpy(dtype=object)[ip]
     ia, ip, d = ia[~own], ip[~own], d[~own]
     n_within = np.bincount(ia, minlength=len(b))
     near_i, near_d = geodesy.nearest(blng, blat, q["lon"].to_numpy(), q["lat"].to_numpy(),
@@ -216,11 +215,10 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
                 & (b["status"] != "retired")).to_numpy()
     b["target"] = b["in_radius"].to_numpy() & screened
     has = near_i >= 0
-    b["nearest_plant_id"] = np.where(has, q["id"].to_numpy(dtype=object)[np.maximum(near_i, 0)],
-                                     None)
-    b["nearest_plant_name"] = np.where(has,
-                                       q["name"].to_numpy(dtype=object)[np.maximum(near_i, 0)],
-                                       None)
+    for col, src in (("nearest_plant_id", "id"), ("nearest_plant_name", "name")):
+        vals = np.full(len(b), None, dtype=object)
+        vals[has] = q[src].to_numpy(dtype=object)[near_i[has]]
+        b[col] = vals
     b["distance_km"] = np.round(near_d / 1000.0, 3)
     b["n_plants_within"] = n_within
     b = admin.attach(b, blng, blat, counties, level="county", fallback="county")
@@ -351,11 +349,9 @@ def build_map(result: Result) -> folium.Map:
                       tooltip={"name": "名称", "id": "编号", "capacity_th": "蒸吨 (t/h)",
                                "fuel": "燃料", "nearest_plant_name": "最近电厂",
                                "distance_km": "距离 (km)", "county_name": "县区"})
-    p = L["plants"].copy()
-    if len(p):
-        p["_r"] = 6 + 10 * np.sqrt(p["capacity_mw"] / max(p["capacity_mw"].max(), 1))
-    webmap.add_points(m, p, name="热电联产电厂 (≥{:g} MW)".format(result.params.min_capacity_mw),
-                      color="#000000", radius_col="_r",
+    webmap.add_points(m, L["plants"],
+                      name="热电联产电厂 (≥{:g} MW)".format(result.params.min_capacity_mw),
+                      color="#000000", radius_col="capacity_mw", radius_range=(6.0, 16.0),
                       tooltip={"name": "电厂", "capacity_mw": "装机 (MW)",
                                "n_boilers_inside": "半径内目标锅炉数",
                                "capacity_th_inside": "目标蒸吨 (t/h)"})

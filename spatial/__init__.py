@@ -4,6 +4,15 @@ Modules are re-exported, not their functions, so the namespace reads like a tabl
 ``spatial.h3grid.points_to_cells``, ``spatial.coords.gcj02_to_wgs84``.
 """
 
+from . import admin as admin
+from . import config as config
+from . import coords as coords
+from . import export as export
+from . import geodesy as geodesy
+from . import h3grid as h3grid
+from . import io as io
+from . import webmap as webmap
 from .errors import InputError as InputError
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "admin", "config", "coords", "export", "geodesy", "h3grid", "io",
+           "webmap"]

@@ -39,7 +39,7 @@ def make_inputs(seed=3):
                for i, (x, y) in enumerate(zip(rng.uniform(115.5, 116.9, 600),
                                               rng.uniform(35.9, 36.9, 600)))]
     for j, d in enumerate([29_990.0, 30_010.0, 29_999.0, 30_001.0]):
-        x, y, _ = G.fwd(116.00, 36.40, 20 + 90 * j, d)
+        x, y, _ = G.fwd(116.00, 36.40, 200 + 30 * j, d)  # away from B
         boilers.append(boiler(f"E{j}", x, y))
     boilers.append(boiler("OWN", 116.001, 36.40, plant_id="A", kind="captive"))
     return {"plants": points_frame(plants), "boilers": points_frame(boilers)}

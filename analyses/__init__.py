@@ -23,7 +23,8 @@ def get(name: str) -> ModuleType:
     """Return the module of analysis `name` (its CLI name, e.g. ``"heat-radius"``)."""
     if name not in REGISTRY:
         raise InputError(
-            f"unknown analysis '{name}'; the analyses are: {', '.join(REGISTRY)} (see `lantian list`)."
+            f"unknown analysis '{name}'; the analyses are: {', '.join(REGISTRY)} "
+            "(see `lantian list`)."
         )
     return importlib.import_module(REGISTRY[name])
 

@@ -1,9 +1,9 @@
 """Coal boilers and small coal CHP units within the heat-supply radius of large CHP plants.
 
-Policy (鲁 action plan): "完成省下达30万千瓦及以上热电联产电厂30公里供热半径范围内的燃煤锅炉和落后燃煤
-小热电机组（含自备电厂）关停或整合任务" — the coal boilers and backward small coal CHP units
-(captive units included) within the 30 km heat-supply radius of CHP plants of 300 MW and above
-are to be shut down or integrated.
+Policy (Shandong action plan): "完成省下达30万千瓦及以上热电联产电厂30公里供热半径范围内的
+燃煤锅炉和落后燃煤小热电机组（含自备电厂）关停或整合任务" — the coal boilers and backward
+small coal CHP units (captive units included) within the 30 km heat-supply radius of CHP
+plants of 300 MW and above are to be shut down or integrated.
 
 Inputs
 ------
@@ -333,8 +333,9 @@ def build_map(result: Result) -> folium.Map:
     counties = result.context.get("counties")
     if counties is not None and len(counties):
         webmap.add_outlines(m, counties, name="县区边界", label_col="name")
-    if len(L["cells"]):
-        webmap.add_choropleth(m, L["cells"], column="capacity_th_targets", name="H3 网格：目标蒸吨",
+    cells = L["cells"][L["cells"]["n_targets"] > 0]
+    if len(cells):
+        webmap.add_choropleth(m, cells, column="capacity_th_targets", name="H3 网格：目标蒸吨",
                               label="网格内目标锅炉蒸吨", unit="t/h",
                               tooltip={"h3_cell": "网格", "n_targets": "目标锅炉数",
                                        "capacity_th_targets": "蒸吨 (t/h)"})
@@ -350,7 +351,7 @@ def build_map(result: Result) -> folium.Map:
                                "fuel": "燃料", "nearest_plant_name": "最近电厂",
                                "distance_km": "距离 (km)", "county_name": "县区"})
     webmap.add_points(m, L["plants"],
-                      name="热电联产电厂 (≥{:g} MW)".format(result.params.min_capacity_mw),
+                      name=f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
                       color="#000000", radius_col="capacity_mw", radius_range=(6.0, 16.0),
                       tooltip={"name": "电厂", "capacity_mw": "装机 (MW)",
                                "n_boilers_inside": "半径内目标锅炉数",

@@ -110,8 +110,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path) -> RunOutput:
         result.summary.append(f"{len(rej)} input rows rejected (see the rejected table).")
 
     t2 = time.perf_counter()
-    m = module.build_map(result)
-    html = webmap.render_html(m, offline=True)
+    html = webmap.render_html(module.build_map(result), offline=True)  # before anything is written
     timings["map_s"] = round(time.perf_counter() - t2, 3)
 
     manifest = {

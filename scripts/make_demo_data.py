@@ -102,7 +102,8 @@ def make_boilers(counties: gpd.GeoDataFrame, plants: pd.DataFrame, rng: np.rando
                                      ("P04", 30.001), ("P08", 29.995), ("P02", 30.005)]):
         az = 37.0 + 71.0 * j
         x, y, _ = GEOD.fwd(p.at[pid, "lon"], p.at[pid, "lat"], az, d_km * 1000.0)
-        edge.append({"编号": f"GLE{j + 1:02d}", "单位名称": f"边界测试锅炉{j + 1}（示例，距{pid} {d_km} km）",
+        edge.append({"编号": f"GLE{j + 1:02d}",
+                     "单位名称": f"边界测试锅炉{j + 1}（示例，距{pid} {d_km} km）",
                      "经度": round(x, 7), "纬度": round(y, 7), "蒸吨": 10.0, "燃料类型": "燃煤",
                      "类型": "锅炉", "状态": "在用", "县区": "", "所属电厂编号": ""})
     # The captive units of a qualifying plant itself: not its own targets.

@@ -451,7 +451,8 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
     lat = out["lat"].to_numpy(dtype="float64")
     nan = (np.isnan(lon) | np.isnan(lat)) & ~bad
     if nan.any():
-        rejected.append(_reject(name, path, row[nan], ids[nan], "missing or unreadable coordinates"))
+        rejected.append(_reject(name, path, row[nan], ids[nan],
+                                "missing or unreadable coordinates"))
         bad |= nan
     zero = (lon == 0) & (lat == 0) & ~bad
     if zero.any():

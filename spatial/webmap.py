@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -49,6 +48,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .errors import InputError
+from .export import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -1368,15 +1368,6 @@ def save_html(m: folium.Map, path: str | os.PathLike, *, offline: bool = True) -
     """
     path = Path(path)
     text = render_html(m, offline=offline)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
     log.info("Wrote map %s (%.0f KB)", path, len(text.encode("utf-8")) / 1024)
     return path

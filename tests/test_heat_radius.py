@@ -1,9 +1,9 @@
 """heat-radius: decisions against a pyproj.Geod brute force, unit merging, edge cases."""
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-import geopandas as gpd
 from conftest import points_frame
 from pyproj import Geod
 
@@ -37,7 +37,7 @@ def make_inputs(seed=3):
     rng = np.random.default_rng(seed)
     boilers = [boiler(f"R{i}", x, y, fuel=rng.choice(["coal", "gas"], p=[0.7, 0.3]))
                for i, (x, y) in enumerate(zip(rng.uniform(115.5, 116.9, 600),
-                                              rng.uniform(35.9, 36.9, 600)))]
+                                              rng.uniform(35.9, 36.9, 600), strict=False))]
     for j, d in enumerate([29_990.0, 30_010.0, 29_999.0, 30_001.0]):
         x, y, _ = G.fwd(116.00, 36.40, 200 + 30 * j, d)  # away from B
         boilers.append(boiler(f"E{j}", x, y))
@@ -102,7 +102,7 @@ def test_cells_cover_radius_and_count_targets():
     want = h3grid.cells_to_str(h3grid.points_to_cells(t["lat"].to_numpy(), t["lon"].to_numpy(),
                                                       resolution=7))
     counts = cells.set_index("h3_cell")["n_targets"]
-    for c, n in zip(*np.unique(want, return_counts=True)):
+    for c, n in zip(*np.unique(want, return_counts=True), strict=False):
         assert counts[c] == n
     # every radius circle is covered by the cells
     union = shapely.union_all(cells.geometry.to_numpy())

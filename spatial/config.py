@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def resolve_path(value: str, base: Path) -> Path:
     p = Path(value).expanduser()
     if p.is_absolute():
         return p
-    first = base / p
+    first = Path(os.path.normpath(base / p))
     if first.exists() or not p.exists():
         return first
     return p

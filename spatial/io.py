@@ -480,7 +480,7 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
                            crs="EPSG:4326")
     rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
     if len(rej):
-        log.warning("%s: %d of %d rows rejected (see the rejected table)", path, len(rej), n)
+        log.info("%s: %d of %d rows rejected (see the rejected table)", path, len(rej), n)
     log.info("Read %d %s from %s (%s, crs %s)", len(gdf), name, path.name, enc, crs_name)
     return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
                  encoding=enc, columns=mapping, crs=crs_name, n_read=n)

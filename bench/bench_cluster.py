@@ -1,7 +1,7 @@
 """Benchmark: fire-event clustering (spatial.cluster.st_dbscan) against scikit-learn DBSCAN.
 
-Synthetic FIRMS-like detections over Shandong's bounding box (34.4-38.4 N, 114.8-122.7 E): many small
-fire events of a few detections within ~1 km, spread over ~120 days. Runs
+Synthetic FIRMS-like detections over Shandong's bounding box (34.4-38.4 N, 114.8-122.7 E): many
+small fire events of a few detections within ~1 km, spread over ~120 days. Runs
 
 * ``st_dbscan`` spatio-temporally (1 km / 24 h, min_samples 1) -- the fire-points analysis path;
 * ``st_dbscan`` in space only (1 km);

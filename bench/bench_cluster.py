@@ -13,6 +13,7 @@ and prints times, the ratio (scikit-learn / ours) and the process's peak residen
 
     python bench/bench_cluster.py                          # 1,000,000 detections, with baseline
     python bench/bench_cluster.py --n 10000000 --skip-baseline   # memory figure at 10 M
+    python bench/bench_cluster.py --n 10000000 --skip-baseline --skip-space-only --tracemalloc
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import resource
 import sys
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -75,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eps-h", type=float, default=24.0)
     ap.add_argument("--skip-baseline", action="store_true", help="do not run scikit-learn")
     ap.add_argument("--skip-space-only", action="store_true", help="only the spatio-temporal run")
+    ap.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also report the traced peak allocation of the spatio-temporal run (slower)",
+    )
     args = ap.parse_args(argv)
 
     lat, lng, t = synthetic_fires(args.n, args.seed)
@@ -88,6 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         f"st_dbscan {args.eps_m:g} m / {args.eps_h:g} h: {t_st:.2f} s, {st.max() + 1:,} events; "
         f"peak RSS so far {peak_rss_mb():,.0f} MB"
     )
+
+    if args.tracemalloc:
+        tracemalloc.start()
+        st_dbscan(lat, lng, t, eps_m=args.eps_m, eps_s=args.eps_h * 3600.0)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            "st_dbscan traced peak allocation (numpy + Python, inputs excluded): "
+            f"{peak / 2**20:,.0f} MB"
+        )
 
     if args.skip_space_only:
         return 0

@@ -121,7 +121,10 @@ def st_dbscan(
     The partition is exactly that of a brute-force O(n^2) evaluation of the neighbour relation
     (up to float rounding of the distance, about 1e-12 relative, i.e. nanometres at 1 km); see the
     module docstring for the algorithm and why the bucketing is conservative. Memory is O(n) plus
-    fixed-size chunks of candidate pairs.
+    fixed-size chunks of candidate pairs. Time grows with the number of candidate pairs, about
+    four times the number of neighbour pairs: as for any exact DBSCAN, m detections at one spot
+    within ``eps_s`` of each other cost m^2 / 2 pair tests (``min_samples > 1`` takes three
+    passes over the pairs instead of one).
 
     Examples
     --------

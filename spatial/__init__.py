@@ -5,14 +5,16 @@ Modules are re-exported, not their functions, so the namespace reads like a tabl
 """
 
 from . import admin as admin
+from . import cluster as cluster
 from . import config as config
 from . import coords as coords
 from . import export as export
 from . import geodesy as geodesy
 from . import h3grid as h3grid
 from . import io as io
+from . import stats as stats
 from . import webmap as webmap
 from .errors import InputError as InputError
 
-__all__ = ["InputError", "admin", "config", "coords", "export", "geodesy", "h3grid", "io",
-           "webmap"]
+__all__ = ["InputError", "admin", "cluster", "config", "coords", "export", "geodesy", "h3grid",
+           "io", "stats", "webmap"]

@@ -41,6 +41,8 @@ class InputSpec:
     fields: tuple[Field, ...]
     required: bool = True
     description: str = ""
+    #: repeated ids are warned about (False where rows of one id are expected, e.g. plant units)
+    unique_ids: bool = True
     #: for kind "custom": ``reader(cfg, spec) -> spatial.io.Table`` where cfg is the input's
     #: config entry (path, paths, crs, columns, sheet)
     reader: Callable[[dict[str, Any], InputSpec], Any] | None = None

@@ -56,7 +56,7 @@ INPUTS = (
         Field("is_chp", "bool", False, ("热电联产", "是否热电联产", "chp")),
         Field("fuel", "text", False, ("燃料", "燃料类型")),
         Field("status", "text", False, ("状态", "运行状态")),
-    ), True, "power plants, one row per plant or per unit"),
+    ), True, "power plants, one row per plant or per unit", unique_ids=False),
     InputSpec("boilers", "points", (
         Field("id", "text", True), Field("name", "text"),
         Field("capacity_th", "float", False, ("蒸吨", "容量", "规模", "额定蒸发量", "t/h")),

@@ -18,7 +18,7 @@ import pandas as pd
 from spatial import export, io, webmap
 from spatial.errors import InputError
 
-from . import get
+from . import REGISTRY, checks, get
 from .base import Result, params_from_mapping
 
 log = logging.getLogger(__name__)
@@ -88,13 +88,47 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def execute(name: str, config: dict[str, Any], *, out: Path) -> RunOutput:
-    """Read, run, map and write analysis `name` with `config` (see ``spatial.config.load``)."""
+def infer_analysis(config: dict[str, Any]) -> str:
+    """The analysis a config is for: its ``analysis`` key, else the one whose inputs fit."""
+    if config.get("analysis"):
+        get(config["analysis"])
+        return config["analysis"]
+    given = set(config["inputs"])
+    fits = []
+    for name in REGISTRY:
+        specs = get(name).INPUTS
+        names = {s.name for s in specs}
+        if given <= names and all(s.name in given for s in specs if s.required):
+            fits.append(name)
+    if len(fits) != 1:
+        raise InputError(
+            f"{config.get('path', 'config')}: cannot tell which analysis the inputs "
+            f"({', '.join(sorted(given))}) are for; name it: lantian check ANALYSIS --config …"
+        )
+    return fits[0]
+
+
+def check(name: str, config: dict[str, Any], *, strict: bool = False
+          ) -> tuple[dict[str, io.Table], list[str]]:
+    """Read and check every input of analysis `name`; with `strict`, warnings are errors."""
+    module = get(name)
+    params_from_mapping(module.Params, config["params"])
+    tables = read_inputs(module, config)
+    warnings = checks.warnings_for(module, tables)
+    if strict and warnings:
+        raise InputError("--strict: the inputs have warnings:\n  - " + "\n  - ".join(warnings))
+    return tables, warnings
+
+
+def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = False) -> RunOutput:
+    """Read, check, run, map and write analysis `name` with `config` (``spatial.config.load``)."""
     module = get(name)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     params = params_from_mapping(module.Params, config["params"])
-    tables = read_inputs(module, config)
+    tables, warnings = check(name, config, strict=strict)
+    for w in warnings:
+        log.warning(w)
     timings["read_s"] = round(time.perf_counter() - t0, 3)
 
     t1 = time.perf_counter()
@@ -108,6 +142,9 @@ def execute(name: str, config: dict[str, Any], *, out: Path) -> RunOutput:
     result.tables["rejected"] = rej
     if len(rej):
         result.summary.append(f"{len(rej)} input rows rejected (see the rejected table).")
+    if warnings:
+        result.summary.append(f"{len(warnings)} input warning(s): see `lantian check` or the "
+                              "manifest.")
 
     t2 = time.perf_counter()
     html = webmap.render_html(module.build_map(result), offline=True)  # before anything is written
@@ -125,6 +162,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path) -> RunOutput:
         },
         "params": dataclasses.asdict(params),
         "summary": result.summary,
+        "warnings": warnings,
         "versions": _versions(),
         "timings": timings,
     }

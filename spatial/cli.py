@@ -1,4 +1,4 @@
-"""The ``lantian`` command: list, demo and run analyses.
+"""The ``lantian`` command: list, demo, check and run analyses.
 
 Bad input prints one message naming the file, rows or column and the fix, and exits with
 status 2, without a traceback.
@@ -34,7 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="params.NAME=VALUE", help="override a parameter, e.g. "
                      "--set params.radius_km=15 (repeatable)")
-    for sp in (demo, run):
+    run.add_argument("--strict", action="store_true", help="input warnings are errors")
+    chk = sub.add_parser("check", help="read and check the inputs of a config, run nothing")
+    chk.add_argument("analysis", nargs="?",
+                     help="analysis name (default: inferred from the inputs)")
+    chk.add_argument("--config", type=Path, required=True, help="TOML config: inputs and params")
+    chk.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
+    for sp in (demo, run, chk):
         sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
         sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
     return p
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet + 1)  # INFO logs only with -v
     try:
-        from analyses import REGISTRY, describe, get, runner
+        from analyses import REGISTRY, checks, describe, get, runner
 
         from . import config as cfg
 
@@ -78,8 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             get(args.analysis)
             conf = cfg.apply_overrides(cfg.load(args.config), args.overrides)
-            _report(args.analysis, runner.execute(args.analysis, conf, out=args.out),
-                    args.quiet > 0)
+            _report(args.analysis, runner.execute(args.analysis, conf, out=args.out,
+                                                  strict=args.strict), args.quiet > 0)
+            return 0
+        if args.command == "check":
+            conf = cfg.load(args.config)
+            name = args.analysis or runner.infer_analysis(conf)
+            tables, warnings = runner.check(name, conf, strict=args.strict)
+            print(f"== {name}: {args.config}")
+            print(checks.report(tables, warnings))
             return 0
     except InputError as err:
         print(f"lantian: error: {err}", file=sys.stderr)

@@ -31,7 +31,7 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: the config must be saved as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
-    unknown = sorted(set(raw) - {"inputs", "params", "title"})
+    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis"})
     if unknown:
         raise InputError(
             f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>] and "
@@ -67,6 +67,7 @@ def load(path: Path | str) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise InputError(f"{path}: [params] must be a table.")
     return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
+            "analysis": raw.get("analysis"),
             "base": path.parent, "path": path}
 
 

@@ -1,0 +1,132 @@
+"""Checks of an analysis's inputs as read: what was detected, what was rejected, what looks wrong.
+
+``lantian check`` prints :func:`report`; every ``lantian run`` runs :func:`warnings_for` too and
+records the warnings in the summary and the manifest. With ``--strict`` warnings are errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from spatial import admin, coords, io
+
+#: how many more points a shifted reading must put inside the counties before we say so
+_SHIFT_MIN_GAIN = 3
+
+
+def _boundaries(tables: Mapping[str, io.Table]) -> gpd.GeoDataFrame | None:
+    for key in ("counties", "townships"):
+        if key in tables and len(tables[key].frame):
+            return tables[key].frame
+    return None
+
+
+def _fit(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame, typed: np.ndarray | None
+         ) -> np.ndarray:
+    """Per point: 1 if inside a boundary, +1 if that unit's name equals the county typed in."""
+    idx = admin.locate(lng, lat, units)
+    score = (idx >= 0).astype(np.int64)
+    if typed is not None:
+        names = np.where(idx >= 0, units["name"].to_numpy(dtype=object)[np.maximum(idx, 0)], None)
+        score += (names == typed) & pd.notna(typed)
+    return score
+
+
+def _shift_warning(name: str, t: io.Table, units: gpd.GeoDataFrame) -> str | None:
+    """Warn when reading the points as GCJ-02/BD-09 (or as WGS-84) fits the boundaries better.
+
+    The fit of a reading counts the points inside a boundary polygon and, where the inventory
+    has a ``county`` column, the points whose polygon has the county name typed in. A ~500 m
+    GCJ-02 shift shows at borders: points near them change side.
+    """
+    f = t.frame
+    lng, lat = f["lon"].to_numpy(), f["lat"].to_numpy()
+    typed = f["county"].to_numpy(dtype=object) if "county" in f else None
+    inside = _fit(lng, lat, units, typed)
+    if t.crs in ("gcj02", "bd09"):  # undo the declared conversion: were they WGS-84 after all?
+        alt_lng, alt_lat = coords.from_wgs84(lng, lat, t.crs)
+        alternatives = {"wgs84": (alt_lng, alt_lat)}
+    elif t.crs in ("wgs84", "cgcs2000"):
+        alternatives = {c: coords.to_wgs84(lng, lat, c) for c in ("gcj02", "bd09")}
+    else:
+        return None
+    best = None
+    for crs, (x, y) in alternatives.items():
+        alt = _fit(x, y, units, typed)
+        gained, lost = int((alt > inside).sum()), int((alt < inside).sum())
+        if gained >= _SHIFT_MIN_GAIN and gained >= 3 * max(lost, 1) and (
+                best is None or gained - lost > best[1] - best[2]):
+            best = (crs, gained, lost)
+    if best is not None:
+        crs, gained, lost = best
+        return (
+            f"{t.path}: read as {crs}, {gained} points fit the boundaries better "
+            f"(and {lost} worse): the coordinates look like {crs.upper()}, not "
+            f"{t.crs.upper()} as declared. If they were copied from "
+            f"{'Amap/高德' if crs == 'gcj02' else 'Baidu/百度' if crs == 'bd09' else 'GPS'}, "
+            f'set crs = "{crs}" in [inputs.{name}].'
+        )
+    return None
+
+
+def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str]:
+    """Warnings about inputs that were read but look wrong (not errors: the run goes on)."""
+    out: list[str] = []
+    units = _boundaries(tables)
+    specs = {s.name: s for s in module.INPUTS}
+    for name, t in tables.items():
+        f = t.frame
+        if len(f) == 0:
+            out.append(f"{t.path}: input '{name}' has no usable rows.")
+            continue
+        spec = specs.get(name)
+        if spec is not None and spec.kind == "points" and "id" in f and spec.unique_ids:
+            dup = f["id"][f["id"].duplicated(keep=False) & f["id"].notna()]
+            if len(dup):
+                ids = ", ".join(map(str, pd.unique(dup)[:5]))
+                out.append(f"{t.path}: {dup.nunique()} ids appear more than once in '{name}' "
+                           f"(e.g. {ids}); each row is kept as a separate record.")
+        if units is not None and name not in ("counties", "townships") and {"lon", "lat"} <= set(f):
+            inside = admin.locate(f["lon"].to_numpy(), f["lat"].to_numpy(), units) >= 0
+            n_out = int((~inside).sum())
+            if n_out:
+                rows = ", ".join(map(str, f.loc[~inside, "row"].head(8)))
+                out.append(f"{t.path}: {n_out} of {len(f)} points of '{name}' fall outside every "
+                           f"boundary polygon (rows {rows}{' …' if n_out > 8 else ''}).")
+            shift = _shift_warning(name, t, units)
+            if shift:
+                out.append(shift)
+    return out
+
+
+def report(tables: Mapping[str, io.Table], warnings: list[str]) -> str:
+    """Human-readable report of every input: rows, rejections, encoding, columns, CRS, extent."""
+    lines: list[str] = []
+    for name, t in tables.items():
+        lines.append(f"[{name}] {t.path}")
+        enc = t.encoding or "(binary format)"
+        lines.append(f"  encoding {enc}; declared crs {t.crs}")
+        if t.columns:
+            cols = ", ".join(f"{k} ← {v}" for k, v in t.columns.items())
+            lines.append(f"  columns: {cols}")
+        lines.append(f"  rows read {t.n_read}, usable {len(t.frame)}, rejected {len(t.rejected)}")
+        if len(t.rejected):
+            for reason, grp in t.rejected.groupby("reason", sort=False):
+                rows = ", ".join(map(str, grp["row"].head(10)))
+                more = f" and {len(grp) - 10} more" if len(grp) > 10 else ""
+                lines.append(f"    {len(grp)} × {reason}: rows {rows}{more}")
+        if len(t.frame) and isinstance(t.frame, gpd.GeoDataFrame):
+            x0, y0, x1, y1 = t.frame.total_bounds
+            if np.isfinite([x0, y0, x1, y1]).all():
+                lines.append(f"  extent lng {x0:.5f} … {x1:.5f}, lat {y0:.5f} … {y1:.5f} (WGS-84)")
+    if warnings:
+        lines.append("warnings:")
+        lines += [f"  - {w}" for w in warnings]
+    else:
+        lines.append("no warnings.")
+    return "\n".join(lines)

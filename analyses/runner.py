@@ -147,7 +147,8 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
                               "manifest.")
 
     t2 = time.perf_counter()
-    html = webmap.render_html(module.build_map(result), offline=True)  # before anything is written
+    # rendered before anything is written; element ids numbered so reruns give the same bytes
+    html = webmap.stable_ids(webmap.render_html(module.build_map(result), offline=True))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
 
     manifest = {

@@ -11,17 +11,24 @@ Layout under ``<out>/layers/<analysis>/``::
     tables.xlsx          one sheet per table
     <table>.csv          one CSV per table (UTF-8 with BOM, so Excel reads Chinese)
     manifest.json        inputs with sha256, parameters, versions, row counts, timings
+
+Runs are reproducible: the same inputs and parameters give byte-identical layers and tables.
+The timestamps that file formats embed (GeoPackage ``last_change``, DBF "last update", XLSX
+document properties and zip entries) are set to :data:`FIXED_TIMESTAMP`; the run's real time
+is in ``manifest.json``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +36,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 log = logging.getLogger(__name__)
 
 SHP_NAME_BYTES = 10
+#: the timestamp embedded in written files, so that reruns are byte-identical
+FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -105,11 +115,13 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     rows = []
     for name, gdf in layers.items():
         gdf = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf.set_crs("EPSG:4326")
-        gdf.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+        with _fixed_gdal_date():
+            gdf.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
         names = short_names(cols, fields)
         _shp_frame(gdf, names).to_file(shp_dir / f"{name}.shp", driver="ESRI Shapefile",
-                                       engine="pyogrio", encoding="UTF-8")
+                                       engine="pyogrio", encoding="UTF-8",
+                                       DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
         cpg = shp_dir / f"{name}.cpg"
         if not cpg.exists():
             cpg.write_text("UTF-8", encoding="ascii")
@@ -121,12 +133,42 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
         shp_dir / "fields.csv", index=False, encoding="utf-8-sig")
 
 
+@contextlib.contextmanager
+def _fixed_gdal_date() -> Iterator[None]:
+    """Make GDAL stamp GeoPackage metadata with FIXED_TIMESTAMP instead of the clock."""
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def _fix_zip_timestamps(path: Path) -> None:
+    """Rewrite an XLSX (a zip) with fixed entry times and document dates."""
+    stamp = FIXED_TIMESTAMP
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info, zin.read(info)) for info in zin.infolist()]
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" +
+                              stamp.encode(), data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
+    os.replace(tmp, path)
+
+
 def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
     """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM)."""
     folder.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
         for name, df in tables.items():
             _table_for_excel(df).to_excel(xw, sheet_name=name[:31], index=False)
+    _fix_zip_timestamps(folder / "tables.xlsx")
     for name, df in tables.items():
         df.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
 
@@ -141,6 +183,8 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     """
     final = Path(out) / "layers" / analysis
     final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{analysis}.*.tmp"):  # left by a killed run
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{analysis}.", suffix=".tmp", dir=final.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     try:

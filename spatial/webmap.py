@@ -1349,6 +1349,23 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
     return page
 
 
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def stable_ids(page: str) -> str:
+    """Replace folium's random element ids (32 hex digits) by sequence numbers.
+
+    The same map then renders to the same bytes on every run. Apply it to a finished page:
+    the names of the map's elements in Python (``m.get_name()``) no longer match.
+    """
+    ids: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return ids.setdefault(match.group(0), f"{len(ids) + 1:032d}")
+
+    return _ELEMENT_ID.sub(number, page)
+
+
 def save_html(m: folium.Map, path: str | os.PathLike, *, offline: bool = True) -> Path:
     """Write the map as a self-contained HTML file, atomically (temporary file + rename).
 

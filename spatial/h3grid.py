@@ -592,3 +592,46 @@ def aggregate(
                 (np.fmax if func == "max" else np.fmin).at(out, codes, v)
             result[f"{name}_{func}"] = out
     return pd.DataFrame(result, index=pd.Index(uniques[order], name="cell"))
+
+
+# ------------------------------------------------------------------------------- dissolve
+def cells_to_shape(cells: Any) -> shapely.MultiPolygon:
+    """Dissolve a set of cells into one exact (Multi)Polygon outline, holes included.
+
+    Parameters
+    ----------
+    cells
+        1-D array of ``uint64`` H3 cell ids of **one resolution** (duplicates are ignored).
+
+    Returns
+    -------
+    shapely.MultiPolygon
+        **x=lng, y=lat** degrees. One part per edge-connected group of cells; each part's
+        exterior and holes follow the cells' own edges (``h3.cells_to_h3shape``), so there are
+        no slivers and no repeated vertices, and the parts cover exactly the union of the
+        hexagons of :func:`cells_to_polygons`. Empty MultiPolygon when there are no cells.
+        Not meant for sets crossing the antimeridian or containing a pole.
+    """
+    arr = np.unique(_as_cells(cells))
+    if arr.size == 0:
+        return shapely.MultiPolygon()
+    if not _same_resolution(arr):
+        found = sorted(set(((arr >> np.uint64(52)) & np.uint64(15)).tolist()))
+        raise InputError(
+            f"cells mix resolutions {found}; cells_to_shape needs cells of one resolution "
+            "(use h3.cell_to_parent / cell_to_children first)."
+        )
+    shape = h3i.cells_to_h3shape(arr.tolist(), tight=False)
+
+    def ring(latlngs: Sequence[tuple[float, float]]) -> np.ndarray:
+        xy = np.asarray(latlngs, dtype=np.float64)[:, ::-1]  # (lat, lng) -> (x=lng, y=lat)
+        return np.vstack([xy, xy[:1]])
+
+    polys = [shapely.Polygon(ring(p.outer), [ring(h) for h in p.holes]) for p in shape]
+    return shapely.MultiPolygon(polys)
+
+
+def _same_resolution(cells: np.ndarray) -> bool:
+    """Whether every cell has the resolution of the first (bits 52..55 of the id)."""
+    res = (cells >> np.uint64(52)) & np.uint64(15)
+    return bool((res == res[0]).all())

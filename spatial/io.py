@@ -603,3 +603,41 @@ def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
         if polys:
             return shapely.union_all(polys)
     return g
+
+
+# --------------------------------------------------------------------------- points or polygons
+
+
+def read_features(path: Path | str, *, fields: Sequence[Field], name: str, crs: str = "wgs84",
+                  columns: Mapping[str, str] | None = None, sheet: str | int | None = None
+                  ) -> Table:
+    """Read an input that may hold points or polygons (villages, communities, sites).
+
+    CSV/XLSX tables and vector files of points are read by :func:`read_points`; vector files
+    with any polygon are read by :func:`read_polygons` (same rejection rules: empty geometry,
+    a point among polygons, an empty required field), and ``lon``/``lat`` are then set to each
+    polygon's representative point (a point inside it, WGS-84 degrees).
+
+    Parameters
+    ----------
+    path, fields, name, crs, columns, sheet
+        As for :func:`read_points`.
+
+    Returns
+    -------
+    Table
+        ``frame`` is a GeoDataFrame in EPSG:4326 (x = lng, y = lat) with our field names,
+        ``row``, ``lon``, ``lat``; its geometry is Points or (Multi)Polygons.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in VECTOR_SUFFIXES:
+        return read_points(path, fields=fields, name=name, crs=crs, columns=columns, sheet=sheet)
+    raw, _ = read_raw(path, name=name)
+    types = set(raw.geometry.geom_type.dropna())
+    if not types & {"Polygon", "MultiPolygon"}:
+        return read_points(path, fields=fields, name=name, crs=crs, columns=columns)
+    table = read_polygons(path, fields=fields, name=name, crs=crs, columns=columns)
+    rep = table.frame.geometry.representative_point()
+    table.frame["lon"] = shapely.get_x(rep.to_numpy())
+    table.frame["lat"] = shapely.get_y(rep.to_numpy())
+    return table

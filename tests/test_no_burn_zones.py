@@ -39,7 +39,7 @@ def ring_case(open_ring=False, **params):
     if open_ring:
         conv[0] = False
     rows = village_rows([CENTRE], [False]) + village_rows(ring, conv, start=1)
-    p = nbz.Params(**{"point_radius_m": 0.0, "min_part_km2": 0.0, **params})
+    p = nbz.Params(**{"point_radius_m": 0.0, "min_part_km2": 0.0, "fill_m": 0.0, **params})
     return nbz.run({"villages": points_frame(rows)}, p), ring
 
 
@@ -78,7 +78,7 @@ def test_small_parts_are_removed():
     area = result.layers["zone"]["area_km2"].sum()   # ~0.63 km² at res 9
     rows = village_rows([CENTRE], [False]) + village_rows(ring, [True] * 6, start=1)
     big = nbz.run({"villages": points_frame(rows)},
-                  nbz.Params(point_radius_m=0.0, min_part_km2=area + 0.01))
+                  nbz.Params(point_radius_m=0.0, min_part_km2=area + 0.01, fill_m=0.0))
     assert len(big.layers["zone"]) == 0 and len(big.layers["gaps"]) == 0
     reasons = set(big.layers["cells"]["reason"])
     assert reasons == {"unconverted village", f"part < {area + 0.01:g} km²"}
@@ -107,7 +107,7 @@ def test_village_smaller_than_a_cell_still_gets_a_cell(tmp_path):
     table = io.read_features(path, fields=nbz.VILLAGE_FIELDS, name="villages")
     assert table.frame.geometry.geom_type.tolist() == ["Polygon"]
     assert table.frame["lon"].iloc[0] == pytest.approx(lng, abs=2e-4)
-    result = nbz.run({"villages": table.frame}, nbz.Params(min_part_km2=0.0))
+    result = nbz.run({"villages": table.frame}, nbz.Params(min_part_km2=0.0, fill_m=0.0))
     cells = result.layers["cells"]
     assert cells["h3_cell"].tolist() == [h3i.int_to_str(CENTRE)] and cells["in_zone"].all()
     assert result.layers["villages"]["in_zone"].all()
@@ -138,7 +138,7 @@ def test_threshold_flag_and_rejections():
              "converted_households": 3.0, "completed": pd.NA}]
     frame = points_frame(rows)
     frame["completed"] = frame["completed"].astype("boolean")
-    result = nbz.run({"villages": frame}, nbz.Params(min_part_km2=0.0))
+    result = nbz.run({"villages": frame}, nbz.Params(min_part_km2=0.0, fill_m=0.0))
     v = result.layers["villages"].set_index("id")
     assert v["converted"].to_dict() == {"a": True, "b": False, "c": True, "d": False}
     rej = result.tables["rejected"].set_index("id")

@@ -80,6 +80,7 @@ def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str
     units = _boundaries(tables)
     specs = {s.name: s for s in module.INPUTS}
     for name, t in tables.items():
+        out.extend(t.warnings)
         f = t.frame
         if len(f) == 0:
             out.append(f"{t.path}: input '{name}' has no usable rows.")

@@ -84,6 +84,8 @@ class Table:
     n_read: int = 0
     #: every file read, when an input is several files (FIRMS downloads, rasters)
     paths: list[Path] = field(default_factory=list)
+    #: things read that look wrong but did not stop the reading (shown by `lantian check`)
+    warnings: list[str] = field(default_factory=list)
 
 
 REJECTED_COLUMNS = ["input", "file", "row", "id", "reason"]
@@ -303,7 +305,10 @@ _DMS = re.compile(
 
 
 def parse_numbers(values: pd.Series) -> pd.Series:
-    """Parse text to floats: full-width digits, thousands separators and DMS text are accepted.
+    """Parse text to floats, accepting the ways numbers are typed in office files.
+
+    Full-width digits, thousands separators (1,234.5), a decimal comma (116,52341, but not
+    116,523, which reads as thousands) and degrees-minutes-seconds text are accepted.
 
     Unparseable text becomes NaN (the caller decides whether that rejects the row).
     """
@@ -315,6 +320,8 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     as_str = text.map(lambda v: None if v is None else str(v))
     cleaned = as_str.str.replace(r"^([-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?)$",
                                  lambda m: m.group(1).replace(",", ""), regex=True)
+    # a decimal comma (116,52 or 36,4512): one comma not followed by exactly three digits
+    cleaned = cleaned.str.replace(r"^([-+]?\d+),(\d{1,2}|\d{4,})$", r"\1.\2", regex=True)
     out = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     todo = out.isna() & as_str.notna()
     if todo.any():
@@ -421,17 +428,26 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
         for extra in (Field("lon", "float", True), Field("lat", "float", True)):
             if extra.name not in names:
                 want.append(extra)
-    attrs = raw.drop(columns=raw.geometry.name) if is_vector else raw
-    mapping = resolve_columns(list(attrs.columns), want, columns, path=path, name=name)
+    warnings: list[str] = []
+    if is_vector:
+        attrs, skipped = raw.drop(columns=raw.geometry.name), 0
+        mapping = resolve_columns(list(attrs.columns), want, columns, path=path, name=name)
+        if raw.crs is None:
+            warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
+    else:
+        attrs, mapping, skipped = find_header(raw, want, columns, path=path, name=name)
+        raw = attrs
     n = len(raw)
-    row = _file_rows(n, 1 if is_vector else 2)
+    row = _file_rows(n, (1 if is_vector else 2) + skipped)
     out = pd.DataFrame({"row": row}, index=raw.index)
     for f in want:
-        if f.name in mapping:
-            out[f.name] = _PARSERS[f.kind](attrs[mapping[f.name]])
-        else:
-            out[f.name] = pd.Series([None] * n, index=raw.index, dtype=object) \
-                if f.kind in ("text",) else _PARSERS[f.kind](pd.Series([None] * n, dtype=object))
+        src = attrs[mapping[f.name]] if f.name in mapping else pd.Series(
+            [None] * n, index=raw.index, dtype=object)
+        out[f.name] = _PARSERS[f.kind](src)
+        if f.name in mapping and f.kind in ("float", "int", "bool", "datetime"):
+            note = _unparsed(src, out[f.name], row, f, mapping[f.name], path=path)
+            if note:
+                warnings.append(note)
     ids = out["id"] if "id" in out else pd.Series([None] * n, index=raw.index)
 
     if is_vector:
@@ -483,7 +499,61 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
         log.info("%s: %d of %d rows rejected (see the rejected table)", path, len(rej), n)
     log.info("Read %d %s from %s (%s, crs %s)", len(gdf), name, path.name, enc, crs_name)
     return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
-                 encoding=enc, columns=mapping, crs=crs_name, n_read=n)
+                 encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings)
+
+
+_MAX_HEADER_ROWS = 6
+
+
+def find_header(raw: pd.DataFrame, fields: Sequence[Field], mapping: Mapping[str, str] | None,
+                *, path: Path | str, name: str) -> tuple[pd.DataFrame, dict[str, str], int]:
+    """Find the header row of a table whose first rows may be a title or merged group headers.
+
+    Excel exports often start with a title row (``聊城市燃煤锅炉台账``) or a row of merged group
+    headers (``坐标`` over ``经度``/``纬度``). The first of the first few rows under which every
+    required field is recognised is taken as the header.
+
+    Returns
+    -------
+    frame, mapping, skipped
+        The data rows with that header, our field -> header mapping, and how many rows above
+        the header were skipped (for file row numbers).
+    """
+    try:
+        return raw, resolve_columns(list(raw.columns), fields, mapping, path=path, name=name), 0
+    except InputError as first_error:
+        for k in range(min(_MAX_HEADER_ROWS, len(raw))):
+            header = [str(v).strip() if v is not None and not (isinstance(v, float)
+                      and np.isnan(v)) else f"_col{i}" for i, v in enumerate(raw.iloc[k])]
+            try:
+                found = resolve_columns(header, fields, mapping, path=path, name=name)
+            except InputError:
+                continue
+            body = raw.iloc[k + 1:].copy()
+            body.columns = header
+            log.info("%s: header found on row %d (rows above it skipped)", path, k + 2)
+            return body.reset_index(drop=True), found, k + 1
+        raise first_error from None
+
+
+def _unparsed(src: pd.Series, parsed: pd.Series, row: np.ndarray, f: Field, header: str, *,
+              path: Path) -> str | None:
+    """Check a parsed column: mostly unreadable is an error; some unreadable is a warning."""
+    given = src.map(lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
+                    and str(v).strip() != "").to_numpy(dtype=bool)
+    bad = given & parsed.isna().to_numpy()
+    if not bad.any():
+        return None
+    examples = ", ".join(repr(str(v)) for v in pd.unique(src[bad])[:3])
+    if given.sum() >= 4 and bad.sum() > given.sum() / 2:
+        raise InputError(
+            f"{path}: column '{header}' ({f.name}) should hold a {f.kind} but {bad.sum()} of "
+            f"{given.sum()} values cannot be read (e.g. {examples}); check that the config's "
+            f"columns mapping names the right column, or clean the column."
+        )
+    what = "rows rejected" if f.required else "read as empty"
+    return (f"{path}: column '{header}' ({f.name}): rows {_rows_text(row[bad])} are not a valid "
+            f"{f.kind} (e.g. {examples}); {what}.")
 
 
 def _vector_point_coords(raw: gpd.GeoDataFrame, *, path: Path, name: str

@@ -193,7 +193,9 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
         try:
             df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
         except ValueError as err:
-            raise InputError(f"{path}: cannot read sheet {sheet!r}: {err}") from None
+            if sheet is not None and "worksheet" in str(err).lower():
+                raise InputError(f"{path}: cannot read sheet {sheet!r}: {err}") from None
+            raise InputError(f"{path}: not a readable Excel workbook ({err}).") from None
         except Exception as err:  # openpyxl raises many types for corrupt files
             raise InputError(f"{path}: not a readable Excel workbook ({err}).") from None
         df = df.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
@@ -300,7 +302,7 @@ def resolve_columns(headers: Sequence[object], fields: Sequence[Field],
 
 _DMS = re.compile(
     r"^\s*(?P<d>[-+]?\d+(?:\.\d+)?)\s*[°度d:]\s*(?:(?P<m>\d+(?:\.\d+)?)\s*['′分m:]?\s*)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|''|秒|s)?\s*)?(?P<h>[NSEWnsew]?)\s*$"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|''|′′|秒|s)?\s*)?(?P<h>[NSEWnsew]?)\s*$"
 )
 
 
@@ -580,6 +582,15 @@ def _check_swapped(lon: np.ndarray, lat: np.ndarray, rows: np.ndarray, crs: str,
     """Raise when the lon/lat columns look swapped (most rows have |lat| > 90, lon in lat range)."""
     if crs not in ("wgs84", "cgcs2000", "gcj02", "bd09") or len(lon) == 0:
         return
+    metres = (np.abs(lon) > 1000) & (np.abs(lat) > 1000)
+    if metres.mean() > 0.5:
+        idx = np.flatnonzero(metres)
+        raise InputError(
+            f"{path}: rows {_rows_text(rows[idx])} have coordinates like {lon[idx[0]]:.1f}, "
+            f"{lat[idx[0]]:.1f}: these are projected metres, not degrees. Declare the "
+            'coordinate system in the config, e.g. crs = "EPSG:4547" (CGCS2000 3-degree zone, '
+            'CM 114°E) or "EPSG:32650" (UTM 50N).'
+        )
     swapped = (np.abs(lat) > 90) & (np.abs(lon) <= 90)
     china_swap = (lat > 70) & (lat < 140) & (lon > 0) & (lon < 56)
     if swapped.mean() > 0.5 or china_swap.mean() > 0.5:

@@ -1,4 +1,4 @@
-"""Air-pollution high-value areas on H3 cells: Gi* hot spots, exceedance, trends, monthly lists.
+r"""Air-pollution high-value areas on H3 cells: Gi* hot spots, exceedance, trends, monthly lists.
 
 Policy: "严格落实环境空气污染高值区管理" — cities split their area into ~3 km grids, estimate each
 grid's PM2.5 every month and publish three lists (the highest grids, the worst year-on-year and
@@ -234,13 +234,14 @@ class Params:
         try:
             pat = re.compile(self.raster_period_pattern)
         except re.error as err:
-            raise InputError(f"params.raster_period_pattern is not a valid regex ({err}).") from None
+            raise InputError(
+                f"params.raster_period_pattern is not a valid regex ({err}).") from None
         if "period" not in pat.groupindex:
             raise InputError("params.raster_period_pattern needs a named group (?P<period>…).")
 
     @property
     def freq(self) -> str:
-        """pandas period frequency."""
+        """Pandas period frequency."""
         return "M" if self.period == "month" else "D"
 
 
@@ -335,7 +336,7 @@ def _shift(p: pd.Period, *, years: int = 0, steps: int = 0) -> pd.Period:
 
 
 def station_types(values: pd.Series) -> pd.Series:
-    """national / provincial / micro from English or Chinese labels; others kept as given."""
+    """National / provincial / micro from English or Chinese labels; others kept as given."""
     lut = {a.lower(): k for k, al in STATION_TYPES.items() for a in al}
     return values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
                       else lut.get(str(v).strip().lower(), str(v).strip()))
@@ -653,6 +654,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
     else:
         owner = np.full(len(cells), -1, dtype=np.int64)
 
+    values = np.round(values, 3)  # as written: Gi*, exceedance and lists use these numbers
     n_c, n_t = values.shape
     labels = [str(p) for p in periods]
 
@@ -672,9 +674,8 @@ def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
     exceed = np.full((n_c, n_t), np.nan)
     for gkey in np.unique(group):
         rows = group == gkey
+        ref = _nanmean(values[rows], axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            ref = np.nanmean(np.where(rows[:, None], values, np.nan), axis=0) \
-                if np.isfinite(values[rows]).any() else np.full(n_t, np.nan)
             exceed[rows] = values[rows] / ref[None, :] - 1.0
 
     cells_layer = _cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed, status_extra,
@@ -697,6 +698,15 @@ def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
         context={k: v for k, v in (("counties", counties), ("townships", townships))
                  if v is not None},
     )
+
+
+def _nanmean(a: np.ndarray, *, axis: int) -> np.ndarray:
+    """Mean over `axis` ignoring NaN; NaN (no warning) where nothing is finite."""
+    ok = np.isfinite(a)
+    n = ok.sum(axis=axis)
+    total = np.where(ok, a, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 def _attach_units(loc: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
@@ -770,9 +780,7 @@ def _hotspots_layer(cells, values, gz, cls, loc, params, labels):
     n_hot = ((cls == 1) & present).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(n_per > 0, n_hot / np.maximum(n_per, 1), np.nan)
-        mean = np.where(np.isfinite(values).any(axis=1),
-                        np.nanmean(np.where(np.isfinite(values), values, np.nan), axis=1)
-                        if n_t else np.nan, np.nan)
+        mean = _nanmean(values, axis=1)
     df = pd.DataFrame({
         "category": cat,
         "category_zh": [stats.CATEGORY_LABELS_ZH.get(c) if c else None for c in cat],
@@ -1008,7 +1016,8 @@ def build_map(result: Result) -> folium.Map:
     hs_all = L["hotspots"]
     if len(hs_all) and hs_all["mean_value"].notna().any():
         webmap.add_choropleth(m, hs_all[hs_all["mean_value"].notna()], column="mean_value",
-                              name=f"{LABELS[p.pollutant]} 各时段均值", label="各时段均值", unit=unit,
+                              name=f"{LABELS[p.pollutant]} 各时段均值", label="各时段均值",
+                              unit=unit,
                               bins=bins, legend=False, show=False,
                               tooltip={"h3_cell": "网格", "mean_value": f"均值 ({unit})",
                                        "category_zh": "时空热点类型", "county_name": "县区",
@@ -1034,14 +1043,14 @@ def build_map(result: Result) -> folium.Map:
                                 show=False)
     hs = L["hotspots"]
     hs = hs[hs["category"].isin(list(PATTERN_COLORS))]
-    if len(hs):
-        webmap.add_polygons(m, hs, name="时空热点（持续/加剧/连续/新增/减弱）",
+    if len(hs):  # one outline per category and patch, not one per cell
+        patches = hs.assign(n_cells=1).dissolve(
+            by="category", aggfunc={"category_zh": "first", "n_cells": "sum"}).reset_index()
+        patches = patches.explode(index_parts=False).reset_index(drop=True)
+        webmap.add_polygons(m, patches, name="时空热点（持续/加剧/连续/新增/减弱）",
                             color_col="category", colors=PATTERN_COLORS,
                             style={"weight": 2.5, "fill": False},
-                            tooltip={"h3_cell": "网格", "category_zh": "类型",
-                                     "share_hot": "热点时段占比", "trend": "趋势",
-                                     "mean_value": f"均值 ({unit})", "county_name": "县区",
-                                     "township_name": "乡镇"})
+                            tooltip={"category_zh": "时空热点类型", "n_cells": "该类网格数"})
         webmap.add_legend(m, title="时空热点", position="bottomleft",
                           items=[(c, stats.CATEGORY_LABELS_ZH[k])
                                  for k, c in PATTERN_COLORS.items()])

@@ -9,10 +9,10 @@ data/raw/air_readings_daily.csv
     Daily PM2.5 and PM10 of every station for 2025 (Chinese headers), with ~3 % missing days,
     a provincial station offline for 12 days in March, and micro-sensor M07 failing (-999 for
     10 days in May, stuck at 0 from August to September).
-data/raw/pm25_monthly/pm25_YYYY-MM.tif
-    13 monthly PM2.5 GeoTIFFs (2024-12 to 2025-12), float32 (whole µg/m³), deflate, nodata -9999, on a 0.01°
-    grid in EPSG:4326, except 2025-06 on a 1 km grid in EPSG:32650 (UTM 50N); cloud gaps
-    (nodata) in 2025-03 and 2025-08.
+data/raw/pm25_YYYY-MM.tif
+    13 monthly PM2.5 GeoTIFFs (2024-12 to 2025-12), float32 (whole µg/m³), deflate, nodata
+    -9999, on a 0.01° grid in EPSG:4326, except 2025-06 on a 1 km grid in EPSG:32650
+    (UTM 50N); cloud gaps (nodata) in 2025-03 and 2025-08.
 
 The PM2.5 field: a north-south background (Liaocheng higher than Jining) times a seasonal cycle
 (January x1.45, July x0.55), plus plumes around six sites: two steady industrial sites, an
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
@@ -47,6 +47,11 @@ SITES = [
     (116.59, 35.41, 15.0, 15.0, 8.0),   # 济宁 centre
 ]
 NODATA = -9999.0
+
+
+def from_origin(west: float, north: float, xsize: float, ysize: float) -> Affine:
+    """North-up transform of a grid whose top-left corner is (west, north)."""
+    return Affine(xsize, 0.0, west, 0.0, -ysize, north)
 
 
 def field(lng: np.ndarray, lat: np.ndarray, month: pd.Period) -> np.ndarray:
@@ -72,8 +77,7 @@ def write_tif(path: Path, values: np.ndarray, transform, crs: str) -> None:
 
 
 def make_rasters(rng: np.random.Generator) -> None:
-    out = RAW / "pm25_monthly"
-    out.mkdir(parents=True, exist_ok=True)
+    out = RAW
     west, north, step = 115.20, 37.10, 0.01
     width, height = 245, 270
     cols = west + (np.arange(width) + 0.5) * step

@@ -710,7 +710,8 @@ def _station_wide(raw: pd.DataFrame, path: Path, name: str) -> pd.DataFrame | No
     df["_row"] = _file_rows(len(df), 2)
     long = df.melt(id_vars=["_date", "_hour", "_type", "_row"], value_vars=stations,
                    var_name="station_id", value_name="value")
-    return pd.DataFrame({"row": long["_row"].to_numpy(), "station_id": long["station_id"].str.strip(),
+    return pd.DataFrame({"row": long["_row"].to_numpy(),
+                         "station_id": long["station_id"].str.strip(),
                          "date": long["_date"], "hour": parse_numbers(long["_hour"]),
                          "pollutant": long["_type"], "value": long["value"]})
 

@@ -170,7 +170,8 @@ def test_swapped_columns(tmp_path, root, capsys):
     df = frame()
     df[["经度", "纬度"]] = df[["纬度", "经度"]].to_numpy()
     run_fails(tmp_path, write_config(tmp_path, root, csv(tmp_path, df)), capsys,
-              r"boilers\.csv: rows 2, 3, 4, 5 .*swapped.*columns = \{ lon = \"纬度\", lat = \"经度\"")
+              r"boilers\.csv: rows 2, 3, 4, 5 .*swapped.*"
+              r"columns = \{ lon = \"纬度\", lat = \"经度\"")
 
 
 def test_dms_text(tmp_path, root, capsys):

@@ -88,6 +88,6 @@ def test_run_records_warnings_in_manifest(tmp_path, root, capsys):
 
 def test_cannot_infer(tmp_path, root, capsys):
     p = tmp_path / "c.toml"
-    p.write_text(f'[inputs.counties]\npath = "{root / "data/raw/counties.gpkg"}"\n')
+    p.write_text(f'[inputs.boundaries]\npath = "{root / "data/raw/counties.gpkg"}"\n')
     code, _, err = run(["check", "--config", str(p)], capsys)
     assert code == 2 and "cannot tell which analysis" in err

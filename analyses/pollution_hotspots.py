@@ -1,0 +1,1068 @@
+r"""Air-pollution high-value areas on H3 cells: Gi* hot spots, exceedance, trends, monthly lists.
+
+Policy: "严格落实环境空气污染高值区管理" — cities split their area into ~3 km grids, estimate each
+grid's PM2.5 every month and publish three lists (the highest grids, the worst year-on-year and
+the worst month-on-month change); the hot grids are then inspected. This analysis does it on H3
+cells (resolution 7 by default, ~5.2 km², close to the national 3 km grid).
+
+Inputs (stations + readings, or rasters, or both)
+-------------------------------------------------
+stations
+    id, name, lon, lat, type (national | provincial | micro; 国控 / 省控 / 微站 accepted).
+readings
+    station id, time, pollutant columns (pm25, pm10, no2, so2, co, o3), hourly or daily; wide
+    or long; the national network's export (``timepoint, stationcode, longitude, latitude,
+    pm2_5, …``) as is (its coordinates make ``stations`` optional). See
+    :func:`spatial.io.read_readings`.
+rasters
+    GeoTIFFs, one per period (or several per period, averaged), any CRS, nodata respected;
+    the period is parsed from the file name by ``raster_period_pattern`` or given in order by
+    ``raster_periods``.
+counties, townships
+    Polygons with code and name (counties may carry city_code, city_name). The counties define
+    the study area (cells whose centre is inside one) and the county of every cell.
+
+Method
+------
+1. **Valid readings**: a value is invalid (failed sensor or missing-value code) when it is
+   negative or above :data:`VALID_MAX` (PM2.5 1000 µg/m³), or when a station reports the same
+   value ``stuck_run`` (24) or more times in a row. Invalid readings go to ``rejected`` (one row
+   per station and reason, with the count and time span).
+2. **Station values**: the mean of the valid readings of each station and period, kept when the
+   readings cover at least ``completeness`` (75 %) of the period's hours (hourly data) or days
+   (daily data: every reading of the station at midnight).
+3. **Cell values**: from ``rasters`` (mean of the pixels whose centres fall in the cell, with
+   pixel counts; several rasters of one period are averaged), or from stations by inverse-
+   distance weighting to cell centres (power 2, great-circle distance, stations within
+   ``max_distance_km`` only: farther cells stay empty with status ``beyond_range``), or with
+   ``stations_only`` the mean of the stations inside each cell. ``source = "auto"`` uses the
+   rasters when given, else the stations; the stations layer then still reports each station's
+   own value beside its cell's value.
+4. **Gi\\***: Getis-Ord Gi* per period on the cells with a value, binary k-ring weights with the
+   cell itself (``k_ring`` 1; edge cells simply have fewer neighbours), two-sided p-values and a
+   Benjamini-Hochberg FDR (``alpha`` 0.05): ``fdr_class`` +1 hot, -1 cold, 0 not significant.
+5. **Exceedance**: ``exceed_ratio = value / mean - 1`` against the mean of the cells of the
+   same city (counties' ``city_code``; the whole area without it) or county (``exceed_by``) in
+   the period; ``exceed`` when ``>= exceed_threshold`` (+20 %).
+6. **Across periods**: emerging-hot-spot category per cell (ArcGIS definitions, see
+   :func:`spatial.stats.emerging_hotspot_categories`) with the Mann-Kendall trend of its Gi*
+   z-scores, and the share of periods it was hot.
+
+Outputs
+-------
+Layers ``cells`` (one row per cell and period: h3_cell, period, value, n_obs, gi_z, gi_p,
+fdr_class, exceed_ratio, exceed, status, county/township), ``hotspots`` (one row per cell:
+category, trend, share_hot, …), ``stations``; tables ``top_value``, ``worst_yoy``,
+``worst_mom`` (per period, the top ``top_n`` cells with county and township), ``by_county``,
+``rejected``. Periods are local (Asia/Shanghai) months ("2025-01") or days.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+
+from spatial import admin, coords, h3grid, interpolate, raster, stats, webmap
+from spatial.errors import InputError
+from spatial.export import FieldMeta
+from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
+
+from .base import InputSpec, Result
+
+log = logging.getLogger(__name__)
+
+NAME = "pollution-hotspots"
+TZ = "Asia/Shanghai"
+
+#: Upper limit of a plausible reading (µg/m³; CO mg/m³). Above it, or below 0, a value is a
+#: failed sensor or a missing-value code (-99, -999, 9999) and is rejected.
+VALID_MAX = {"pm25": 1000.0, "pm10": 3000.0, "no2": 1000.0, "so2": 2000.0, "co": 50.0,
+             "o3": 1000.0}
+UNITS = {"pm25": "µg/m³", "pm10": "µg/m³", "no2": "µg/m³", "so2": "µg/m³", "co": "mg/m³",
+         "o3": "µg/m³"}
+LABELS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "co": "CO", "o3": "O₃"}
+STATION_TYPES = {"national": ("national", "国控", "国控点", "国家", "国家站"),
+                 "provincial": ("provincial", "省控", "省控点", "省级", "市控", "城市站"),
+                 "micro": ("micro", "微站", "小微站", "微型站", "传感器", "sensor")}
+
+
+def _read_readings(cfg: dict[str, Any], spec: InputSpec) -> Table:
+    return read_readings(cfg.get("paths") or [cfg["path"]], name=spec.name,
+                         columns=cfg.get("columns"), sheet=cfg.get("sheet"))
+
+
+def _read_rasters(cfg: dict[str, Any], spec: InputSpec) -> Table:
+    """Check every raster opens and note its grid; the pixels are read by run()."""
+    paths = [Path(p) for p in (cfg.get("paths") or [cfg["path"]])]
+    rows = []
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p}: raster not found (input '{spec.name}'); check `path`.")
+        try:
+            with rasterio.open(p) as ds:
+                rows.append({"path": str(p), "file": p.name, "width": ds.width,
+                             "height": ds.height, "crs": ds.crs.to_string() if ds.crs else "",
+                             "nodata": ds.nodata, "bands": ds.count})
+        except rasterio.errors.RasterioIOError as err:
+            raise InputError(f"{p}: not a readable raster ({err}).") from None
+    frame = pd.DataFrame(rows, columns=["path", "file", "width", "height", "crs", "nodata",
+                                        "bands"])
+    return Table(name=spec.name, path=paths[0], frame=frame, rejected=empty_rejected(),
+                 encoding=None, n_read=len(paths), paths=paths)
+
+
+UNIT_FIELDS = (Field("code", "text", True), Field("name", "text", True),
+               Field("city_code", "text", False, ("地市代码", "市代码")),
+               Field("city_name", "text", False, ("地市", "城市", "所属地市")))
+
+INPUTS = (
+    InputSpec("stations", "points", (
+        Field("id", "text", True), Field("name", "text"),
+        Field("type", "text", False, ("类型", "站点类型", "站点类别", "category", "级别")),
+    ), False, "monitoring stations (national, provincial, micro-sensors)"),
+    InputSpec("readings", "custom", READING_FIELDS, False,
+              "station readings, hourly or daily, long or wide (national export accepted)",
+              reader=_read_readings),
+    InputSpec("rasters", "custom", (), False, "GeoTIFFs, one per period, any CRS",
+              reader=_read_rasters),
+    InputSpec("counties", "polygons", UNIT_FIELDS, False,
+              "county boundaries with code and name (the study area)"),
+    InputSpec("townships", "polygons", UNIT_FIELDS[:2], False,
+              "township boundaries with code and name"),
+)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of pollution-hotspots (defaults: the national high-value-area practice).
+
+    Attributes
+    ----------
+    pollutant
+        pm25, pm10, no2, so2, co or o3.
+    period
+        ``"month"`` or ``"day"`` (local time, Asia/Shanghai).
+    h3_resolution
+        Resolution of the cells (7: ~5.2 km², about the national 3 km grid).
+    source
+        ``"auto"`` (rasters when given, else stations), ``"stations"`` or ``"rasters"``.
+    completeness
+        Share of the period's hours (or days, for daily readings) a station must cover.
+    idw_power
+        Exponent of inverse-distance weighting.
+    max_distance_km
+        Stations farther than this from a cell centre do not count (great-circle, km).
+    stations_only
+        Value only the cells that contain a station (mean of their stations), no IDW.
+    k_ring
+        Gi* neighbourhood: grid distance (1: the cell and its 6 neighbours).
+    alpha
+        False discovery rate of the Gi* classes, and significance of the trend.
+    exceed_threshold
+        ``exceed`` when the value is at least this much above the city/county mean (0.2 = 20 %).
+    exceed_by
+        ``"city"`` (counties' city_code; the whole area without it) or ``"county"``.
+    top_n
+        Rows per period in top_value, worst_yoy and worst_mom.
+    stuck_run
+        This many identical consecutive readings of a station are a stuck sensor.
+    raster_period_pattern
+        Regular expression with a named group ``period`` finding the period in a raster's file
+        name (2025-01, 202501, 2025-01-15, 20250115).
+    raster_periods
+        Periods of the rasters, in the order of the files (instead of the pattern).
+    raster_band
+        Band read from each raster (1-based).
+    """
+
+    pollutant: str = "pm25"
+    period: str = "month"
+    h3_resolution: int = 7
+    source: str = "auto"
+    completeness: float = 0.75
+    idw_power: float = 2.0
+    max_distance_km: float = 15.0
+    stations_only: bool = False
+    k_ring: int = 1
+    alpha: float = 0.05
+    exceed_threshold: float = 0.2
+    exceed_by: str = "city"
+    top_n: int = 20
+    stuck_run: int = 24
+    raster_period_pattern: str = r"(?P<period>\d{4}-?\d{2}(?:-?\d{2})?)"
+    raster_periods: tuple[str, ...] = ()
+    raster_band: int = 1
+
+    def __post_init__(self) -> None:
+        if self.pollutant not in VALID_MAX:
+            raise InputError(f"params.pollutant {self.pollutant!r}: use one of "
+                             f"{', '.join(VALID_MAX)}.")
+        if self.period not in ("month", "day"):
+            raise InputError(f'params.period {self.period!r}: use "month" or "day".')
+        if not 0 <= self.h3_resolution <= 15:
+            raise InputError(f"params.h3_resolution must be 0..15, not {self.h3_resolution}.")
+        if self.source not in ("auto", "stations", "rasters"):
+            raise InputError(f'params.source {self.source!r}: use "auto", "stations" or '
+                             '"rasters".')
+        if not 0 <= self.completeness <= 1:
+            raise InputError(f"params.completeness must be in [0, 1] (a share), not "
+                             f"{self.completeness}.")
+        if not self.idw_power > 0:
+            raise InputError(f"params.idw_power must be > 0, not {self.idw_power}.")
+        if not 0 < self.max_distance_km <= 500:
+            raise InputError(f"params.max_distance_km must be in (0, 500], not "
+                             f"{self.max_distance_km}.")
+        if self.k_ring < 1:
+            raise InputError(f"params.k_ring must be >= 1, not {self.k_ring}.")
+        if not 0 < self.alpha < 1:
+            raise InputError(f"params.alpha must be in (0, 1), not {self.alpha}.")
+        if self.exceed_by not in ("city", "county"):
+            raise InputError(f'params.exceed_by {self.exceed_by!r}: use "city" or "county".')
+        if self.top_n < 1:
+            raise InputError(f"params.top_n must be >= 1, not {self.top_n}.")
+        if self.stuck_run < 2:
+            raise InputError(f"params.stuck_run must be >= 2, not {self.stuck_run}.")
+        try:
+            pat = re.compile(self.raster_period_pattern)
+        except re.error as err:
+            raise InputError(
+                f"params.raster_period_pattern is not a valid regex ({err}).") from None
+        if "period" not in pat.groupindex:
+            raise InputError("params.raster_period_pattern needs a named group (?P<period>…).")
+
+    @property
+    def freq(self) -> str:
+        """Pandas period frequency."""
+        return "M" if self.period == "month" else "D"
+
+
+_LOC = {"county_code": FieldMeta("cnty_code", "县区代码"),
+        "county_name": FieldMeta("cnty_name", "县区名称"),
+        "township_code": FieldMeta("town_code", "乡镇代码"),
+        "township_name": FieldMeta("town_name", "乡镇名称")}
+
+FIELDS = {
+    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "period": FieldMeta("period", "时段"),
+    "value": FieldMeta("value", "浓度均值"),
+    "n_obs": FieldMeta("n_obs", "观测数（站点数或像元数）"),
+    "gi_z": FieldMeta("gi_z", "Gi*统计量z值"),
+    "gi_p": FieldMeta("gi_p", "Gi*双侧p值"),
+    "fdr_class": FieldMeta("fdr_class", "热点类别（1热点/-1冷点/0不显著）"),
+    "exceed_ratio": FieldMeta("exceed_r", "高于均值比例"),
+    "exceed": FieldMeta("exceed", "是否高值"),
+    "status": FieldMeta("status", "状态"),
+    "category": FieldMeta("category", "时空热点类型"),
+    "category_zh": FieldMeta("cat_zh", "时空热点类型（中文）"),
+    "trend_z": FieldMeta("trend_z", "趋势检验z值"),
+    "trend_p": FieldMeta("trend_p", "趋势检验p值"),
+    "trend": FieldMeta("trend", "趋势"),
+    "share_hot": FieldMeta("share_hot", "热点时段占比"),
+    "n_hot": FieldMeta("n_hot", "热点时段数"),
+    "n_periods": FieldMeta("n_periods", "有数据时段数"),
+    "mean_value": FieldMeta("mean_val", "各时段均值"),
+    "last_value": FieldMeta("last_val", "最近时段浓度"),
+    "cell_value": FieldMeta("cell_val", "所在网格浓度"),
+    "id": FieldMeta("id", "站点编号"),
+    "name": FieldMeta("name", "站点名称"),
+    "type": FieldMeta("type", "站点类型"),
+    "n_readings": FieldMeta("n_read", "读数"),
+    "n_invalid": FieldMeta("n_invalid", "无效读数"),
+    "n_periods_valid": FieldMeta("n_per_ok", "有效时段数"),
+    "completeness": FieldMeta("complete", "数据完整率"),
+    "lon": FieldMeta("lon", "经度", "°"),
+    "lat": FieldMeta("lat", "纬度", "°"),
+    **_LOC,
+}
+
+
+# ----------------------------------------------------------------------------------- periods
+
+
+def parse_period(text: str, freq: str, *, what: str) -> pd.Period:
+    """A period from '2025-01', '202501', '2025-01-15' or '20250115' (freq 'M' or 'D')."""
+    s = str(text).strip()
+    if re.fullmatch(r"\d{6}", s):
+        s = f"{s[:4]}-{s[4:]}"
+    elif re.fullmatch(r"\d{8}", s):
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    if freq == "D" and re.fullmatch(r"\d{4}-\d{2}", s):
+        raise InputError(f"{what}: period {text!r} is a month but params.period is 'day'.")
+    try:
+        return pd.Period(s, freq=freq)
+    except (ValueError, TypeError):
+        raise InputError(f"{what}: {text!r} is not a period such as 2025-01 or 2025-01-15; "
+                         "set params.raster_period_pattern or params.raster_periods.") from None
+
+
+def raster_periods(files: pd.DataFrame, params: Params) -> list[pd.Period]:
+    """The period of each raster: from ``raster_periods`` or the file name pattern."""
+    if params.raster_periods:
+        if len(params.raster_periods) != len(files):
+            raise InputError(f"params.raster_periods lists {len(params.raster_periods)} periods "
+                             f"for {len(files)} rasters; give one per file, in file order.")
+        return [parse_period(p, params.freq, what="params.raster_periods")
+                for p in params.raster_periods]
+    pat = re.compile(params.raster_period_pattern)
+    out = []
+    for name in files["file"]:
+        m = pat.search(name)
+        if m is None or m.group("period") is None:
+            raise InputError(f"raster {name}: no period found by params.raster_period_pattern "
+                             f"{params.raster_period_pattern!r}; rename the file (e.g. "
+                             "pm25_2025-01.tif) or give params.raster_periods.")
+        out.append(parse_period(m.group("period"), params.freq, what=f"raster {name}"))
+    return out
+
+
+def _shift(p: pd.Period, *, years: int = 0, steps: int = 0) -> pd.Period:
+    if years:
+        if p.freqstr.startswith("M"):
+            return p - 12 * years
+        return pd.Period(p.to_timestamp() - pd.DateOffset(years=years), freq=p.freq)
+    return p - steps
+
+
+# ---------------------------------------------------------------------------------- stations
+
+
+def station_types(values: pd.Series) -> pd.Series:
+    """National / provincial / micro from English or Chinese labels; others kept as given."""
+    lut = {a.lower(): k for k, al in STATION_TYPES.items() for a in al}
+    return values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                      else lut.get(str(v).strip().lower(), str(v).strip()))
+
+
+def validate_readings(r: pd.DataFrame, *, pollutant: str, stuck_run: int
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Split readings of one pollutant into valid ones and ``rejected`` rows (see module doc).
+
+    Returns
+    -------
+    good, rejected, counts
+        The valid readings (one per station and time: duplicates averaged), one rejected row
+        per station and reason, and per station the number of readings (``size``) and of
+        invalid ones (``sum``).
+    """
+    r = r[r["pollutant"] == pollutant]
+    r = r.sort_values(["station_id", "time"], kind="stable").reset_index(drop=True)
+    v = r["value"].to_numpy()
+    hi = VALID_MAX[pollutant]
+    out_range = (v < 0) | (v > hi)
+    sid = r["station_id"].to_numpy(dtype=object)
+    change = np.ones(len(r), dtype=bool)
+    if len(r) > 1:
+        change[1:] = (v[1:] != v[:-1]) | (sid[1:] != sid[:-1])
+    run_id = np.cumsum(change)
+    run_len = np.bincount(run_id)[run_id] if len(r) else np.zeros(0, dtype=np.int64)
+    stuck = (run_len >= stuck_run) & ~out_range
+    rej = []
+    for mask, what in ((out_range, f"outside the valid range [0, {hi:g}] {UNITS[pollutant]} "
+                                   "(failed sensor or missing-value code)"),
+                       (stuck, f"the same value {stuck_run}+ times in a row (stuck sensor)")):
+        if mask.any():
+            g = r[mask].groupby("station_id", sort=True)
+            agg = g.agg(file=("file", "first"), row=("row", "first"), n=("value", "size"),
+                        t0=("time", "min"), t1=("time", "max"), v=("value", "first"))
+            for st, a in agg.iterrows():
+                rej.append({"input": "readings", "file": a["file"], "row": int(a["row"]),
+                            "id": st, "reason": (
+                                f"{pollutant} {a['n']} readings {what}, e.g. {a['v']:g}, "
+                                f"{a['t0']:%Y-%m-%d %H:%M} to {a['t1']:%Y-%m-%d %H:%M}")})
+    good = r[~out_range & ~stuck]
+    good = good.groupby(["station_id", "time"], sort=False, as_index=False).agg(
+        value=("value", "mean"), lon=("lon", "first"), lat=("lat", "first"))
+    r["invalid"] = out_range | stuck
+    rejected = pd.DataFrame(rej, columns=empty_rejected().columns) if rej else empty_rejected()
+    return good, rejected, r.groupby("station_id")["invalid"].agg(["size", "sum"])
+
+
+def station_period_values(good: pd.DataFrame, params: Params
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per station and period: mean of valid readings, count, expected count, completeness.
+
+    A station whose every reading is at local midnight is daily (expected: days of the period),
+    otherwise hourly (hours of the period).
+
+    Returns
+    -------
+    table, wide
+        ``table`` with station_id, period, value, n, expected, completeness, ok; ``wide`` the ok
+        values as a (station x period) frame.
+    """
+    if good.empty:
+        empty = pd.DataFrame(columns=["station_id", "period", "value", "n", "expected",
+                                      "completeness", "ok"])
+        return empty, pd.DataFrame()
+    local = good["time"].dt.tz_convert(TZ).dt.tz_localize(None)
+    g = good.assign(period=local.dt.to_period(params.freq),
+                    midnight=(local == local.dt.normalize()))
+    daily = g.groupby("station_id")["midnight"].all()
+    t = g.groupby(["station_id", "period"], as_index=False).agg(value=("value", "mean"),
+                                                               n=("value", "size"))
+    per = pd.PeriodIndex(t["period"])
+    days = ((per + 1).to_timestamp() - per.to_timestamp()) / pd.Timedelta(days=1)
+    is_daily = daily.reindex(t["station_id"]).to_numpy()
+    t["expected"] = np.where(is_daily, days, days * 24).astype(np.int64)
+    t["completeness"] = np.minimum(t["n"] / t["expected"], 1.0)
+    t["ok"] = t["completeness"] >= params.completeness - 1e-12
+    wide = t[t["ok"]].pivot(index="station_id", columns="period", values="value")
+    return t, wide
+
+
+def _stations_frame(stations: pd.DataFrame | None, good: pd.DataFrame, all_readings: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stations with coordinates: the stations input, else positions in the readings.
+
+    Returns the stations and rejected rows for readings of unknown stations.
+    """
+    rej = [empty_rejected()]
+    if stations is not None and len(stations):
+        st = pd.DataFrame({"id": stations["id"].astype(str).to_numpy(),
+                           "name": stations["name"].to_numpy(dtype=object),
+                           "type": station_types(stations["type"]).to_numpy(dtype=object),
+                           "lon": stations["lon"].to_numpy(), "lat": stations["lat"].to_numpy()})
+        st = st.drop_duplicates("id").reset_index(drop=True)
+    else:
+        st = pd.DataFrame(columns=["id", "name", "type", "lon", "lat"])
+    if len(all_readings):
+        known = set(st["id"])
+        pos = all_readings[all_readings["lon"].notna() & all_readings["lat"].notna()]
+        pos = pos[~pos["station_id"].isin(known)]
+        if len(pos):
+            extra = pos.groupby("station_id", as_index=False).agg(lon=("lon", "median"),
+                                                                 lat=("lat", "median"))
+            extra = extra.rename(columns={"station_id": "id"})
+            extra["name"], extra["type"] = None, None
+            st = pd.concat([st, extra[["id", "name", "type", "lon", "lat"]]],
+                           ignore_index=True)
+        unknown = all_readings[~all_readings["station_id"].isin(set(st["id"]))]
+        if len(unknown):
+            g = unknown.groupby("station_id").agg(file=("file", "first"), row=("row", "first"),
+                                                   n=("row", "size"))
+            rej.append(pd.DataFrame({
+                "input": "readings", "file": g["file"].to_numpy(), "row": g["row"].to_numpy(),
+                "id": g.index.to_numpy(dtype=object),
+                "reason": [f"{n} readings of a station not in `stations` and without "
+                           "coordinates" for n in g["n"]]}))
+    return st, pd.concat(rej, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------ cells
+
+
+def area_cells(counties: gpd.GeoDataFrame | None, *, resolution: int) -> tuple[np.ndarray,
+                                                                                np.ndarray]:
+    """Cells whose centre lies in a county (sorted) and the county row of each (-1: none)."""
+    cells, owner = h3grid.polygons_to_cells(counties.geometry.to_numpy(), resolution=resolution,
+                                            mode="center")
+    order = np.lexsort((owner, cells))
+    cells, owner = cells[order], owner[order]
+    first = np.r_[True, cells[1:] != cells[:-1]] if len(cells) else np.zeros(0, bool)
+    return cells[first], owner[first].astype(np.int64)
+
+
+def _lookup(cells: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Position of each `query` cell in sorted `cells`, -1 when absent."""
+    if len(cells) == 0:
+        return np.full(len(query), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(cells, query), len(cells) - 1)
+    return np.where(cells[pos] == query, pos, -1)
+
+
+def raster_values(files: pd.DataFrame, params: Params
+                  ) -> tuple[list[pd.Period], np.ndarray, np.ndarray, np.ndarray]:
+    """Cell means of every raster, grouped by period.
+
+    Returns
+    -------
+    periods, cells, values, counts
+        Sorted periods; sorted cells with at least one valid pixel in some raster;
+        ``values`` (n_cells, n_periods) mean of the rasters' cell means in the period (NaN:
+        no valid pixel); ``counts`` valid pixels summed over the period's rasters.
+    """
+    per = raster_periods(files, params)
+    indexes: dict[tuple, raster.PixelIndex] = {}
+    results = []
+    for path in files["path"]:
+        with rasterio.open(path) as ds:
+            key = (ds.height, ds.width, tuple(ds.transform)[:6],
+                   ds.crs.to_wkt() if ds.crs else "")
+        idx = indexes.get(key)
+        s = raster.raster_to_cells(path, resolution=params.h3_resolution, index=idx,
+                                   band=params.raster_band)
+        indexes[key] = s.index
+        results.append(s)
+    periods = sorted(set(per))
+    cells = np.unique(np.concatenate([s.cells[s.count > 0] for s in results])) if results \
+        else np.zeros(0, np.uint64)
+    sums = np.zeros((len(cells), len(periods)))
+    nr = np.zeros((len(cells), len(periods)))
+    counts = np.zeros((len(cells), len(periods)), dtype=np.int64)
+    for s, p in zip(results, per, strict=True):
+        j = periods.index(p)
+        has = s.count > 0
+        pos = _lookup(cells, s.cells[has])
+        sums[pos, j] += s.mean[has]
+        nr[pos, j] += 1
+        counts[pos, j] += s.count[has]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(nr > 0, sums / np.maximum(nr, 1), np.nan)
+    log.info("Rasters: %d files, %d periods, %d cells with pixels", len(files), len(periods),
+             len(cells))
+    return periods, cells, values, counts
+
+
+# ------------------------------------------------------------------------------------ run
+
+
+def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
+    """Cell values per period, Gi* hot spots, exceedance, emerging hot spots and the lists.
+
+    Parameters
+    ----------
+    inputs
+        Any of ``stations`` (GeoDataFrame from ``spatial.io.read_points``), ``readings`` (the
+        long frame of :func:`spatial.io.read_readings`), ``rasters`` (one row per file with a
+        ``path`` and ``file`` column; the pixels are read from the paths, window by window),
+        ``counties``, ``townships`` (GeoDataFrames in EPSG:4326 with code and name).
+    params
+        See :class:`Params`.
+
+    Raises
+    ------
+    InputError
+        No usable source, or a source asked for is missing.
+    """
+    counties = inputs.get("counties")
+    townships = inputs.get("townships")
+    rasters_in = inputs.get("rasters")
+    readings = inputs.get("readings")
+    stations_in = inputs.get("stations")
+    have_rasters = rasters_in is not None and len(rasters_in) > 0
+    have_readings = readings is not None and len(readings) > 0
+    source = params.source
+    if source == "auto":
+        source = "rasters" if have_rasters else "stations"
+    if source == "rasters" and not have_rasters:
+        raise InputError("params.source = 'rasters' but no [inputs.rasters] given (or none "
+                         "found by its path); add GeoTIFFs or use source = 'stations'.")
+    if source == "stations" and not have_readings:
+        raise InputError("no readings to work from: give [inputs.readings] (with [inputs."
+                         "stations] unless the readings carry longitude/latitude) or "
+                         "[inputs.rasters].")
+    res = params.h3_resolution
+    summary: list[str] = []
+    rejected = [empty_rejected()]
+
+    # stations and their period values (also when the cells come from rasters)
+    st = pd.DataFrame(columns=["id", "name", "type", "lon", "lat"])
+    sp_table = pd.DataFrame()
+    wide = pd.DataFrame()
+    inv = pd.DataFrame(columns=["size", "sum"])
+    if have_readings:
+        good, rej, inv = validate_readings(readings, pollutant=params.pollutant,
+                                           stuck_run=params.stuck_run)
+        rejected.append(rej)
+        st, rej2 = _stations_frame(stations_in, good, readings[readings["pollutant"]
+                                                               == params.pollutant])
+        rejected.append(rej2)
+        good = good[good["station_id"].isin(set(st["id"]))]
+        sp_table, wide = station_period_values(good, params)
+        if not (readings["pollutant"] == params.pollutant).any():
+            raise InputError(f"readings hold no {params.pollutant} values (found: "
+                             f"{', '.join(sorted(readings['pollutant'].unique()))}); set "
+                             "params.pollutant.")
+    elif stations_in is not None:
+        st, _ = _stations_frame(stations_in, pd.DataFrame(), pd.DataFrame())
+
+    # area
+    if counties is not None and len(counties):
+        a_cells, a_owner = area_cells(counties, resolution=res)
+    else:
+        a_cells, a_owner = None, None
+
+    status_extra = None
+    if source == "rasters":
+        periods, cells, values, n_obs = raster_values(rasters_in, params)
+        if a_cells is not None:
+            pos = _lookup(cells, a_cells)
+            has = pos >= 0
+            cells = a_cells
+            values2 = np.full((len(cells), len(periods)), np.nan)
+            nobs2 = np.zeros((len(cells), len(periods)), dtype=np.int64)
+            values2[has], nobs2[has] = values[pos[has]], n_obs[pos[has]]
+            values, n_obs = values2, nobs2
+        status_extra = np.where(np.isfinite(values), "ok", "no_pixels")
+        summary.append(f"Cell values from {len(rasters_in)} rasters: mean of the pixels whose "
+                       f"centres fall in each H3 res-{res} cell.")
+    else:
+        periods = sorted(wide.columns) if len(wide.columns) else []
+        if not periods:
+            raise InputError(f"no station reaches the completeness threshold "
+                             f"({params.completeness:.0%} of the period's readings) in any "
+                             "period; lower params.completeness or check the readings.")
+        sw = wide.reindex(index=st["id"], columns=periods).to_numpy(dtype=np.float64)
+        lon, lat = st["lon"].to_numpy(np.float64), st["lat"].to_numpy(np.float64)
+        if params.stations_only:
+            sc = h3grid.points_to_cells(lat, lon, resolution=res)
+            cells = np.unique(sc)
+            if a_cells is not None:
+                cells = cells[_lookup(a_cells, cells) >= 0]
+            pos = _lookup(cells, sc)
+            k = pos >= 0
+            valid = np.isfinite(sw[k])
+            sums = np.zeros((len(cells), len(periods)))
+            n_obs = np.zeros((len(cells), len(periods)), dtype=np.int64)
+            np.add.at(sums, pos[k], np.where(valid, sw[k], 0.0))
+            np.add.at(n_obs, pos[k], valid.astype(np.int64))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values = np.where(n_obs > 0, sums / np.maximum(n_obs, 1), np.nan)
+            status_extra = np.where(n_obs > 0, "ok", "incomplete")
+            summary.append(f"Cell values: mean of the stations in each of {len(cells)} "
+                           f"H3 res-{res} cells (stations_only).")
+        else:
+            if a_cells is None:
+                circles = coords.geodesic_circles(lon, lat, params.max_distance_km * 1000.0)
+                cc, _ = h3grid.polygons_to_cells(np.asarray(circles), resolution=res,
+                                                 mode="center")
+                cells = np.unique(cc)
+            else:
+                cells = a_cells
+            clat, clng = h3grid.cell_centers(cells)
+            r = interpolate.idw(lon, lat, sw, clng, clat, power=params.idw_power,
+                                max_distance_m=params.max_distance_km * 1000.0)
+            values, n_obs = r.values, r.n_used
+            status_extra = np.where(n_obs > 0, "ok", "beyond_range")
+            n_beyond = int((r.nearest_m > params.max_distance_km * 1000).sum())
+            summary.append(
+                f"Cell values: inverse-distance weighting (power {params.idw_power:g}) of "
+                f"{int(np.isfinite(sw).any(axis=1).sum())} stations to {len(cells)} H3 res-{res} "
+                f"cells within {params.max_distance_km:g} km; {n_beyond} cells lie beyond "
+                "that from every station and stay empty (status beyond_range).")
+    if a_cells is not None:
+        owner = a_owner[_lookup(a_cells, cells)] if len(cells) else np.zeros(0, np.int64)
+    else:
+        owner = np.full(len(cells), -1, dtype=np.int64)
+
+    values = np.round(values, 3)  # as written: Gi*, exceedance and lists use these numbers
+    n_c, n_t = values.shape
+    labels = [str(p) for p in periods]
+
+    # Gi*, FDR, exceedance per period
+    w = stats.ring_weights(cells, k=params.k_ring) if n_c else None
+    gz = np.full((n_c, n_t), np.nan)
+    gp = np.full((n_c, n_t), np.nan)
+    cls = np.zeros((n_c, n_t), dtype=np.int8)
+    for j in range(n_t):
+        if n_c:
+            gz[:, j], gp[:, j] = stats.gi_star(values[:, j], w)
+            cls[:, j] = stats.fdr_classes(gz[:, j], gp[:, j], alpha=params.alpha)
+    clat, clng = h3grid.cell_centers(cells)
+    loc = pd.DataFrame(index=range(n_c))
+    loc = _attach_units(loc, clng, clat, counties, townships, owner)
+    group = _exceed_groups(loc, counties, owner, params)
+    exceed = np.full((n_c, n_t), np.nan)
+    for gkey in np.unique(group):
+        rows = group == gkey
+        ref = _nanmean(values[rows], axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            exceed[rows] = values[rows] / ref[None, :] - 1.0
+
+    cells_layer = _cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed, status_extra,
+                               loc, params)
+    hotspots, cat = _hotspots_layer(cells, values, gz, cls, loc, params, labels)
+    lists = _lists(cells, periods, values, cls, exceed, loc, clng, clat, params)
+    stations_layer = _stations_layer(st, sp_table, inv, cells, values, periods, counties,
+                                     townships, params)
+    by_county = _by_county(loc, values, cls, exceed, cat, labels, params)
+    summary += _summary(labels, values, cls, exceed, cat, lists, stations_layer, params)
+    unit = UNITS[params.pollutant]
+    return Result(
+        analysis=NAME, params=params,
+        layers={"cells": cells_layer, "hotspots": hotspots, "stations": stations_layer},
+        tables={**lists, "by_county": by_county,
+                "rejected": pd.concat(rejected, ignore_index=True)},
+        summary=summary,
+        fields={**FIELDS, "value": FieldMeta("value", f"{LABELS[params.pollutant]}浓度均值", unit)},
+        title=f"{LABELS[params.pollutant]} 污染高值区（H3 网格）",
+        context={k: v for k, v in (("counties", counties), ("townships", townships))
+                 if v is not None},
+    )
+
+
+def _nanmean(a: np.ndarray, *, axis: int) -> np.ndarray:
+    """Mean over `axis` ignoring NaN; NaN (no warning) where nothing is finite."""
+    ok = np.isfinite(a)
+    n = ok.sum(axis=axis)
+    total = np.where(ok, a, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def _attach_units(loc: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
+                  counties: gpd.GeoDataFrame | None, townships: gpd.GeoDataFrame | None,
+                  owner: np.ndarray) -> pd.DataFrame:
+    """County (from the owning county polygon, else by centre) and township of each cell."""
+    codes = np.full(len(loc), None, dtype=object)
+    names = np.full(len(loc), None, dtype=object)
+    if counties is not None and len(counties):
+        has = owner >= 0
+        codes[has] = counties["code"].to_numpy(dtype=object)[owner[has]]
+        names[has] = counties["name"].to_numpy(dtype=object)[owner[has]]
+        if (~has).any():
+            extra = admin.attach(pd.DataFrame(index=range(int((~has).sum()))), lng[~has],
+                                 lat[~has], counties, level="county")
+            codes[~has] = extra["county_code"].to_numpy(dtype=object)
+            names[~has] = extra["county_name"].to_numpy(dtype=object)
+    loc = loc.copy()
+    loc["county_code"], loc["county_name"] = codes, names
+    loc = admin.attach(loc, lng, lat, townships, level="township")
+    return loc
+
+
+def _exceed_groups(loc: pd.DataFrame, counties: gpd.GeoDataFrame | None, owner: np.ndarray,
+                   params: Params) -> np.ndarray:
+    if params.exceed_by == "county":
+        return loc["county_code"].fillna("(none)").to_numpy(dtype=str)
+    if counties is not None and len(counties) and "city_code" in counties \
+            and counties["city_code"].notna().all():
+        city = np.full(len(loc), "(none)", dtype=object)
+        has = owner >= 0
+        city[has] = counties["city_code"].to_numpy(dtype=object)[owner[has]]
+        return city.astype(str)
+    return np.full(len(loc), "area", dtype=object).astype(str)
+
+
+def _cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed, status, loc, params
+                 ) -> gpd.GeoDataFrame:
+    n_c, n_t = values.shape
+    polys = h3grid.cells_to_polygons(cells)
+    strs = h3grid.cells_to_str(cells)
+    df = pd.DataFrame({
+        "h3_cell": np.repeat(strs, n_t),
+        "period": np.tile(np.array(labels, dtype=object), n_c),
+        "value": np.round(values.ravel(), 3),
+        "n_obs": n_obs.ravel().astype(np.int64),
+        "gi_z": gz.ravel(), "gi_p": gp.ravel(),
+        "fdr_class": cls.ravel().astype(np.int64),
+        "exceed_ratio": np.round(exceed.ravel(), 4),
+        "exceed": (exceed.ravel() >= params.exceed_threshold),
+        "status": status.ravel(),
+    })
+    for c in ("county_code", "county_name"):
+        df[c] = np.repeat(loc[c].to_numpy(dtype=object), n_t)
+    return gpd.GeoDataFrame(df, geometry=np.repeat(polys, n_t), crs="EPSG:4326")
+
+
+def _hotspots_layer(cells, values, gz, cls, loc, params, labels):
+    n_c, n_t = values.shape
+    present = np.isfinite(gz)
+    if n_t >= 2 and n_c:
+        cat = stats.emerging_hotspot_categories(gz, cls, alpha=params.alpha).astype(object)
+        mk = stats.mann_kendall(gz)
+        tz_, tp = mk.z, mk.p
+    else:
+        cat = np.full(n_c, "no pattern detected", dtype=object)
+        tz_, tp = np.full(n_c, np.nan), np.full(n_c, np.nan)
+    cat = np.where(present.any(axis=1), cat, None)
+    trend = np.where(tp <= params.alpha, np.where(tz_ > 0, "up", "down"), "none")
+    n_per = present.sum(axis=1)
+    n_hot = ((cls == 1) & present).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n_per > 0, n_hot / np.maximum(n_per, 1), np.nan)
+        mean = _nanmean(values, axis=1)
+    df = pd.DataFrame({
+        "category": cat,
+        "category_zh": [stats.CATEGORY_LABELS_ZH.get(c) if c else None for c in cat],
+        "trend_z": np.round(tz_, 4), "trend_p": np.round(tp, 6), "trend": trend,
+        "share_hot": np.round(share, 4), "n_hot": n_hot, "n_periods": n_per,
+        "mean_value": np.round(mean, 3),
+        "last_value": np.round(values[:, -1], 3) if n_t else np.nan,
+    })
+    for c in ("county_code", "county_name", "township_code", "township_name"):
+        df[c] = loc[c].to_numpy(dtype=object)
+    return h3grid.cells_to_gdf(cells, df), cat
+
+
+def _lists(cells, periods, values, cls, exceed, loc, clng, clat, params) -> dict[str, pd.DataFrame]:
+    strs = h3grid.cells_to_str(cells)
+    base = pd.DataFrame({"h3_cell": strs, "county_code": loc["county_code"].to_numpy(object),
+                         "county_name": loc["county_name"].to_numpy(object),
+                         "township_code": loc["township_code"].to_numpy(object),
+                         "township_name": loc["township_name"].to_numpy(object),
+                         "lon": np.round(clng, 6), "lat": np.round(clat, 6)})
+    index = {p: j for j, p in enumerate(periods)}
+    top, yoy, mom = [], [], []
+    n = params.top_n
+    for j, p in enumerate(periods):
+        v = values[:, j]
+        ok = np.isfinite(v)
+        if ok.any():
+            order = np.flatnonzero(ok)[np.lexsort((strs[ok], -v[ok]))][:n]
+            t = base.iloc[order].copy()
+            t.insert(0, "rank", np.arange(1, len(order) + 1))
+            t.insert(0, "period", str(p))
+            t["value"] = np.round(v[order], 3)
+            t["exceed_ratio"] = np.round(exceed[order, j], 4)
+            t["fdr_class"] = cls[order, j].astype(np.int64)
+            top.append(t)
+        for other, out in ((_shift(p, years=1), yoy), (_shift(p, steps=1), mom)):
+            k = index.get(other)
+            if k is None:
+                continue
+            prev = values[:, k]
+            both = ok & np.isfinite(prev)
+            if not both.any():
+                continue
+            d = v - prev
+            order = np.flatnonzero(both)[np.lexsort((strs[both], -d[both]))][:n]
+            t = base.iloc[order].copy()
+            t.insert(0, "rank", np.arange(1, len(order) + 1))
+            t.insert(0, "compared_with", str(other))
+            t.insert(0, "period", str(p))
+            t["value"] = np.round(v[order], 3)
+            t["previous_value"] = np.round(prev[order], 3)
+            t["change"] = np.round(d[order], 3)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                t["change_ratio"] = np.round(np.where(prev[order] > 0, d[order] / prev[order],
+                                                      np.nan), 4)
+            out.append(t)
+    cols_top = ["period", "rank", "h3_cell", "value", "exceed_ratio", "fdr_class",
+                "county_code", "county_name", "township_code", "township_name", "lon", "lat"]
+    cols_chg = ["period", "compared_with", "rank", "h3_cell", "value", "previous_value",
+                "change", "change_ratio", "county_code", "county_name", "township_code",
+                "township_name", "lon", "lat"]
+
+    def cat(parts, cols):
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        return pd.concat(parts, ignore_index=True)[cols]
+
+    return {"top_value": cat(top, cols_top), "worst_yoy": cat(yoy, cols_chg),
+            "worst_mom": cat(mom, cols_chg)}
+
+
+def _stations_layer(st, sp_table, inv, cells, values, periods, counties, townships, params):
+    s = st.copy().reset_index(drop=True)
+    n = len(s)
+    s["n_readings"] = inv["size"].reindex(s["id"]).fillna(0).to_numpy(np.int64) if n else []
+    s["n_invalid"] = inv["sum"].reindex(s["id"]).fillna(0).to_numpy(np.int64) if n else []
+    if len(sp_table):
+        g = sp_table.groupby("station_id")
+        s["n_periods_valid"] = g["ok"].sum().reindex(s["id"]).fillna(0).to_numpy(np.int64)
+        s["completeness"] = np.round(g["completeness"].mean().reindex(s["id"]).to_numpy(), 3)
+        okt = sp_table[sp_table["ok"]]
+        s["mean_value"] = np.round(okt.groupby("station_id")["value"].mean()
+                                   .reindex(s["id"]).to_numpy(), 3)
+        last = okt.sort_values("period").groupby("station_id").last()
+        s["last_value"] = np.round(last["value"].reindex(s["id"]).to_numpy(), 3)
+        s["period"] = last["period"].astype(str).reindex(s["id"]).to_numpy(dtype=object)
+        # value of the station's cell over the station's valid periods
+        cell_val = np.full(n, np.nan)
+        if n and len(cells):
+            sc = h3grid.points_to_cells(s["lat"].to_numpy(np.float64),
+                                        s["lon"].to_numpy(np.float64),
+                                        resolution=params.h3_resolution)
+            pos = _lookup(cells, sc)
+            pidx = {p: j for j, p in enumerate(periods)}
+            okt = okt.assign(j=okt["period"].map(pidx))
+            okt = okt[okt["j"].notna()]
+            sid_pos = pd.Series(np.arange(n), index=s["id"])
+            si = sid_pos.reindex(okt["station_id"]).to_numpy()
+            cp = pos[si]
+            has = cp >= 0
+            cv = np.full(len(okt), np.nan)
+            cv[has] = values[cp[has], okt["j"].to_numpy(np.int64)[has]]
+            cell_val = pd.Series(cv).groupby(si).mean().reindex(range(n)).to_numpy()
+        s["cell_value"] = np.round(cell_val, 3)
+    else:
+        for c in ("n_periods_valid", "completeness", "mean_value", "last_value", "cell_value"):
+            s[c] = np.nan
+        s["period"] = None
+    s["status"] = np.select(
+        [s["n_readings"] == 0, s["n_invalid"] > s["n_readings"] / 2,
+         s["n_periods_valid"].fillna(0) == 0, s["n_invalid"] > 0],
+        ["no readings", "failed sensor", "incomplete", "faulty readings"], "ok") if n else []
+    lon = s["lon"].to_numpy(np.float64)
+    lat = s["lat"].to_numpy(np.float64)
+    s = admin.attach(s, lon, lat, counties, level="county")
+    s = admin.attach(s, lon, lat, townships, level="township")
+    s = s.rename(columns={"period": "last_period"})
+    return gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+HOT_PATTERNS = ("new hot spot", "consecutive hot spot", "intensifying hot spot",
+                "persistent hot spot", "diminishing hot spot")
+
+
+def _by_county(loc, values, cls, exceed, cat, labels, params) -> pd.DataFrame:
+    cols = ["rank", "county_code", "county_name", "n_cells", "mean_value", "last_period",
+            "last_value", "n_hot_last", "n_exceed_last", "n_hot_patterns", "n_persistent"]
+    if not len(loc) or not labels:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    has = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        cell_mean = np.where(has.any(axis=1), np.nansum(np.where(has, values, 0), axis=1)
+                             / np.maximum(has.sum(axis=1), 1), np.nan)
+    f = pd.DataFrame({
+        "county_code": loc["county_code"].fillna("").to_numpy(object),
+        "county_name": loc["county_name"].fillna("(县区不明)").to_numpy(object),
+        "cell_mean": cell_mean, "last": values[:, -1],
+        "hot_last": (cls[:, -1] == 1).astype(np.int64),
+        "exceed_last": (exceed[:, -1] >= params.exceed_threshold).astype(np.int64),
+        "hot_pat": np.isin(cat.astype(str), HOT_PATTERNS).astype(np.int64),
+        "persistent": np.isin(cat.astype(str), ("persistent hot spot",
+                                                 "intensifying hot spot")).astype(np.int64),
+    })
+    g = f.groupby(["county_code", "county_name"], as_index=False).agg(
+        n_cells=("cell_mean", "size"), mean_value=("cell_mean", "mean"),
+        last_value=("last", "mean"), n_hot_last=("hot_last", "sum"),
+        n_exceed_last=("exceed_last", "sum"), n_hot_patterns=("hot_pat", "sum"),
+        n_persistent=("persistent", "sum"))
+    g["mean_value"] = g["mean_value"].round(3)
+    g["last_value"] = g["last_value"].round(3)
+    g["last_period"] = labels[-1]
+    g = g.sort_values(["mean_value", "county_code"], ascending=[False, True],
+                      na_position="last", kind="stable").reset_index(drop=True)
+    g.insert(0, "rank", np.arange(1, len(g) + 1))
+    return g[cols]
+
+
+def _summary(labels, values, cls, exceed, cat, lists, stations_layer, params) -> list[str]:
+    out = []
+    unit = UNITS[params.pollutant]
+    if not labels:
+        return ["No period has data."]
+    out.append(f"{len(labels)} periods ({labels[0]} to {labels[-1]}), {values.shape[0]} cells.")
+    last = values[:, -1]
+    ok = np.isfinite(last)
+    if ok.any():
+        out.append(
+            f"{labels[-1]}: mean {np.nanmean(last):.1f} {unit}; {int((cls[:, -1] == 1).sum())} "
+            f"Gi* hot-spot cells and {int((cls[:, -1] == -1).sum())} cold (FDR "
+            f"{params.alpha:g}); {int((exceed[:, -1] >= params.exceed_threshold).sum())} cells "
+            f">= {params.exceed_threshold:+.0%} above their "
+            f"{'city' if params.exceed_by == 'city' else 'county'} mean.")
+    if values.shape[1] >= 2:
+        c = pd.Series(cat).value_counts()
+        hot = {k: int(c.get(k, 0)) for k in HOT_PATTERNS if c.get(k, 0)}
+        out.append("Emerging hot spots: " + (", ".join(f"{v} {k}" for k, v in hot.items())
+                                             or "none") + ".")
+    else:
+        out.append("Only one period: no emerging-hot-spot categories or trends.")
+    if lists["worst_yoy"].empty:
+        out.append("worst_yoy is empty: year-on-year needs the same period of the previous year "
+                   "in the data.")
+    if len(stations_layer):
+        bad = stations_layer["status"].value_counts()
+        out.append(f"{len(stations_layer)} stations: " + ", ".join(
+            f"{int(v)} {k}" for k, v in bad.items()) + ".")
+        d = (stations_layer["mean_value"] - stations_layer["cell_value"]).dropna()
+        if len(d) and params.source != "stations":
+            out.append(f"Stations minus their cell's value (same periods): mean {d.mean():+.1f} "
+                       f"{unit} over {len(d)} stations.")
+    return out
+
+
+# -------------------------------------------------------------------------------------- map
+
+CLASS_COLORS = {1: "#b2182b", -1: "#2166ac"}
+CLASS_LABELS = {1: "热点 (Gi* 显著偏高)", -1: "冷点 (Gi* 显著偏低)"}
+PATTERN_COLORS = {"persistent hot spot": "#67001f", "intensifying hot spot": "#e7298a",
+                  "consecutive hot spot": "#ff7f00", "new hot spot": "#ffd92f",
+                  "diminishing hot spot": "#8c6bb1"}
+TYPE_COLORS = {"national": "#000000", "provincial": "#1b7837", "micro": "#7570b3"}
+PM25_BINS = [0, 25, 35, 45, 55, 75, 115, np.inf]
+#: Periods drawn as choropleth layers (the latest ones; every period is in the cells layer).
+MAP_PERIODS = 3
+
+
+def build_map(result: Result) -> folium.Map:
+    """Value choropleth per period (the last shown), Gi* classes, hot-spot outlines, stations."""
+    p: Params = result.params
+    L = result.layers
+    cells = L["cells"]
+    unit = UNITS[p.pollutant]
+    frames = [g for g in (cells, L["stations"]) if len(g)]
+    counties = result.context.get("counties")
+    if counties is not None and len(counties):
+        frames.append(counties)
+    bounds = tuple(np.array([f.total_bounds for f in frames])[:, [0, 1, 2, 3]].T.tolist()) \
+        if frames else None
+    if bounds is None:
+        bbox = (115.0, 34.5, 117.5, 37.0)
+    else:
+        bbox = (min(bounds[0]), min(bounds[1]), max(bounds[2]), max(bounds[3]))
+    m = webmap.new_map(bbox, title=result.title or NAME, basemap="light",
+                       subtitle="H3 网格月均浓度、Gi* 热点（FDR 校正）与时空热点")
+    if counties is not None and len(counties):
+        webmap.add_outlines(m, counties, name="县区边界", label_col="name")
+    periods = list(dict.fromkeys(cells["period"])) if len(cells) else []
+    vals = cells["value"].to_numpy(np.float64) if len(cells) else np.zeros(0)
+    bins = PM25_BINS if p.pollutant == "pm25" else list(
+        webmap.class_breaks(vals, k=6)) if np.isfinite(vals).any() else None
+    tip = {"h3_cell": "网格", "period": "时段", "value": f"浓度 ({unit})", "n_obs": "观测数",
+           "exceed_ratio": "高于均值比例", "gi_z": "Gi* z", "county_name": "县区"}
+    hs_all = L["hotspots"]
+    if len(hs_all) and hs_all["mean_value"].notna().any():
+        webmap.add_choropleth(m, hs_all[hs_all["mean_value"].notna()], column="mean_value",
+                              name=f"{LABELS[p.pollutant]} 各时段均值", label="各时段均值",
+                              unit=unit,
+                              bins=bins, legend=False, show=False,
+                              tooltip={"h3_cell": "网格", "mean_value": f"均值 ({unit})",
+                                       "category_zh": "时空热点类型", "county_name": "县区",
+                                       "township_name": "乡镇"})
+    shown = periods[-MAP_PERIODS:]
+    for i, per in enumerate(shown):
+        layer = cells[(cells["period"] == per) & cells["value"].notna()]
+        if not len(layer):
+            continue
+        last = i == len(shown) - 1
+        webmap.add_choropleth(m, layer, column="value", name=f"{LABELS[p.pollutant]} {per}",
+                              label=f"{LABELS[p.pollutant]} 浓度", unit=unit, bins=bins,
+                              tooltip=tip, legend=last, show=last, value_format="{:.0f}")
+    if periods:
+        lastp = cells[(cells["period"] == periods[-1]) & (cells["fdr_class"] != 0)]
+        if len(lastp):
+            webmap.add_polygons(m, lastp.assign(cls=lastp["fdr_class"].astype(int)),
+                                name=f"Gi* 热点/冷点 {periods[-1]}", color_col="cls",
+                                colors=CLASS_COLORS,
+                                style={"weight": 0.5, "fillOpacity": 0.55},
+                                tooltip={"h3_cell": "网格", "gi_z": "Gi* z", "gi_p": "p",
+                                         "value": f"浓度 ({unit})", "county_name": "县区"},
+                                show=False)
+    hs = L["hotspots"]
+    hs = hs[hs["category"].isin(list(PATTERN_COLORS))]
+    if len(hs):  # one outline per category and patch, not one per cell
+        patches = hs.assign(n_cells=1).dissolve(
+            by="category", aggfunc={"category_zh": "first", "n_cells": "sum"}).reset_index()
+        patches = patches.explode(index_parts=False).reset_index(drop=True)
+        webmap.add_polygons(m, patches, name="时空热点（持续/加剧/连续/新增/减弱）",
+                            color_col="category", colors=PATTERN_COLORS,
+                            style={"weight": 2.5, "fill": False},
+                            tooltip={"category_zh": "时空热点类型", "n_cells": "该类网格数"})
+        webmap.add_legend(m, title="时空热点", position="bottomleft",
+                          items=[(c, stats.CATEGORY_LABELS_ZH[k])
+                                 for k, c in PATTERN_COLORS.items()])
+    st = L["stations"]
+    if len(st):
+        st = st.assign(kind=st["type"].where(st["type"].isin(list(TYPE_COLORS)), "other"))
+        webmap.add_points(m, st, name="监测站点", color_col="kind",
+                          colors={**TYPE_COLORS, "other": "#999999"}, radius=4,
+                          tooltip={"name": "站点", "id": "编号", "type": "类型",
+                                   "mean_value": f"时段均值 ({unit})",
+                                   "last_value": f"最近时段 ({unit})",
+                                   "cell_value": f"所在网格 ({unit})",
+                                   "completeness": "完整率", "status": "状态"})
+    webmap.finish(m)
+    return m

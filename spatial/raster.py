@@ -1,0 +1,311 @@
+"""GeoTIFF rasters to H3 cells: mean of the pixels whose centres fall in each cell.
+
+A pixel belongs to the H3 cell containing its **centre** (no area weighting): the centres are
+computed from the raster's affine transform, transformed to WGS-84 longitude/latitude with
+pyproj when the raster is in another CRS, and indexed with :func:`spatial.h3grid.points_to_cells`.
+The pixel-to-cell assignment is kept in a :class:`PixelIndex`, so further rasters of the same
+grid (same shape, transform and CRS: a monthly series) cost one read and one ``np.bincount``.
+
+Rasters are read in windows of whole rows (``block_rows``), so a large raster never has to fit in
+memory as float64; only the index (one int32 per pixel) is held. Nodata is respected through
+rasterio's masks (the ``nodata`` value, an internal mask or alpha band) and NaN values.
+
+Typical use::
+
+    stats = raster_to_cells("pm25_2025-01.tif", resolution=7)       # builds the index
+    for path in other_months:
+        s = raster_to_cells(path, index=stats.index)                 # reuses it
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyproj
+import rasterio
+from affine import Affine
+from rasterio.windows import Window
+
+from . import h3grid
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CellStats", "PixelIndex", "aggregate_array", "pixel_index", "raster_to_cells"]
+
+#: Rows read per window by default (4000-pixel-wide float32 rows: ~16 MB per window).
+BLOCK_ROWS = 1024
+
+
+class PixelIndex(NamedTuple):
+    """Which H3 cell each pixel centre of a raster grid falls in.
+
+    Attributes
+    ----------
+    cells
+        Sorted unique ``uint64`` H3 cells touched by at least one pixel centre, shape (m,).
+    codes
+        ``int32`` position in ``cells`` of each pixel, row-major, shape (height * width,);
+        -1 for a pixel whose centre has no WGS-84 position (outside the CRS's domain).
+    shape
+        ``(height, width)`` of the grid, pixels.
+    transform
+        Affine transform of the grid (pixel corner -> CRS coordinates).
+    crs
+        The grid's CRS as WKT ("" when the file has none and WGS-84 was assumed).
+    resolution
+        H3 resolution of ``cells``.
+    """
+
+    cells: np.ndarray
+    codes: np.ndarray
+    shape: tuple[int, int]
+    transform: Affine
+    crs: str
+    resolution: int
+
+    def matches(self, shape: tuple[int, int], transform: Affine, crs: str) -> bool:
+        """True when a raster of this shape, transform and CRS (WKT) is on the same grid."""
+        if tuple(shape) != tuple(self.shape) or not self.transform.almost_equals(transform,
+                                                                                 precision=1e-9):
+            return False
+        if self.crs == crs:
+            return True
+        if not self.crs or not crs:
+            return False
+        return pyproj.CRS.from_user_input(self.crs) == pyproj.CRS.from_user_input(crs)
+
+
+class CellStats(NamedTuple):
+    """Per-cell pixel means of one raster band.
+
+    Attributes
+    ----------
+    cells
+        ``uint64`` H3 cells, shape (m,) (all cells of ``index``, sorted).
+    mean
+        Mean of the valid pixels of each cell, float64, shape (m,); NaN where ``count`` is 0.
+    count
+        Number of valid (not nodata, not NaN) pixels per cell, int64, shape (m,).
+    index
+        The pixel index used (pass it to the next raster of the same grid).
+    """
+
+    cells: np.ndarray
+    mean: np.ndarray
+    count: np.ndarray
+    index: PixelIndex
+
+
+def _crs_wkt(crs: object) -> str:
+    if crs is None:
+        return ""
+    return pyproj.CRS.from_user_input(crs).to_wkt()
+
+
+def _is_wgs84_lnglat(crs_wkt: str) -> bool:
+    """True when coordinates can be used as WGS-84 longitude/latitude without transforming."""
+    if not crs_wkt:
+        return True
+    crs = pyproj.CRS.from_user_input(crs_wkt)
+    return crs.equals("EPSG:4326", ignore_axis_order=True) or crs.equals(
+        "OGC:CRS84", ignore_axis_order=True)
+
+
+def pixel_index(shape: tuple[int, int], transform: Affine, crs: object, *, resolution: int,
+                block_rows: int = BLOCK_ROWS) -> PixelIndex:
+    """Assign every pixel centre of a raster grid to its H3 cell.
+
+    Parameters
+    ----------
+    shape
+        ``(height, width)`` in pixels.
+    transform
+        Affine transform (rasterio's ``dataset.transform``): pixel (col, row) corner -> (x, y).
+    crs
+        The grid's CRS (anything pyproj accepts: EPSG code, WKT, ``rasterio.crs.CRS``); None is
+        taken as WGS-84 longitude/latitude. x = easting/longitude, y = northing/latitude.
+    resolution
+        H3 resolution of the cells (7: ~5.2 km², about the national 3 km grid).
+    block_rows
+        Rows transformed per step (bounds the temporary memory).
+
+    Returns
+    -------
+    PixelIndex
+        Cells sorted by id and one int32 code per pixel (row-major).
+
+    Raises
+    ------
+    InputError
+        If the resolution is invalid or the grid is empty.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    if height <= 0 or width <= 0:
+        raise InputError(f"raster shape {shape}: the grid has no pixels.")
+    res = int(resolution)
+    if not 0 <= res <= 15:
+        raise InputError(f"resolution must be 0..15, got {resolution!r}.")
+    wkt = _crs_wkt(crs)
+    to_wgs84 = None if _is_wgs84_lnglat(wkt) else pyproj.Transformer.from_crs(
+        pyproj.CRS.from_user_input(wkt), "EPSG:4326", always_xy=True)
+    t = Affine(*tuple(transform)[:6])
+    n = height * width
+    all_cells = np.zeros(n, dtype=np.uint64)
+    ok_all = np.zeros(n, dtype=bool)
+    col_c = np.arange(width, dtype=np.float64) + 0.5
+    step = max(1, int(block_rows))
+    for r0 in range(0, height, step):
+        r1 = min(height, r0 + step)
+        row_c = (np.arange(r0, r1, dtype=np.float64) + 0.5)[:, None]
+        x = (t.a * col_c[None, :] + t.b * row_c + t.c).ravel()
+        y = (t.d * col_c[None, :] + t.e * row_c + t.f).ravel()
+        if to_wgs84 is not None:
+            x, y = to_wgs84.transform(x, y)
+            x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        else:
+            x = np.where(np.isfinite(x), (x + 180.0) % 360.0 - 180.0, x)
+        ok = np.isfinite(x) & np.isfinite(y) & (np.abs(y) <= 90) & (np.abs(x) <= 180)
+        sl = slice(r0 * width, r1 * width)
+        if ok.any():
+            block = np.zeros(x.size, dtype=np.uint64)
+            block[ok] = h3grid.points_to_cells(y[ok], x[ok], resolution=res)
+            all_cells[sl] = block
+        ok_all[sl] = ok
+    codes = np.full(n, -1, dtype=np.int32)
+    if ok_all.any():
+        fac, uniq = pd.factorize(all_cells[ok_all], sort=False)
+        order = np.argsort(uniq, kind="stable")
+        rank = np.empty(order.size, dtype=np.int32)
+        rank[order] = np.arange(order.size, dtype=np.int32)
+        codes[ok_all] = rank[fac]
+        cells = np.asarray(uniq, dtype=np.uint64)[order]
+    else:
+        cells = np.zeros(0, dtype=np.uint64)
+    log.info("Indexed %d x %d pixels to %d H3 cells at res %d", height, width, cells.size, res)
+    return PixelIndex(cells=cells, codes=codes, shape=(height, width), transform=t, crs=wkt,
+                      resolution=res)
+
+
+def aggregate_array(values: np.ndarray, index: PixelIndex, *, nodata: float | None = None,
+                    mask: np.ndarray | None = None) -> CellStats:
+    """Per-cell mean and pixel count of an in-memory band on the grid of `index`.
+
+    Parameters
+    ----------
+    values
+        Band values, shape ``index.shape`` (rows = y, columns = x), any numeric dtype.
+    index
+        From :func:`pixel_index` (or a previous :class:`CellStats`).
+    nodata
+        Value marking missing pixels (in addition to NaN).
+    mask
+        Boolean array of ``index.shape``, True where a pixel is missing.
+
+    Returns
+    -------
+    CellStats
+    """
+    arr = np.asarray(values)
+    if arr.shape != tuple(index.shape):
+        raise InputError(f"values have shape {arr.shape}, the index grid {index.shape}.")
+    sums = np.zeros(index.cells.size)
+    counts = np.zeros(index.cells.size, dtype=np.int64)
+    _accumulate(arr.ravel(), index.codes, nodata, None if mask is None else mask.ravel(),
+                sums, counts)
+    return _stats(sums, counts, index)
+
+
+def _accumulate(vals: np.ndarray, codes: np.ndarray, nodata: float | None,
+                mask: np.ndarray | None, sums: np.ndarray, counts: np.ndarray) -> None:
+    v = vals.astype(np.float64, copy=False)
+    good = (codes >= 0) & np.isfinite(v)
+    if nodata is not None and np.isfinite(nodata):
+        good &= v != nodata
+    if mask is not None:
+        good &= ~mask
+    c = codes[good]
+    m = sums.size
+    sums += np.bincount(c, weights=v[good], minlength=m)
+    counts += np.bincount(c, minlength=m)
+
+
+def _stats(sums: np.ndarray, counts: np.ndarray, index: PixelIndex) -> CellStats:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return CellStats(cells=index.cells, mean=mean, count=counts, index=index)
+
+
+def raster_to_cells(path: Path | str, *, resolution: int | None = None,
+                    index: PixelIndex | None = None, band: int = 1,
+                    block_rows: int = BLOCK_ROWS) -> CellStats:
+    """Mean of the pixels whose centres fall in each H3 cell, for one band of a GeoTIFF.
+
+    Parameters
+    ----------
+    path
+        The raster (GeoTIFF or anything GDAL reads), any CRS. A file without a CRS is taken as
+        WGS-84 longitude/latitude (logged as a warning).
+    resolution
+        H3 resolution; needed when no `index` is given.
+    index
+        A :class:`PixelIndex` of the same grid (from an earlier call); built when None. A
+        raster on another grid raises InputError (build a new index for it).
+    band
+        1-based band number.
+    block_rows
+        Rows read per window.
+
+    Returns
+    -------
+    CellStats
+        Every cell of the index with its pixel mean (NaN without valid pixels) and count.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing band, or a grid that differs from `index`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: raster file not found; check `path` in the config.")
+    try:
+        ds = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as err:
+        raise InputError(f"{path}: not a readable raster ({err}).") from None
+    with ds:
+        if not 1 <= band <= ds.count:
+            raise InputError(f"{path}: band {band} requested, the raster has {ds.count}.")
+        wkt = _crs_wkt(ds.crs)
+        if not wkt:
+            log.warning("%s has no CRS; assuming WGS-84 longitude/latitude", path)
+        shape = (ds.height, ds.width)
+        if index is None:
+            if resolution is None:
+                raise InputError("raster_to_cells needs `resolution` or an `index`.")
+            index = pixel_index(shape, ds.transform, wkt or None, resolution=resolution,
+                                block_rows=block_rows)
+        elif not index.matches(shape, ds.transform, wkt):
+            raise InputError(
+                f"{path}: grid {shape} {tuple(ds.transform)[:6]} differs from the index's "
+                f"{index.shape} {tuple(index.transform)[:6]} (or another CRS); build a new index "
+                "for it (call raster_to_cells without `index`)."
+            )
+        elif resolution is not None and int(resolution) != index.resolution:
+            raise InputError(f"resolution {resolution} differs from the index's "
+                             f"{index.resolution}.")
+        sums = np.zeros(index.cells.size)
+        counts = np.zeros(index.cells.size, dtype=np.int64)
+        height, width = shape
+        step = max(1, int(block_rows))
+        for r0 in range(0, height, step):
+            r1 = min(height, r0 + step)
+            arr = ds.read(band, window=Window(0, r0, width, r1 - r0), masked=True)
+            _accumulate(np.ma.getdata(arr).ravel(), index.codes[r0 * width:r1 * width], None,
+                        np.ma.getmaskarray(arr).ravel(), sums, counts)
+    log.debug("%s: %d valid pixels in %d cells", path.name, counts.sum(), (counts > 0).sum())
+    return _stats(sums, counts, index)

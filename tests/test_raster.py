@@ -1,0 +1,107 @@
+"""spatial.raster: cell means equal an independent per-pixel computation, in two CRSs."""
+
+import h3
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import rasterio
+from affine import Affine
+
+from spatial import raster
+from spatial.errors import InputError
+
+NODATA = -9999.0
+
+
+def from_origin(west, north, xsize, ysize):
+    return Affine(xsize, 0.0, west, 0.0, -ysize, north)
+
+
+def write(path, values, transform, crs):
+    with rasterio.open(path, "w", driver="GTiff", height=values.shape[0],
+                       width=values.shape[1], count=1, dtype="float32", crs=crs,
+                       transform=transform, nodata=NODATA) as ds:
+        ds.write(values.astype(np.float32), 1)
+    return path
+
+
+def brute_force(path, res):
+    """Loop over pixels: centre -> (to WGS-84) -> h3.latlng_to_cell -> pandas mean."""
+    rows = []
+    with rasterio.open(path) as ds:
+        band = ds.read(1)
+        to = None if ds.crs.to_epsg() == 4326 else pyproj.Transformer.from_crs(
+            ds.crs, "EPSG:4326", always_xy=True)
+        for r in range(ds.height):
+            for c in range(ds.width):
+                v = float(band[r, c])
+                if v == NODATA or np.isnan(v):
+                    continue
+                x, y = ds.transform @ (c + 0.5, r + 0.5)
+                if to is not None:
+                    x, y = to.transform(x, y)
+                rows.append((h3.str_to_int(h3.latlng_to_cell(y, x, res)), v))
+    df = pd.DataFrame(rows, columns=["cell", "v"])
+    return df.groupby("cell")["v"].agg(["mean", "size"])
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+def check(path, res, **kw):
+    s = raster.raster_to_cells(path, resolution=res, **kw)
+    ref = brute_force(path, res)
+    has = s.count > 0
+    got = pd.DataFrame({"mean": s.mean[has], "size": s.count[has]},
+                       index=s.cells[has].astype(np.uint64))
+    ref.index = ref.index.astype(np.uint64)
+    assert sorted(got.index) == sorted(ref.index)
+    got = got.loc[ref.index]
+    np.testing.assert_allclose(got["mean"], ref["mean"], rtol=1e-12)
+    np.testing.assert_array_equal(got["size"], ref["size"])
+    return s
+
+
+def test_wgs84_raster_matches_pixel_centres(tmp_path, rng):
+    v = rng.uniform(10, 100, (30, 40))
+    v[3:6, 4:9] = NODATA
+    v[10, 10] = np.nan
+    p = write(tmp_path / "a.tif", v, from_origin(116.40, 35.60, 0.01, 0.01), "EPSG:4326")
+    s = check(p, 7)
+    assert s.count.sum() == v.size - 15 - 1
+    # windowed reading gives the same numbers
+    s2 = raster.raster_to_cells(p, resolution=7, block_rows=7)
+    np.testing.assert_array_equal(s2.count, s.count)
+    np.testing.assert_allclose(s2.mean, s.mean, rtol=1e-13)
+
+
+def test_projected_raster_matches_pixel_centres(tmp_path, rng):
+    v = rng.uniform(10, 100, (25, 30))
+    v[0, :5] = NODATA
+    x0, y0 = pyproj.Transformer.from_crs(4326, 32650, always_xy=True).transform(116.5, 35.6)
+    p = write(tmp_path / "u.tif", v, from_origin(x0, y0, 1000, 1000), "EPSG:32650")
+    check(p, 7)
+    check(p, 8, block_rows=4)
+
+
+def test_index_reused_for_the_same_grid_and_refused_for_another(tmp_path, rng):
+    t = from_origin(116.40, 35.60, 0.01, 0.01)
+    a = write(tmp_path / "a.tif", rng.uniform(0, 50, (20, 20)), t, "EPSG:4326")
+    b = write(tmp_path / "b.tif", rng.uniform(0, 50, (20, 20)), t, "EPSG:4326")
+    sa = raster.raster_to_cells(a, resolution=7)
+    sb = raster.raster_to_cells(b, index=sa.index)
+    fresh = raster.raster_to_cells(b, resolution=7)
+    np.testing.assert_allclose(sb.mean, fresh.mean, rtol=1e-13)
+    with rasterio.open(b) as ds:
+        arr = ds.read(1)
+    np.testing.assert_allclose(raster.aggregate_array(arr, sa.index, nodata=NODATA).mean,
+                               fresh.mean, rtol=1e-13)
+    c = write(tmp_path / "c.tif", rng.uniform(0, 50, (20, 20)),
+              from_origin(116.41, 35.60, 0.01, 0.01), "EPSG:4326")
+    with pytest.raises(InputError, match="differs from the index"):
+        raster.raster_to_cells(c, index=sa.index)
+    with pytest.raises(InputError, match="not found"):
+        raster.raster_to_cells(tmp_path / "missing.tif", resolution=7)

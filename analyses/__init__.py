@@ -16,6 +16,7 @@ from spatial.errors import InputError
 #: CLI name -> module name, in the order ``lantian list`` and ``lantian demo`` use.
 REGISTRY: dict[str, str] = {
     "heat-radius": "analyses.heat_radius",
+    "fire-points": "analyses.fire_points",
 }
 
 

@@ -603,7 +603,8 @@ def run(inputs: dict[str, Any], params: Params) -> Result:
     events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels)
     cells = _cells(points, params)
     sources = pd.concat([d for d in (known_rows, derived) if len(d)] or
-                        [pd.DataFrame(columns=SOURCE_COLUMNS)], ignore_index=True)
+                        [pd.DataFrame(columns=SOURCE_COLUMNS)], ignore_index=True
+                        ).reindex(columns=SOURCE_COLUMNS)
     sources["n_excluded"] = sources["id"].map(
         pd.Series(heat_source).value_counts()).fillna(0).astype(np.int64)
     for c in ("n_detections", "n_dates", "n_months"):

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from affine import Affine
 from pyproj import Geod
-from rasterio.transform import from_origin
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
@@ -104,7 +104,7 @@ def make_landcover(counties: gpd.GeoDataFrame, sources: pd.DataFrame,
     centres = counties.geometry.representative_point()
     blobs(0, 0.03, 0.05, 50, np.column_stack([centres.x, centres.y]))   # county towns
     blobs(0, 0.008, 0.008, 50, sources[["lon", "lat"]].to_numpy())      # industrial sites
-    return cls, from_origin(x0, y1, RASTER_RES, RASTER_RES)
+    return cls, Affine(RASTER_RES, 0, x0, 0, -RASTER_RES, y1)
 
 
 def overpass(day: dt.date, kind: str, rng: np.random.Generator, n: int) -> pd.Series:

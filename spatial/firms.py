@@ -103,7 +103,7 @@ def _date_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.strftime("%Y-%m-%d")
     return values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                      else str(v).strip()[:10]).astype(object)
+                      else str(v).strip()[:10].replace("/", "-")).astype(object)
 
 
 def _time_text(values: pd.Series) -> pd.Series:

@@ -17,6 +17,7 @@ from spatial.errors import InputError
 REGISTRY: dict[str, str] = {
     "heat-radius": "analyses.heat_radius",
     "no-burn-zones": "analyses.no_burn_zones",
+    "fire-points": "analyses.fire_points",
     "pollution-hotspots": "analyses.pollution_hotspots",
 }
 

@@ -41,11 +41,14 @@ class InputSpec:
     fields: tuple[Field, ...]
     required: bool = True
     description: str = ""
-    #: repeated ids are warned about (False where rows of one id are expected, e.g. plant units)
-    unique_ids: bool = True
     #: for kind "custom": ``reader(cfg, spec) -> spatial.io.Table`` where cfg is the input's
     #: config entry (path, paths, crs, columns, sheet)
     reader: Callable[[dict[str, Any], InputSpec], Any] | None = None
+    #: repeated ids are warned about (False where rows of one id are expected, e.g. plant units)
+    unique_ids: bool = True
+    #: points outside every boundary are warned about (False for inputs that cover more than the
+    #: area by nature, e.g. a FIRMS download of a whole country)
+    check_extent: bool = True
 
 
 @dataclass

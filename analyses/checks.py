@@ -82,6 +82,8 @@ def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str
     for name, t in tables.items():
         out.extend(t.warnings)
         f = t.frame
+        if not isinstance(f, pd.DataFrame):  # e.g. a land-cover raster
+            continue
         if len(f) == 0:
             out.append(f"{t.path}: input '{name}' has no usable rows.")
             continue
@@ -92,7 +94,8 @@ def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str
                 ids = ", ".join(map(str, pd.unique(dup)[:5]))
                 out.append(f"{t.path}: {dup.nunique()} ids appear more than once in '{name}' "
                            f"(e.g. {ids}); each row is kept as a separate record.")
-        if units is not None and name not in ("counties", "townships") and {"lon", "lat"} <= set(f):
+        if (units is not None and name not in ("counties", "townships") and {"lon", "lat"} <= set(f)
+                and (spec is None or spec.check_extent)):
             inside = admin.locate(f["lon"].to_numpy(), f["lat"].to_numpy(), units) >= 0
             n_out = int((~inside).sum())
             if n_out:

@@ -9,12 +9,17 @@ from . import cluster as cluster
 from . import config as config
 from . import coords as coords
 from . import export as export
+from . import firms as firms
 from . import geodesy as geodesy
 from . import h3grid as h3grid
+from . import interpolate as interpolate
 from . import io as io
+from . import landcover as landcover
+from . import osm as osm
+from . import raster as raster
 from . import stats as stats
 from . import webmap as webmap
 from .errors import InputError as InputError
 
-__all__ = ["InputError", "admin", "cluster", "config", "coords", "export", "geodesy", "h3grid",
-           "io", "stats", "webmap"]
+__all__ = ["InputError", "admin", "cluster", "config", "coords", "export", "firms", "geodesy",
+           "h3grid", "interpolate", "io", "landcover", "osm", "raster", "stats", "webmap"]

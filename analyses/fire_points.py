@@ -1,0 +1,852 @@
+"""Straw-burning fire points from NASA FIRMS detections: events, townships, counties, hot cells.
+
+Policy (Shandong action plan): straw burning is banned; "充分利用卫星遥感…提高秸秆焚烧火点监测
+精准度" — use satellite remote sensing to make fire-point monitoring more precise. A township head
+answers for each fire found in the township, and Shandong singles out each township's first fire
+of the season.
+
+Inputs
+------
+fires
+    One or more FIRMS downloads (CSV or Shapefile; a list or a glob), MODIS and VIIRS mixed,
+    read by :func:`spatial.firms.read_firms`. ``acq_date``/``acq_time`` are UTC.
+counties
+    Polygons with code and name (city_name optional, for the bulletin's 市). Detections outside
+    every county are left out of every output when ``clip_to_counties`` (the summary counts them).
+townships
+    Optional polygons with code and name; without them township columns stay empty and
+    ``first_in_township`` is missing.
+cropland
+    Optional: a land-cover GeoTIFF (classes ``cropland_classes``, e.g. ESA WorldCover 40) or
+    cropland polygons. Detections off cropland are kept, with ``on_cropland`` false.
+heat_sources
+    Optional known industrial sites (steel, coking, power, chemical) as points.
+
+Status of every detection, in order of precedence (the first that applies wins):
+
+1. ``duplicate`` — an exact repeat (instrument, satellite, lat, lon, UTC time) of an earlier
+   detection, as overlapping downloads produce; the first occurrence goes on.
+2. ``low_confidence`` — VIIRS class not in ``viirs_classes`` [n, h]; MODIS confidence below
+   ``modis_min_confidence`` [30].
+3. ``outside_window`` — local date outside every harvest window, or day/night not chosen.
+4. ``industrial`` — within ``heat_source_radius_km`` [1 km, geodesic] of a known source, or in
+   a persistent-source H3 cell (below).
+5. ``kept`` — straw-burning candidate; only these form events.
+
+Persistent sources: every non-duplicate, confident detection (all dates, day and night: the
+history is the evidence) is indexed to H3 at ``persistent_resolution`` [9, ~0.1 km²]. A cell is
+persistent when the detections in it *and its k = ``persistent_k`` [1] neighbours* (a ~0.5 km
+disk, which absorbs the pixel jitter of repeated detections of one chimney) fall on at least
+``persistent_min_dates`` [4] distinct local dates in at least ``persistent_min_months`` [2]
+distinct months. Detections *in* persistent cells are industrial; adjacent persistent cells are
+merged into one derived source.
+
+Events: spatio-temporal DBSCAN (:func:`spatial.cluster.st_dbscan`, exact, O(n) memory) on kept
+detections with ``eps_km`` [1 km, great circle] and ``eps_hours`` [24 h], ``min_samples`` [1:
+every kept detection belongs to an event]. Event polygon: convex hull of its detections buffered
+by half a pixel (VIIRS 187.5 m, MODIS 500 m; the larger when both), in a UTM CRS. An event
+belongs to the county and township of its earliest detection (where the fire was first seen);
+``first_in_township`` flags each township's earliest event in each window (whole run without
+windows).
+
+Outputs
+-------
+Layers ``points`` (every detection in the area, with status and attribution), ``events``,
+``cells`` (H3 ``h3_resolution`` [8] with kept detections, events and FRP), ``heat_sources``
+(known and derived); tables ``by_county``, ``by_township`` (per window and per local day,
+ranked), ``bulletin`` (national bulletin shape, one row per kept detection), ``rejected``.
+Times in outputs are local (``local_tz``, Asia/Shanghai) text ``YYYY-MM-DD HH:MM``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from spatial import admin, cluster, coords, firms, geodesy, h3grid, io, landcover, webmap
+from spatial.errors import InputError
+from spatial.export import FieldMeta
+from spatial.io import Field
+
+from .base import InputSpec, Result
+
+NAME = "fire-points"
+STATUSES = ("kept", "industrial", "outside_window", "low_confidence", "duplicate")
+RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
+
+
+def read_fires(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+    """Reader of the ``fires`` input: every file of the config's path, list or glob."""
+    return firms.read_firms(cfg["paths"], name=spec.name)
+
+
+def read_cropland(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+    """Reader of the ``cropland`` input: a class GeoTIFF (kept in memory) or polygons."""
+    path = cfg["paths"][0]
+    if path.suffix.lower() in RASTER_SUFFIXES:
+        raster = landcover.read_class_raster(path)
+        return io.Table(name=spec.name, path=path, frame=raster, rejected=io.empty_rejected(),
+                        crs=raster.crs.to_string(), n_read=len(raster), paths=[path])
+    return io.read_polygons(path, fields=(), name=spec.name, crs=cfg["crs"],
+                            columns=cfg["columns"])
+
+
+INPUTS = (
+    InputSpec("fires", "custom", (), True,
+              "NASA FIRMS MODIS/VIIRS downloads (CSV or Shapefile; list or glob)", read_fires,
+              check_extent=False),
+    InputSpec("counties", "polygons", (
+        Field("code", "text", True), Field("name", "text", True),
+        Field("city_name", "text", False, ("市", "地级市", "所属市", "city")),
+    ), False, "county boundaries with code and name (city_name for the bulletin)"),
+    InputSpec("townships", "polygons", (Field("code", "text", True), Field("name", "text", True)),
+              False, "township boundaries with code and name"),
+    InputSpec("cropland", "custom", (), False,
+              "land-cover GeoTIFF (crop classes as params.cropland_classes) or cropland polygons",
+              read_cropland),
+    InputSpec("heat_sources", "points", (
+        Field("id", "text"), Field("name", "text"),
+        Field("kind", "text", False, ("类型", "行业", "类别")),
+    ), False, "known industrial heat sources (steel, coking, power, chemical)"),
+)
+
+_WINDOW = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(?:/|\.\.)\s*(\d{4}-\d{2}-\d{2})\s*$")
+
+
+def parse_window(text: str) -> tuple[dt.date, dt.date]:
+    """``"2024-05-25/2024-06-20"`` (or ``..``) -> (start, end) local dates, both inclusive."""
+    m = _WINDOW.match(str(text))
+    if not m:
+        raise InputError(f"params.windows: {text!r} is not 'YYYY-MM-DD/YYYY-MM-DD' "
+                         "(local dates, both inclusive), e.g. \"2024-05-25/2024-06-20\".")
+    try:
+        a, b = dt.date.fromisoformat(m.group(1)), dt.date.fromisoformat(m.group(2))
+    except ValueError as err:
+        raise InputError(f"params.windows: {text!r}: {err}.") from None
+    if b < a:
+        raise InputError(f"params.windows: {text!r} ends before it starts.")
+    return a, b
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of fire-points, with the issue's values as defaults.
+
+    Attributes
+    ----------
+    windows
+        Harvest windows as local date ranges ``"YYYY-MM-DD/YYYY-MM-DD"`` (inclusive); empty: no
+        window (every date counts, and "first in township" is over the whole run).
+    viirs_classes
+        VIIRS confidence classes kept (``l``, ``n``, ``h``).
+    modis_min_confidence
+        MODIS detections below this confidence (0-100) are low confidence.
+    daynight
+        ``both``, ``day`` or ``night`` overpasses.
+    heat_source_radius_km
+        Detections within this geodesic distance of a known heat source are industrial, km.
+    derive_persistent
+        Derive persistent sources from the detections' history.
+    persistent_resolution, persistent_k, persistent_min_dates, persistent_min_months
+        H3 resolution, neighbour rings, distinct local dates and distinct months that make a
+        cell a persistent (industrial) source.
+    eps_km, eps_hours, min_samples
+        Event clustering: neighbour distance (km, great circle), time window (h), DBSCAN
+        min_samples (1: every kept detection is in an event).
+    h3_resolution
+        Resolution of the ``cells`` layer (8: ~0.74 km²).
+    cropland_classes
+        Class codes of the cropland raster that are cropland (ESA WorldCover: 40).
+    clip_to_counties
+        Leave out detections outside every county (when counties are given).
+    local_tz
+        Time zone of the output dates and times.
+    """
+
+    windows: tuple[str, ...] = ()
+    viirs_classes: tuple[str, ...] = ("n", "h")
+    modis_min_confidence: float = 30.0
+    daynight: str = "both"
+    heat_source_radius_km: float = 1.0
+    derive_persistent: bool = True
+    persistent_resolution: int = 9
+    persistent_k: int = 1
+    persistent_min_dates: int = 4
+    persistent_min_months: int = 2
+    eps_km: float = 1.0
+    eps_hours: float = 24.0
+    min_samples: int = 1
+    h3_resolution: int = 8
+    cropland_classes: tuple[int, ...] = (40,)
+    clip_to_counties: bool = True
+    local_tz: str = firms.LOCAL_TZ
+
+    def __post_init__(self) -> None:
+        for w in self.windows:
+            parse_window(w)
+        bad = [c for c in self.viirs_classes if c not in ("l", "n", "h")]
+        if bad:
+            raise InputError(f"params.viirs_classes: unknown class(es) {bad}; use l, n, h.")
+        if not 0 <= self.modis_min_confidence <= 100:
+            raise InputError("params.modis_min_confidence must be in [0, 100], not "
+                             f"{self.modis_min_confidence}.")
+        if self.daynight not in ("both", "day", "night"):
+            raise InputError(f"params.daynight must be both, day or night, not {self.daynight!r}.")
+        if not 0 <= self.heat_source_radius_km <= 50:
+            raise InputError("params.heat_source_radius_km must be in [0, 50] km, not "
+                             f"{self.heat_source_radius_km}.")
+        for key in ("persistent_resolution", "h3_resolution"):
+            if not 0 <= getattr(self, key) <= 15:
+                raise InputError(f"params.{key} must be 0..15, not {getattr(self, key)}.")
+        for key in ("persistent_k", "persistent_min_dates", "persistent_min_months"):
+            if getattr(self, key) < 0:
+                raise InputError(f"params.{key} must be >= 0, not {getattr(self, key)}.")
+        if not 0 < self.eps_km <= 100:
+            raise InputError(f"params.eps_km must be in (0, 100] km, not {self.eps_km}.")
+        if not 0 <= self.eps_hours <= 24 * 31:
+            raise InputError(f"params.eps_hours must be in [0, 744] h, not {self.eps_hours}.")
+        if self.min_samples < 1:
+            raise InputError(f"params.min_samples must be >= 1, not {self.min_samples}.")
+        try:
+            pd.Timestamp("2024-01-01", tz=self.local_tz)
+        except Exception:
+            raise InputError(f"params.local_tz: unknown time zone {self.local_tz!r} "
+                             "(e.g. Asia/Shanghai).") from None
+
+
+FIELDS = {
+    "local_time": FieldMeta("local_time", "过境时间（北京时间）"),
+    "local_date": FieldMeta("local_date", "日期（北京时间）"),
+    "utc_time": FieldMeta("utc_time", "过境时间（UTC）"),
+    "satellite": FieldMeta("satellite", "卫星"),
+    "instrument": FieldMeta("instrument", "传感器"),
+    "confidence": FieldMeta("conf", "可信度（0-100）"),
+    "conf_class": FieldMeta("conf_class", "可信度等级 l/n/h"),
+    "frp": FieldMeta("frp", "火辐射功率", "MW"),
+    "brightness": FieldMeta("bright", "亮温（MODIS 21/22 或 VIIRS I4）", "K"),
+    "bright_2": FieldMeta("bright_2", "亮温（MODIS 31 或 VIIRS I5）", "K"),
+    "daynight": FieldMeta("daynight", "昼/夜 D/N"),
+    "status": FieldMeta("status", "判定"),
+    "event_id": FieldMeta("event_id", "火点事件编号"),
+    "window": FieldMeta("window", "时段"),
+    "heat_source": FieldMeta("heat_src", "所属工业热源"),
+    "county_code": FieldMeta("cnty_code", "县区代码"),
+    "county_name": FieldMeta("cnty_name", "县区名称"),
+    "township_code": FieldMeta("town_code", "乡镇代码"),
+    "township_name": FieldMeta("town_name", "乡镇名称"),
+    "on_cropland": FieldMeta("cropland", "是否在耕地"),
+    "file": FieldMeta("file", "来源文件"),
+    "row": FieldMeta("row", "原表行号"),
+    "lon": FieldMeta("lon", "经度", "°"),
+    "lat": FieldMeta("lat", "纬度", "°"),
+    "start_time": FieldMeta("start", "开始时间（北京时间）"),
+    "end_time": FieldMeta("end", "结束时间（北京时间）"),
+    "start_date": FieldMeta("start_date", "开始日期（北京时间）"),
+    "n_points": FieldMeta("n_points", "火点数", "个"),
+    "frp_max": FieldMeta("frp_max", "最大火辐射功率", "MW"),
+    "frp_sum": FieldMeta("frp_sum", "火辐射功率合计", "MW"),
+    "instruments": FieldMeta("instrs", "传感器"),
+    "first_in_township": FieldMeta("first_town", "本时段乡镇首个火点"),
+    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "n_events": FieldMeta("n_events", "火点事件数", "个"),
+    "first_date": FieldMeta("first_date", "首次日期"),
+    "last_date": FieldMeta("last_date", "末次日期"),
+    "source": FieldMeta("source", "来源 known/derived"),
+    "id": FieldMeta("id", "编号"),
+    "name": FieldMeta("name", "名称"),
+    "kind": FieldMeta("kind", "类型"),
+    "n_detections": FieldMeta("n_detect", "历史检测数", "个"),
+    "n_dates": FieldMeta("n_dates", "检测日期数", "天"),
+    "n_months": FieldMeta("n_months", "检测月份数", "个"),
+    "n_cells": FieldMeta("n_cells", "H3网格数", "个"),
+    "n_excluded": FieldMeta("n_excluded", "排除的检测数", "个"),
+}
+
+POINT_COLUMNS = ["lon", "lat", "local_time", "local_date", "utc_time", "satellite", "instrument",
+                 "confidence", "conf_class", "frp", "brightness", "bright_2", "daynight",
+                 "status", "event_id", "window", "heat_source", "county_code", "county_name",
+                 "township_code", "township_name", "on_cropland", "file", "row"]
+EVENT_COLUMNS = ["event_id", "start_time", "end_time", "start_date", "window", "n_points",
+                 "frp_max", "frp_sum", "instruments", "lon", "lat", "county_code", "county_name",
+                 "township_code", "township_name", "first_in_township"]
+SOURCE_COLUMNS = ["source", "id", "name", "kind", "lon", "lat", "n_detections", "n_dates",
+                  "n_months", "first_date", "last_date", "n_cells", "n_excluded"]
+
+
+# ------------------------------------------------------------------------------ steps
+
+
+def local_days(local_time: pd.Series) -> np.ndarray:
+    """Local calendar day of tz-aware times as ``datetime64[D]`` (the wall-clock date)."""
+    naive = local_time.dt.tz_localize(None)
+    return naive.to_numpy().astype("datetime64[D]")
+
+
+def window_index(days: np.ndarray, windows: list[tuple[dt.date, dt.date]]) -> np.ndarray:
+    """Index of the first window containing each local day, -1 for none (no windows: all 0)."""
+    out = np.full(days.size, -1 if windows else 0, dtype=np.int64)
+    for i in range(len(windows) - 1, -1, -1):  # first window wins: assign in reverse
+        a, b = (np.datetime64(d, "D") for d in windows[i])
+        out[(days >= a) & (days <= b)] = i
+    return out
+
+
+def persistent_cells(lat: np.ndarray, lng: np.ndarray, days: np.ndarray, *, resolution: int,
+                     k: int, min_dates: int, min_months: int
+                     ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Find H3 cells that detect fire on many distinct dates (industrial heat sources).
+
+    A cell is *persistent* when its own detections fall on at least ``min_dates`` distinct
+    local days in at least ``min_months`` distinct calendar months. The exclusion *zone* is the
+    persistent cells and every cell within ``k`` rings of one (repeated detections of one
+    chimney scatter by a pixel or so).
+
+    Parameters
+    ----------
+    lat, lng
+        Detections in WGS-84 degrees (**lat first**, h3 order).
+    days
+        Local day of each detection, ``datetime64[D]``.
+    resolution
+        H3 resolution of the cells.
+    k
+        Rings of neighbours added to the zone around each persistent cell.
+    min_dates, min_months
+        Thresholds of distinct days and distinct months.
+
+    Returns
+    -------
+    cells, in_zone, zone
+        ``cells``: uint64 cell of each detection; ``in_zone``: bool per detection;
+        ``zone``: one row per zone cell holding detections (``cell`` sorted, ``persistent``,
+        ``n_dates``, ``n_months`` of the cell's own detections).
+    """
+    cells = h3grid.points_to_cells(lat, lng, resolution=resolution)
+    if len(cells) == 0:
+        return cells, np.zeros(0, dtype=bool), pd.DataFrame(
+            {"cell": np.zeros(0, np.uint64), "persistent": np.zeros(0, bool),
+             "n_dates": np.zeros(0, np.int64), "n_months": np.zeros(0, np.int64)})
+    ucells, inv = np.unique(cells, return_inverse=True)
+    day = days.astype("datetime64[D]")
+    cd = pd.DataFrame({"c": inv, "d": day.astype(np.int64),
+                       "m": day.astype("datetime64[M]").astype(np.int64)})
+    n_dates = cd.groupby("c")["d"].nunique().reindex(range(ucells.size)).to_numpy()
+    n_months = cd.groupby("c")["m"].nunique().reindex(range(ucells.size)).to_numpy()
+    pers = (n_dates >= min_dates) & (n_months >= min_months)
+    zone = pers.copy()
+    if k > 0 and pers.any():
+        src, dst = h3grid.grid_disk_pairs(ucells, k)
+        zone[dst[pers[src]]] = True
+    table = pd.DataFrame({"cell": ucells[zone], "persistent": pers[zone],
+                          "n_dates": n_dates[zone], "n_months": n_months[zone]})
+    return cells, zone[inv], table
+
+
+def derived_sources(zone: pd.DataFrame, cells: np.ndarray, lat: np.ndarray, lng: np.ndarray,
+                    days: np.ndarray, evidence: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Merge adjacent zone cells (from :func:`persistent_cells`) into sources.
+
+    Parameters
+    ----------
+    zone
+        Zone cells, ``cell`` sorted ascending.
+    cells
+        Cell of every detection (same resolution).
+    lat, lng, days
+        Every detection (lat first), local day ``datetime64[D]``.
+    evidence
+        Detections counted in a source's statistics (non-duplicate, confident).
+
+    Returns
+    -------
+    sources, source_of_point
+        One row per source (id ``PS01``…, numbered by first evidence detection; location =
+        mean of its evidence detections; detections, dates, months, first/last date, cells);
+        the row of the source of each detection (-1 for none).
+    """
+    n = len(cells)
+    of_point = np.full(n, -1, dtype=np.int64)
+    if len(zone) == 0:
+        return pd.DataFrame(columns=SOURCE_COLUMNS), of_point
+    zc = zone["cell"].to_numpy(dtype=np.uint64)
+    src, dst = h3grid.grid_disk_pairs(zc, 1)
+    graph = coo_array((np.ones(src.size), (src, dst)), shape=(zc.size, zc.size))
+    _, comp = connected_components(graph, directed=False)
+    pos = np.minimum(np.searchsorted(zc, cells), zc.size - 1)
+    hit = zc[pos] == cells
+    ev = hit & evidence
+    first = pd.Series(np.flatnonzero(ev)).groupby(comp[pos[ev]]).min().sort_values()
+    rank = np.full(comp.max() + 1, -1, dtype=np.int64)
+    rank[first.index.to_numpy()] = np.arange(len(first))
+    of_point[hit] = rank[comp[pos[hit]]]
+    sel = (of_point >= 0) & evidence
+    df = pd.DataFrame({"s": of_point[sel], "lat": lat[sel], "lon": lng[sel], "d": days[sel],
+                       "m": days[sel].astype("datetime64[M]")})
+    g = df.groupby("s")
+    out = pd.DataFrame({
+        "lon": g["lon"].mean().round(5), "lat": g["lat"].mean().round(5),
+        "n_detections": g.size(), "n_dates": g["d"].nunique(), "n_months": g["m"].nunique(),
+        "first_date": g["d"].min().astype(str), "last_date": g["d"].max().astype(str)})
+    zr = rank[comp]
+    out["n_cells"] = pd.Series(zr[zr >= 0]).value_counts()
+    out["source"] = "derived"
+    out["id"] = [f"PS{i + 1:02d}" for i in out.index]
+    out["name"] = "持续热源（由历史火点识别）"
+    out["kind"] = "persistent"
+    return out.reset_index(drop=True), of_point
+
+
+def event_polygons(lng: np.ndarray, lat: np.ndarray, label: np.ndarray, half_pixel_m: np.ndarray,
+                   n_events: int) -> np.ndarray:
+    """Convex hull of each event's detections buffered by its largest half pixel (metres, UTM).
+
+    ``label`` is the event index 0..n_events-1 of each detection (all >= 0).
+    """
+    if n_events == 0:
+        return np.zeros(0, dtype=object)
+    crs = coords.metric_crs(lng, lat)
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = tr.transform(lng, lat)
+    order = np.argsort(label, kind="stable")
+    mp = shapely.multipoints(np.column_stack([x, y])[order], indices=label[order])
+    r = np.zeros(n_events)
+    np.maximum.at(r, label, half_pixel_m)
+    poly = shapely.buffer(shapely.convex_hull(mp), r, quad_segs=8)
+    return gpd.GeoSeries(poly, crs=crs).to_crs("EPSG:4326").to_numpy()
+
+
+def dms(values: np.ndarray) -> np.ndarray:
+    """Degrees as degrees-minutes-seconds text with tenths of a second: ``116°30'15.2"``."""
+    v = np.asarray(values, dtype="float64")
+    tenths = np.round(np.abs(v) * 36000).astype(np.int64)
+    d, rest = np.divmod(tenths, 36000)
+    m, s10 = np.divmod(rest, 600)
+    sign = np.where(v < 0, "-", "")
+    sec = pd.Series(s10 // 10).astype(str).str.zfill(2) + "." + pd.Series(s10 % 10).astype(str)
+    text = (pd.Series(sign) + pd.Series(d).astype(str) + "°" + pd.Series(m).astype(str).str.zfill(2)
+            + "'" + sec + '"')
+    return text.to_numpy(dtype=object)
+
+
+def _utc_ns(t: pd.Series) -> np.ndarray:
+    """tz-aware times as int64 nanoseconds since the Unix epoch (UTC)."""
+    return t.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype(
+        "datetime64[ns]").astype(np.int64)
+
+
+def _fmt_time(t: pd.Series) -> np.ndarray:
+    return t.dt.strftime("%Y-%m-%d %H:%M").to_numpy(dtype=object)
+
+
+def _attach_units(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | None,
+                  cols: tuple[str, ...]) -> dict[str, np.ndarray]:
+    out = {c: np.full(len(lng), None, dtype=object) for c in cols}
+    if units is None or len(units) == 0:
+        return out
+    idx = admin.locate(lng, lat, units)
+    hit = idx >= 0
+    for c in cols:
+        if c in units:
+            out[c][hit] = units[c].to_numpy(dtype=object)[idx[hit]]
+    return out
+
+
+# ------------------------------------------------------------------------------ run
+
+
+def run(inputs: dict[str, Any], params: Params) -> Result:
+    """Classify FIRMS detections, cluster kept ones into events and attribute them.
+
+    Parameters
+    ----------
+    inputs
+        ``fires`` (a frame from :func:`spatial.firms.read_firms`), optional ``counties``,
+        ``townships`` (polygons with code, name), ``cropland`` (a
+        :class:`spatial.landcover.ClassRaster` or polygons), ``heat_sources`` (points with
+        lon/lat), all EPSG:4326.
+    params
+        See :class:`Params`.
+    """
+    fires = inputs["fires"]
+    counties, townships = inputs.get("counties"), inputs.get("townships")
+    cropland, known = inputs.get("cropland"), inputs.get("heat_sources")
+    tz = params.local_tz
+    summary: list[str] = []
+    f = fires.reset_index(drop=True)
+    if len(f) and str(f["local_time"].dt.tz) != tz:
+        f = f.assign(local_time=f["utc_time"].dt.tz_convert(tz))
+    lng, lat = f["lon"].to_numpy("float64"), f["lat"].to_numpy("float64")
+
+    cty = _attach_units(lng, lat, counties, ("code", "name", "city_name"))
+    n_input = len(f)
+    if counties is not None and params.clip_to_counties:
+        inside = pd.notna(cty["code"])
+        f = f[inside].reset_index(drop=True)
+        cty = {k: v[inside] for k, v in cty.items()}
+        lng, lat = lng[inside], lat[inside]
+        summary.append(f"{len(f)} of {n_input} detections lie in the {len(counties)} counties "
+                       f"({n_input - len(f)} outside are left out).")
+    n = len(f)
+    twn = _attach_units(lng, lat, townships, ("code", "name"))
+
+    days = local_days(f["local_time"]) if n else np.zeros(0, "datetime64[D]")
+    windows = [parse_window(w) for w in params.windows]
+    labels = [f"{a}/{b}" for a, b in windows] or ["all"]
+    win = window_index(days, windows)
+
+    dup = firms.duplicated(f)
+    inst = f["instrument"].to_numpy(dtype=object)
+    conf = f["confidence"].to_numpy("float64")
+    confident = np.where(inst == "VIIRS", np.isin(f["conf_class"].to_numpy(dtype=object),
+                                                  list(params.viirs_classes)),
+                         conf >= params.modis_min_confidence)
+    dn = f["daynight"].to_numpy(dtype=object)
+    in_time = win >= 0
+    if params.daynight != "both":
+        in_time &= dn == ("D" if params.daynight == "day" else "N")
+
+    # industrial: known sources within the radius, and derived persistent cells
+    heat_source = np.full(n, None, dtype=object)
+    known_rows = pd.DataFrame(columns=SOURCE_COLUMNS)
+    if known is not None and len(known) and params.heat_source_radius_km > 0:
+        k = known.reset_index(drop=True)
+        kid = k["id"].fillna(pd.Series([f"HS{i + 1:02d}" for i in range(len(k))])).to_numpy(
+            dtype=object)
+        ia, ib, _ = geodesy.pairs_within(lng, lat, k["lon"].to_numpy(), k["lat"].to_numpy(),
+                                         distance=params.heat_source_radius_km * 1000.0)
+        first = np.r_[True, ia[1:] != ia[:-1]] if ia.size else np.zeros(0, bool)
+        heat_source[ia[first]] = kid[ib[first]]
+        known_rows = pd.DataFrame({"source": "known", "id": kid, "name": k["name"].to_numpy(),
+                                   "kind": k["kind"].to_numpy(), "lon": k["lon"].to_numpy(),
+                                   "lat": k["lat"].to_numpy()})
+    evidence = ~dup & confident
+    derived = pd.DataFrame(columns=SOURCE_COLUMNS)
+    if params.derive_persistent and n:
+        all_cells = h3grid.points_to_cells(lat, lng, resolution=params.persistent_resolution)
+        _, _, zone = persistent_cells(
+            lat[evidence], lng[evidence], days[evidence], resolution=params.persistent_resolution,
+            k=params.persistent_k, min_dates=params.persistent_min_dates,
+            min_months=params.persistent_min_months)
+        derived, src_of = derived_sources(zone, all_cells, lat, lng, days, evidence)
+        ids = derived["id"].to_numpy(dtype=object)
+        if len(derived) and len(known_rows):
+            # a derived source at a known one is that known source (not listed twice)
+            ia, ib, _ = geodesy.pairs_within(
+                derived["lon"].to_numpy(float), derived["lat"].to_numpy(float),
+                known_rows["lon"].to_numpy(float), known_rows["lat"].to_numpy(float),
+                distance=params.heat_source_radius_km * 1000.0)
+            first = np.r_[True, ia[1:] != ia[:-1]] if ia.size else np.zeros(0, bool)
+            ids = ids.copy()
+            ids[ia[first]] = known_rows["id"].to_numpy(dtype=object)[ib[first]]
+            keep = ~np.isin(np.arange(len(derived)), ia)
+            renum = np.array([f"PS{i + 1:02d}" for i in range(int(keep.sum()))], dtype=object)
+            ids[keep] = renum
+            derived = derived[keep].reset_index(drop=True)
+            derived["id"] = renum
+        dmask = (src_of >= 0) & pd.isna(heat_source)
+        heat_source[dmask] = ids[src_of[dmask]]
+
+    status = np.select([dup, ~confident, ~in_time, pd.notna(heat_source)],
+                       ["duplicate", "low_confidence", "outside_window", "industrial"],
+                       default="kept").astype(object)
+    heat_source[status != "industrial"] = None
+
+    # events
+    kept = np.flatnonzero(status == "kept")
+    lab = cluster.st_dbscan(lat[kept], lng[kept], f["utc_time"].iloc[kept],
+                            eps_m=params.eps_km * 1000.0, eps_s=params.eps_hours * 3600.0,
+                            min_samples=params.min_samples) if kept.size else np.zeros(0, np.int64)
+    in_ev = lab >= 0
+    n_ev = int(lab.max()) + 1 if in_ev.any() else 0
+    utc_ns = _utc_ns(f["utc_time"].iloc[kept])
+    start = np.full(n_ev, np.iinfo(np.int64).max)
+    np.minimum.at(start, lab[in_ev], utc_ns[in_ev])
+    ev_rank = np.empty(n_ev, dtype=np.int64)
+    ev_rank[np.lexsort((np.arange(n_ev), start))] = np.arange(n_ev)  # ids by start time
+    event_id = pd.array([pd.NA] * n, dtype="Int64")
+    ev_of_kept = np.where(in_ev, ev_rank[np.maximum(lab, 0)], -1)
+    if kept.size:
+        ids = pd.array(np.where(in_ev, ev_of_kept + 1, 0), dtype="Int64")
+        ids[~in_ev] = pd.NA
+        event_id[kept] = ids
+
+    on_crop = _on_cropland(cropland, lng, lat, params)
+
+    pts = pd.DataFrame({
+        "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
+        "local_date": pd.Series(days).astype(str).to_numpy(dtype=object) if n else [],
+        "utc_time": f["utc_time"].dt.strftime("%Y-%m-%dT%H:%MZ").to_numpy(dtype=object),
+        "satellite": f["satellite"].to_numpy(dtype=object), "instrument": inst,
+        "confidence": conf, "conf_class": f["conf_class"].to_numpy(dtype=object),
+        "frp": f["frp"].to_numpy("float64"), "brightness": f["brightness"].to_numpy("float64"),
+        "bright_2": f["bright_2"].to_numpy("float64"), "daynight": dn, "status": status,
+        "event_id": event_id,
+        "window": np.where(win >= 0, np.array(labels, dtype=object)[np.maximum(win, 0)], None),
+        "heat_source": heat_source, "county_code": cty["code"], "county_name": cty["name"],
+        "township_code": twn["code"], "township_name": twn["name"], "on_cropland": on_crop,
+        "file": f["file"].map(lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1]).to_numpy(
+            dtype=object) if n else [],
+        "row": f["row"].to_numpy(np.int64),
+    }, columns=POINT_COLUMNS)
+    points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
+
+    events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels)
+    cells = _cells(points, params)
+    sources = pd.concat([d for d in (known_rows, derived) if len(d)] or
+                        [pd.DataFrame(columns=SOURCE_COLUMNS)], ignore_index=True
+                        ).reindex(columns=SOURCE_COLUMNS)
+    sources["n_excluded"] = sources["id"].map(
+        pd.Series(heat_source).value_counts()).fillna(0).astype(np.int64)
+    for c in ("n_detections", "n_dates", "n_months"):
+        sources[c] = pd.array(sources[c], dtype="Int64") if len(sources) else \
+            pd.array([], dtype="Int64")
+    src_layer = gpd.GeoDataFrame(
+        sources[SOURCE_COLUMNS], crs="EPSG:4326",
+        geometry=gpd.points_from_xy(sources["lon"].astype(float), sources["lat"].astype(float)))
+
+    kept_pts = points.iloc[kept]
+    tables = {
+        "by_county": _ranked(kept_pts, events, ["county_code", "county_name"], labels),
+        "by_township": (_ranked(kept_pts, events, ["county_code", "county_name", "township_code",
+                                                   "township_name"], labels)
+                        if townships is not None else _ranked(kept_pts.iloc[:0], events.iloc[:0], [
+                            "county_code", "county_name", "township_code", "township_name"],
+                            labels)),
+        "bulletin": _bulletin(points, kept, cty.get("city_name")),
+    }
+    summary += _summary(points, events, derived, known_rows, params, townships is not None,
+                        n_input)
+    title = "秸秆焚烧卫星火点" + (f"（{'，'.join(labels)}）" if windows else "")
+    ctx = {k: v for k, v in (("counties", counties), ("townships", townships)) if v is not None}
+    return Result(analysis=NAME, params=params,
+                  layers={"points": points, "events": events, "cells": cells,
+                          "heat_sources": src_layer},
+                  tables=tables, summary=summary, fields=FIELDS, title=title, context=ctx)
+
+
+def _on_cropland(cropland: Any, lng: np.ndarray, lat: np.ndarray, params: Params) -> Any:
+    if cropland is None:
+        return np.full(len(lng), None, dtype=object)
+    if isinstance(cropland, landcover.ClassRaster):
+        codes = landcover.sample(cropland, lng, lat)
+        on = np.isin(codes, list(params.cropland_classes))
+    else:
+        on = admin.locate(lng, lat, cropland) >= 0
+    return pd.array(on, dtype="boolean")
+
+
+def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.ndarray,
+            n_ev: int, has_townships: bool, labels: list[str]) -> gpd.GeoDataFrame:
+    sel = ev >= 0
+    idx = kept[sel]
+    e = ev[sel]
+    p = points.iloc[idx]
+    utc = f["utc_time"].iloc[idx]
+    df = pd.DataFrame({"e": e, "utc": _utc_ns(utc), "local": p["local_time"].to_numpy(),
+                       "lon": p["lon"].to_numpy(), "lat": p["lat"].to_numpy(),
+                       "frp": p["frp"].to_numpy(), "inst": p["instrument"].to_numpy(),
+                       "pos": np.arange(len(idx))})
+    df = df.sort_values(["e", "utc", "pos"], kind="stable")
+    g = df.groupby("e", sort=True)
+    origin = idx[g["pos"].first().to_numpy()] if n_ev else np.zeros(0, np.int64)
+    half = np.where(p["instrument"].to_numpy(dtype=object) == "MODIS",
+                    firms.PIXEL_M["MODIS"], firms.PIXEL_M["VIIRS"]) / 2.0
+    geom = event_polygons(p["lon"].to_numpy(), p["lat"].to_numpy(), e, half, n_ev)
+    o = points.iloc[origin]
+    out = pd.DataFrame({
+        "event_id": np.arange(1, n_ev + 1, dtype=np.int64),
+        "start_time": g["local"].first().to_numpy(dtype=object) if n_ev else [],
+        "end_time": g["local"].max().to_numpy(dtype=object) if n_ev else [],
+        "start_date": o["local_date"].to_numpy(dtype=object),
+        "window": o["window"].to_numpy(dtype=object),
+        "n_points": g.size().to_numpy(np.int64) if n_ev else np.zeros(0, np.int64),
+        "frp_max": g["frp"].max().to_numpy("float64") if n_ev else [],
+        "frp_sum": g["frp"].sum().round(1).to_numpy("float64") if n_ev else [],
+        "instruments": g["inst"].agg(lambda s: "/".join(sorted(set(s)))).to_numpy(dtype=object)
+        if n_ev else [],
+        "lon": g["lon"].mean().round(5).to_numpy() if n_ev else [],
+        "lat": g["lat"].mean().round(5).to_numpy() if n_ev else [],
+        "county_code": o["county_code"].to_numpy(dtype=object),
+        "county_name": o["county_name"].to_numpy(dtype=object),
+        "township_code": o["township_code"].to_numpy(dtype=object),
+        "township_name": o["township_name"].to_numpy(dtype=object),
+    })
+    first = pd.array([pd.NA] * n_ev, dtype="boolean")
+    if has_townships and n_ev:
+        known = out["township_code"].notna().to_numpy()
+        # events are numbered by start time, so the first per (window, township) is the min id
+        firsts = out[known].groupby(["window", "township_code"])["event_id"].transform("min")
+        first[:] = False
+        first[np.flatnonzero(known)] = (firsts == out.loc[known, "event_id"]).to_numpy()
+    out["first_in_township"] = first
+    return gpd.GeoDataFrame(out[EVENT_COLUMNS], geometry=list(geom) if n_ev else [],
+                            crs="EPSG:4326")
+
+
+def _cells(points: gpd.GeoDataFrame, params: Params) -> gpd.GeoDataFrame:
+    k = points[points["status"] == "kept"]
+    cells = h3grid.points_to_cells(k["lat"].to_numpy(), k["lon"].to_numpy(),
+                                   resolution=params.h3_resolution)
+    df = pd.DataFrame({"c": cells, "e": k["event_id"].to_numpy(), "frp": k["frp"].to_numpy(),
+                       "d": k["local_date"].to_numpy()})
+    g = df.groupby("c", sort=True)
+    data = {"n_points": g.size().to_numpy(np.int64),
+            "n_events": g["e"].nunique().to_numpy(np.int64),
+            "frp_sum": g["frp"].sum().round(1).to_numpy("float64"),
+            "first_date": g["d"].min().to_numpy(dtype=object),
+            "last_date": g["d"].max().to_numpy(dtype=object)}
+    ucells = np.asarray(g.size().index.to_numpy(), dtype=np.uint64)
+    return h3grid.cells_to_gdf(ucells, data)
+
+
+def _ranked(points: pd.DataFrame, events: pd.DataFrame, keys: list[str], labels: list[str]
+            ) -> pd.DataFrame:
+    """Events and kept detections per unit, per window and per local day, ranked by events."""
+    cols = ["period_kind", "period", "rank", *keys, "n_events", "n_points", "frp_sum"]
+    parts = []
+    p = pd.DataFrame({k: points[k].fillna("").to_numpy(dtype=object) for k in keys})
+    p["window"], p["day"], p["frp"] = (points["window"].to_numpy(dtype=object),
+                                       points["local_date"].to_numpy(dtype=object),
+                                       points["frp"].to_numpy("float64"))
+    e = pd.DataFrame({k: events[k].fillna("").to_numpy(dtype=object) for k in keys})
+    e["window"], e["day"] = (events["window"].to_numpy(dtype=object),
+                             events["start_date"].to_numpy(dtype=object))
+    for kind, col in (("window", "window"), ("day", "day")):
+        pp = p.dropna(subset=[col]).groupby([col, *keys], sort=True)
+        a = pd.DataFrame({"n_points": pp.size(), "frp_sum": pp["frp"].sum().round(1)})
+        b = e.dropna(subset=[col]).groupby([col, *keys], sort=True).size().rename("n_events")
+        t = a.join(b, how="outer").fillna(0).reset_index().rename(columns={col: "period"})
+        t["period_kind"] = kind
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    if len(out) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    out[["n_events", "n_points"]] = out[["n_events", "n_points"]].astype(np.int64)
+    out["rank"] = out.groupby(["period_kind", "period"])["n_events"].rank(
+        method="min", ascending=False).astype(np.int64)
+    for k in keys:
+        out[k] = out[k].replace("", None)
+    order = {"window": 0, "day": 1}
+    out = out.sort_values(["period_kind", "period", "rank", "n_points", keys[0]],
+                          key=lambda s: s.map(order) if s.name == "period_kind" else s,
+                          ascending=[True, True, True, False, True], kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+def _bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) -> pd.DataFrame:
+    """The national bulletin's list: one row per kept detection, by local overpass time."""
+    p = points.iloc[kept]
+    city = city[kept] if city is not None else np.full(len(p), None, dtype=object)
+    out = pd.DataFrame({
+        "市": city, "县": p["county_name"].to_numpy(dtype=object),
+        "乡镇": p["township_name"].to_numpy(dtype=object),
+        "经度": p["lon"].round(4).to_numpy(), "纬度": p["lat"].round(4).to_numpy(),
+        "经度（度分秒）": dms(p["lon"].to_numpy()), "纬度（度分秒）": dms(p["lat"].to_numpy()),
+        "过境时间（北京时间）": p["local_time"].to_numpy(dtype=object),
+        "卫星": p["satellite"].to_numpy(dtype=object),
+        "传感器": p["instrument"].to_numpy(dtype=object),
+        "可信度": p["conf_class"].to_numpy(dtype=object),
+        "火辐射功率（MW）": p["frp"].to_numpy(),
+        "火点事件编号": p["event_id"].to_numpy(),
+        "是否在耕地": np.array([None, "否", "是"], dtype=object)[
+            pd.array(p["on_cropland"], dtype="boolean").astype("Int64").fillna(-1).to_numpy() + 1],
+        "_utc": p["utc_time"].to_numpy(dtype=object),
+    })
+    out = out.sort_values(["_utc", "县", "经度", "纬度"], kind="stable").drop(columns="_utc")
+    out.insert(0, "序号", np.arange(1, len(out) + 1))
+    return out.reset_index(drop=True)
+
+
+def _summary(points: pd.DataFrame, events: pd.DataFrame, derived: pd.DataFrame,
+             known: pd.DataFrame, params: Params, has_townships: bool, n_input: int
+             ) -> list[str]:
+    n = len(points)
+    if n == 0:
+        return [f"No FIRMS detection {'in the counties' if params.clip_to_counties else ''} "
+                f"({n_input} in the files): the layers and tables are written empty. Check that "
+                "the downloads cover the counties and the dates you meant."]
+    counts = points["status"].value_counts()
+    lines = [", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES) +
+             f" of {n} detections."]
+    lines.append(f"{len(events)} fire events (eps {params.eps_km:g} km, {params.eps_hours:g} h)"
+                 f"; {int((points['status'] == 'kept').sum())} kept detections in "
+                 f"{events['county_code'].nunique()} counties.")
+    lines.append(f"Industrial heat sources: {len(known)} known, {len(derived)} derived "
+                 f"(>= {params.persistent_min_dates} dates in >= {params.persistent_min_months} "
+                 "months).")
+    if has_townships:
+        lines.append(f"{int(events['first_in_township'].fillna(False).sum())} first events in "
+                     "a township (per window).")
+    else:
+        lines.append("No township layer: township columns are empty and first_in_township is "
+                     "missing; add [inputs.townships] for the township heads' lists.")
+    return lines
+
+
+# ------------------------------------------------------------------------------ map
+
+STATUS_COLORS = {"kept": "#d7301f", "industrial": "#6a3d9a", "outside_window": "#fdae61",
+                 "low_confidence": "#bdbdbd", "duplicate": "#636363"}
+STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "industrial": "工业热源（排除）",
+                 "outside_window": "时段外", "low_confidence": "低可信度", "duplicate": "重复"}
+
+
+def build_map(result: Result) -> folium.Map:
+    """Cells by FRP, event polygons, points by status, heat sources, county/township outlines."""
+    L = result.layers
+    counties = result.context.get("counties")
+    townships = result.context.get("townships")
+    frames = [g for g in (counties, L["points"]) if g is not None and len(g)]
+    if frames:
+        b = np.array([g.total_bounds for g in frames])
+        bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    else:
+        bounds = (115.0, 34.5, 117.5, 37.0)  # Liaocheng and Jining
+    m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
+    if townships is not None and len(townships):
+        webmap.add_outlines(m, townships, name="乡镇边界", label_col="name", color="#999999",
+                            weight=0.8, dash="3,3", labels="tooltip")
+    if counties is not None and len(counties):
+        webmap.add_outlines(m, counties, name="县区边界", label_col="name")
+    if len(L["cells"]):
+        webmap.add_choropleth(m, L["cells"], column="n_points", name="H3 网格：火点数",
+                              label="网格内火点数", unit="个",
+                              tooltip={"h3_cell": "网格", "n_points": "火点数",
+                                       "n_events": "火点事件数", "frp_sum": "FRP 合计 (MW)"})
+    if len(L["events"]):
+        webmap.add_polygons(m, L["events"], name="火点事件",
+                            style={"color": "#b10026", "weight": 1.5, "fillOpacity": 0.15},
+                            tooltip={"event_id": "事件", "start_time": "开始", "end_time": "结束",
+                                     "n_points": "火点数", "county_name": "县区",
+                                     "township_name": "乡镇", "first_in_township": "乡镇首个"})
+    pts = L["points"]
+    for st in reversed(STATUSES):
+        sub = pts[pts["status"] == st]
+        if len(sub):
+            webmap.add_points(m, sub, name=STATUS_LABELS[st], color=STATUS_COLORS[st],
+                              radius=3.5 if st == "kept" else 3.0, show=st != "duplicate",
+                              tooltip={"local_time": "过境时间", "satellite": "卫星",
+                                       "conf_class": "可信度", "frp": "FRP (MW)",
+                                       "status": "判定", "event_id": "事件",
+                                       "county_name": "县区", "township_name": "乡镇",
+                                       "heat_source": "热源"})
+    if len(L["heat_sources"]):
+        webmap.add_points(m, L["heat_sources"], name="工业热源", color_col="source",
+                          colors={"known": "#000000", "derived": "#6a3d9a"}, radius=7,
+                          tooltip={"id": "编号", "name": "名称", "kind": "类型",
+                                   "n_dates": "检测日期数", "n_excluded": "排除检测数"})
+    webmap.add_legend(m, title="火点判定", items=[(STATUS_COLORS[k], STATUS_LABELS[k])
+                                                for k in STATUSES])
+    webmap.finish(m)
+    return m

@@ -243,7 +243,8 @@ def plugin_js() -> str:
     return (
         "/* inlined by lantian: leaflet.fullscreen 5.3.3 (MIT), spatial/assets */\n"
         + _read(FULLSCREEN_DIR / "Control.FullScreen.umd.js", "</script")
-        + "\n/* inlined by lantian: Leaflet.PolylineMeasure 3.0.0 (BSD-2-Clause), spatial/assets */\n"
+        + "\n/* inlined by lantian: Leaflet.PolylineMeasure 3.0.0 (BSD-2-Clause), "
+        "spatial/assets */\n"
         + _read(MEASURE_DIR / "Leaflet.PolylineMeasure.js", "</script")
     )
 

@@ -117,7 +117,7 @@ def check_encodable(gdf: pd.DataFrame, encoding: str, *, layer: str,
     id_col = id_col or ("id" if "id" in gdf.columns else None)
     for col in gdf.columns:
         dtype = gdf[col].dtype
-        if not (dtype == object or pd.api.types.is_string_dtype(dtype)):
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
             continue
         for pos, v in enumerate(gdf[col].tolist()):
             if not isinstance(v, str):

@@ -39,7 +39,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial import admin, coords, geodesy, h3grid, webmap
+from spatial import admin, coords, figure, geodesy, h3grid, webmap
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
@@ -360,6 +360,25 @@ def build_map(result: Result) -> folium.Map:
                                             for k in STATUS_COLORS])
     webmap.finish(m)
     return m
+
+
+def figure_spec(result: Result) -> list[figure.LayerStyle]:
+    """Static figure: H3 cells lightly, radius circles, boilers by target/inside/outside, plants."""
+    b = result.layers["boilers"].copy()
+    b["category"] = np.where(b["target"], "target",
+                             np.where(b["in_radius"], "inside_other", "outside"))
+    cells = result.layers["cells"]
+    cells = cells[cells["n_targets"] > 0] if "n_targets" in cells else cells
+    return [
+        figure.LayerStyle("cells", "含目标锅炉的 H3 网格", color="#fdae61", fill="#fdd49e",
+                          alpha=0.5, linewidth=0.3, data=cells),
+        figure.LayerStyle("radius", f"{result.params.radius_km:g} km 供热半径",
+                          color="#e31a1c", linewidth=1.4),
+        figure.LayerStyle("boilers", "锅炉", column="category", colors=STATUS_COLORS,
+                          labels=STATUS_LABELS, size=10, data=b),
+        figure.LayerStyle("plants", f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
+                          color="#000000", size=60),
+    ]
 
 
 def _bounds(frames: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from spatial import export, io, webmap
+from spatial import basemaps, export, figure, io, webmap
 from spatial.errors import InputError
 
 from . import REGISTRY, checks, get
@@ -35,6 +35,45 @@ class RunOutput:
     layers_dir: Path
     map_path: Path
     manifest: dict[str, Any]
+    figure_paths: tuple[Path, ...] = ()
+
+
+def map_settings(config: dict[str, Any], *, basemap: str | None = None,
+                 offline: bool | None = None, default_offline: bool = False) -> dict[str, Any]:
+    """The map options of a run: command-line values over the config's ``[map]`` over defaults.
+
+    Returns ``{"basemap": str | None, "tianditu_token": str | None, "offline": bool}``;
+    ``basemap`` None keeps each analysis's own choice. Offline maps have no basemap tiles, so
+    the basemap is then ``"none"`` (no Tianditu key needed, no GCJ-02 shift).
+    """
+    table = config.get("map") or {}
+    off = offline if offline is not None else table.get("offline", default_offline)
+    name = basemap or table.get("basemap")
+    if name is not None:
+        basemaps.check_basemap(name)
+    return {"basemap": "none" if off else name, "tianditu_token": table.get("tianditu_token"),
+            "offline": bool(off)}
+
+
+def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> str:
+    """The analysis's ``build_map(result)`` rendered with the run's basemap, HTML text.
+
+    Leaflet and the map tools are always inlined (the page needs the network for tiles only);
+    offline pages have no tiles at all.
+    """
+    with basemaps.override(settings["basemap"], token=settings["tianditu_token"]):
+        m = module.build_map(result)
+    return webmap.render_html(m, offline=settings["offline"], inline=True)
+
+
+def render_figure(module: ModuleType, result: Result) -> dict[str, bytes]:
+    """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default."""
+    spec_fn = getattr(module, "figure_spec", None)
+    style = spec_fn(result) if spec_fn is not None else None
+    fig = figure.draw(result.layers, title=result.title or module.NAME, style=style,
+                      counties=result.context.get("counties"),
+                      subtitle=f"制图日期：{dt.date.today().isoformat()}")
+    return {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
 
 
 def read_inputs(module: ModuleType, config: dict[str, Any]) -> dict[str, io.Table]:
@@ -120,9 +159,18 @@ def check(name: str, config: dict[str, Any], *, strict: bool = False
     return tables, warnings
 
 
-def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = False) -> RunOutput:
-    """Read, check, run, map and write analysis `name` with `config` (``spatial.config.load``)."""
+def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = False,
+            basemap: str | None = None, offline: bool | None = None,
+            default_offline: bool = False) -> RunOutput:
+    """Read, check, run, map and write analysis `name` with `config` (``spatial.config.load``).
+
+    ``basemap`` and ``offline`` (command line) override the config's ``[map]`` table; see
+    :func:`map_settings`. Writes ``layers/<name>/`` (with ``context.gpkg``: the counties used),
+    ``maps/<name>.html``, ``maps/<name>.png`` and ``maps/<name>.pdf``.
+    """
     module = get(name)
+    settings = map_settings(config, basemap=basemap, offline=offline,
+                            default_offline=default_offline)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     params = params_from_mapping(module.Params, config["params"])
@@ -148,8 +196,11 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
 
     t2 = time.perf_counter()
     # rendered before anything is written; element ids numbered so reruns give the same bytes
-    html = webmap.stable_ids(webmap.render_html(module.build_map(result), offline=True))
+    html = webmap.stable_ids(render_map(module, result, settings))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
+    t3 = time.perf_counter()
+    figures = render_figure(module, result)
+    timings["figure_s"] = round(time.perf_counter() - t3, 3)
 
     manifest = {
         "analysis": name,
@@ -166,13 +217,22 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
         "warnings": warnings,
         "versions": _versions(),
         "timings": timings,
+        "map": {"basemap": settings["basemap"] or "(analysis default)",
+                "offline": settings["offline"]},
     }
+    counties = result.context.get("counties")
     layers_dir = export.write_result(analysis=name, layers=result.layers, tables=result.tables,
-                                     fields=result.fields, manifest=manifest, out=out)
+                                     fields=result.fields, manifest=manifest, out=out,
+                                     context={"counties": counties} if counties is not None
+                                     else None)
     map_path = Path(out) / "maps" / f"{name}.html"
     export.write_text_atomic(map_path, html)
+    fig_paths = tuple(Path(out) / "maps" / f"{name}.{ext}" for ext in figures)
+    for p, data in zip(fig_paths, figures.values(), strict=True):
+        export.write_bytes_atomic(p, data)
     log.info("%s done in %.1f s", name, time.perf_counter() - t0)
-    return RunOutput(result=result, layers_dir=layers_dir, map_path=map_path, manifest=manifest)
+    return RunOutput(result=result, layers_dir=layers_dir, map_path=map_path, manifest=manifest,
+                     figure_paths=fig_paths)
 
 
 def demo_config_path(name: str) -> Path:

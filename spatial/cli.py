@@ -1,4 +1,4 @@
-"""The ``lantian`` command: list, demo, check and run analyses.
+"""The ``lantian`` command: list, demo, check, run and export analyses.
 
 Bad input prints one message naming the file, rows or column and the fix, and exits with
 status 2, without a traceback.
@@ -35,12 +35,31 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="params.NAME=VALUE", help="override a parameter, e.g. "
                      "--set params.radius_km=15 (repeatable)")
     run.add_argument("--strict", action="store_true", help="input warnings are errors")
+    for sp, default in ((demo, "offline"), (run, "online")):
+        sp.add_argument("--basemap", default=None,
+                        help="basemap of every map: light, osm, tianditu-vec, tianditu-img, "
+                        "amap (gaode), none (default: the config's [map] basemap, else each "
+                        "analysis's own)")
+        grp = sp.add_mutually_exclusive_group()
+        grp.add_argument("--offline", dest="offline", action="store_true", default=None,
+                         help="maps need no network at all: no basemap tiles"
+                         + (" (default)" if default == "offline" else ""))
+        grp.add_argument("--online", dest="offline", action="store_false",
+                         help="keep the basemap tiles (fetched when the map is opened)"
+                         + (" (default)" if default == "online" else ""))
+    exp = sub.add_parser("export", help="per-county packs of the last run's result")
+    exp.add_argument("analysis", help="analysis name, see `lantian list`")
+    exp.add_argument("--by", choices=["county"], required=True, help="split by county")
+    exp.add_argument("--shp-encoding", choices=["utf-8", "gbk"], default="utf-8",
+                     help="Shapefile attribute encoding (gbk for ArcGIS 10.x; default utf-8)")
+    exp.add_argument("--out", type=Path, default=Path("."),
+                     help="the run's output folder, holding layers/ (default: .)")
     chk = sub.add_parser("check", help="read and check the inputs of a config, run nothing")
     chk.add_argument("analysis", nargs="?",
                      help="analysis name (default: inferred from the inputs)")
     chk.add_argument("--config", type=Path, required=True, help="TOML config: inputs and params")
     chk.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
-    for sp in (demo, run, chk):
+    for sp in (demo, run, chk, exp):
         sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
         sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
     return p
@@ -61,6 +80,8 @@ def _report(name: str, output, quiet: bool) -> None:
         print(f"   {line}")
     print(f"   layers: {output.layers_dir}")
     print(f"   map:    {output.map_path}")
+    for p in getattr(output, "figure_paths", ()):
+        print(f"   figure: {p}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,13 +100,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             for name in REGISTRY:
                 conf = cfg.load(runner.demo_config_path(name))
-                _report(name, runner.execute(name, conf, out=args.out), args.quiet > 0)
+                _report(name, runner.execute(name, conf, out=args.out, basemap=args.basemap,
+                                             offline=args.offline, default_offline=True),
+                        args.quiet > 0)
             return 0
         if args.command == "run":
             get(args.analysis)
             conf = cfg.apply_overrides(cfg.load(args.config), args.overrides)
             _report(args.analysis, runner.execute(args.analysis, conf, out=args.out,
-                                                  strict=args.strict), args.quiet > 0)
+                                                  strict=args.strict, basemap=args.basemap,
+                                                  offline=args.offline), args.quiet > 0)
+            return 0
+        if args.command == "export":
+            from . import packs
+
+            get(args.analysis)
+            zips = packs.export_by_county(args.analysis, out=args.out,
+                                          encoding=args.shp_encoding)
+            if not args.quiet:
+                print(f"== {args.analysis}: {len(zips)} county pack(s)")
+                for z in zips:
+                    print(f"   {z}")
             return 0
         if args.command == "check":
             conf = cfg.load(args.config)

@@ -31,11 +31,11 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: the config must be saved as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
-    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis"})
+    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map"})
     if unknown:
         raise InputError(
-            f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>] and "
-            "[params] tables."
+            f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>], "
+            "[params] and [map] tables."
         )
     inputs: dict[str, dict[str, Any]] = {}
     for name, spec in (raw.get("inputs") or {}).items():
@@ -67,8 +67,40 @@ def load(path: Path | str) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise InputError(f"{path}: [params] must be a table.")
     return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
-            "analysis": raw.get("analysis"),
+            "analysis": raw.get("analysis"), "map": map_options(raw.get("map"), path),
             "base": path.parent, "path": path}
+
+
+MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool}
+
+
+def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
+    """Check a config's ``[map]`` table: ``basemap``, ``tianditu_token``, ``offline``.
+
+    Returns only the keys given (the runner fills defaults), e.g. ``{"basemap": "tianditu-vec",
+    "tianditu_token": "…", "offline": False}``. The basemap name is checked against
+    ``spatial.basemaps.BASEMAPS``.
+    """
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: [map] must be a table, e.g. [map]\nbasemap = \"light\".")
+    bad = sorted(set(table) - set(MAP_KEYS))
+    if bad:
+        raise InputError(f"{path}: [map] has unknown key(s) {', '.join(bad)}; allowed: "
+                         f"{', '.join(sorted(MAP_KEYS))}.")
+    for key, typ in MAP_KEYS.items():
+        if key in table and not isinstance(table[key], typ):
+            raise InputError(f"{path}: [map] {key} must be "
+                             f"{'true or false' if typ is bool else 'text'}, not {table[key]!r}.")
+    if "basemap" in table:
+        from .basemaps import check_basemap
+
+        try:
+            check_basemap(table["basemap"])
+        except InputError as err:
+            raise InputError(f"{path}: [map] {err}") from None
+    return dict(table)
 
 
 def resolve_path(value: str, base: Path) -> Path:

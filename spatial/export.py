@@ -11,6 +11,7 @@ Layout under ``<out>/layers/<analysis>/``::
     tables.xlsx          one sheet per table
     <table>.csv          one CSV per table (UTF-8 with BOM, so Excel reads Chinese)
     manifest.json        inputs with sha256, parameters, versions, row counts, timings
+    context.gpkg         the boundaries the run used (layer ``counties``), for county packs
 
 Runs are reproducible: the same inputs and parameters give byte-identical layers and tables.
 The timestamps that file formats embed (GeoPackage ``last_change``, DBF "last update", XLSX
@@ -37,6 +38,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+
+from .errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -106,25 +109,79 @@ def _table_for_excel(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Shapefile attribute encodings: name -> (GDAL encoding, ``.cpg`` text). GBK is written as
+#: code page 936 (CP936, a superset of GB2312), which ArcGIS 10.x, ArcGIS Pro and QGIS all read
+#: from a ``.cpg`` holding ``936``.
+SHP_ENCODINGS = {"utf-8": ("UTF-8", "UTF-8"), "gbk": ("CP936", "936")}
+
+
+def check_encodable(gdf: pd.DataFrame, encoding: str, *, layer: str,
+                    id_col: str | None = None) -> None:
+    """Raise InputError naming the layer, feature and value if a text cannot be encoded.
+
+    Shapefile writers replace unencodable characters by ``?`` or drop the value; a county
+    agency would not notice. ``id_col`` (default ``id`` if present) names the feature, else the
+    row position.
+    """
+    codec = {"utf-8": "utf-8", "gbk": "cp936"}.get(encoding.lower(), encoding)
+    id_col = id_col or ("id" if "id" in gdf.columns else None)
+    for col in gdf.columns:
+        dtype = gdf[col].dtype
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
+            continue
+        for pos, v in enumerate(gdf[col].tolist()):
+            if not isinstance(v, str):
+                continue
+            try:
+                v.encode(codec)
+            except UnicodeEncodeError as err:
+                feature = (f"id {gdf[id_col].iloc[pos]!r}" if id_col else f"row {pos + 1}")
+                raise InputError(
+                    f"layer {layer!r}, feature {feature}, column {col!r}: the value {v!r} has "
+                    f"{v[err.start:err.end]!r}, which {encoding.upper()} cannot encode; write "
+                    "the Shapefiles in UTF-8 (--shp-encoding utf-8) or replace the character "
+                    "in the input."
+                ) from None
+
+
 def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: str,
-                 fields: Mapping[str, Any]) -> None:
-    """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/shp/<layer>.shp``."""
-    gpkg = folder / f"{stem}.gpkg"
+                 fields: Mapping[str, Any], encoding: str = "utf-8",
+                 gpkg: bool = True) -> None:
+    """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/shp/<layer>.shp``.
+
+    Parameters
+    ----------
+    layers, folder, stem, fields
+        Layers by name; output folder; GeoPackage file stem; column descriptions.
+    encoding
+        Shapefile attribute encoding: ``"utf-8"`` (default; ``.cpg`` says ``UTF-8``) or
+        ``"gbk"`` (code page 936; ``.cpg`` says ``936``) for old ArcGIS 10.x installations.
+        With ``"gbk"``, a text GBK cannot encode raises InputError naming the feature (see
+        :func:`check_encodable`). The GeoPackage is always UTF-8.
+    gpkg
+        Also write the GeoPackage.
+    """
+    key = encoding.lower().replace("_", "-")
+    if key not in SHP_ENCODINGS:
+        raise InputError(f"encoding={encoding!r}: choose one of {', '.join(SHP_ENCODINGS)}.")
+    gdal_encoding, cpg_text = SHP_ENCODINGS[key]
+    gpkg_path = folder / f"{stem}.gpkg"
     shp_dir = folder / "shp"
     shp_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, gdf in layers.items():
         gdf = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf.set_crs("EPSG:4326")
-        with _fixed_gdal_date():
-            gdf.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+        if gpkg:
+            with _fixed_gdal_date():
+                gdf.to_file(gpkg_path, layer=name, driver="GPKG", engine="pyogrio")
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
         names = short_names(cols, fields)
-        _shp_frame(gdf, names).to_file(shp_dir / f"{name}.shp", driver="ESRI Shapefile",
-                                       engine="pyogrio", encoding="UTF-8",
-                                       DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
-        cpg = shp_dir / f"{name}.cpg"
-        if not cpg.exists():
-            cpg.write_text("UTF-8", encoding="ascii")
+        shp = _shp_frame(gdf, names)
+        if key != "utf-8":
+            check_encodable(gdf[cols], key, layer=name)
+        shp.to_file(shp_dir / f"{name}.shp", driver="ESRI Shapefile", engine="pyogrio",
+                    encoding=gdal_encoding, DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
+        (shp_dir / f"{name}.cpg").write_text(cpg_text, encoding="ascii")
         for col in cols:
             meta = fields.get(col)
             rows.append({"layer": name, "short_name": names[col], "full_name": col,
@@ -175,11 +232,14 @@ def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
 
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
-                 manifest: Mapping[str, Any], out: Path) -> Path:
+                 manifest: Mapping[str, Any], out: Path,
+                 context: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
-    results stay in place until then.
+    results stay in place until then. ``context`` layers (the county outlines the run used)
+    go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
+    not result layers (no Shapefiles).
     """
     final = Path(out) / "layers" / analysis
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -190,6 +250,12 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     try:
         write_layers(layers, tmp, stem=analysis, fields=fields)
         write_tables(tables, tmp)
+        for cname, cgdf in (context or {}).items():
+            if cgdf is not None and len(cgdf):
+                cgdf = cgdf.to_crs("EPSG:4326") if cgdf.crs is not None else cgdf
+                with _fixed_gdal_date():
+                    cgdf.to_file(tmp / "context.gpkg", layer=cname, driver="GPKG",
+                                 engine="pyogrio")
         man = dict(manifest)
         man["layers"] = {k: len(v) for k, v in layers.items()}
         man["tables"] = {k: len(v) for k, v in tables.items()}
@@ -224,11 +290,17 @@ def _umask() -> int:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a text file (UTF-8) through a temporary file and ``os.replace``."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a file through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:

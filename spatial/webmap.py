@@ -47,6 +47,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from . import basemaps, coords
 from .errors import InputError
 from .export import write_text_atomic
 
@@ -59,26 +60,8 @@ _LEAFLET_DIR = ASSETS_DIR / f"leaflet-{LEAFLET_VERSION}"
 #: Decimal places kept in embedded coordinates (1e-6 degree is about 0.11 m).
 COORD_DECIMALS = 6
 
-#: Basemaps: tile URL template, attribution (HTML), options. ``"none"`` draws no tiles.
-BASEMAPS: dict[str, dict[str, Any] | None] = {
-    "light": {
-        "name": "浅色底图 (CARTO)",
-        "url": "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-        "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap'
-        '</a> contributors &copy; <a href="https://carto.com/attributions">CARTO</a>',
-        "subdomains": "abcd",
-        "max_zoom": 20,
-    },
-    "osm": {
-        "name": "OpenStreetMap",
-        "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap'
-        "</a> contributors",
-        "subdomains": "abc",
-        "max_zoom": 19,
-    },
-    "none": None,
-}
+#: Basemaps (see :mod:`spatial.basemaps`). ``"none"`` draws no tiles.
+BASEMAPS = basemaps.BASEMAPS
 
 #: Background of the map where no tile is drawn (``basemap="none"``, or tiles failing offline).
 BACKGROUND = "#f4f3ef"
@@ -270,8 +253,9 @@ def new_map(
     subtitle: str | None = None,
     basemap: str = "light",
     date: _dt.date | str | None = None,
+    tianditu_token: str | None = None,
 ) -> folium.Map:
-    """Create a map of an area with a title box, a metric scale bar and canvas rendering.
+    """Create a map with a title box, scale bar, full-screen and measure tools, canvas rendering.
 
     Parameters
     ----------
@@ -283,11 +267,17 @@ def new_map(
     subtitle
         Second line under the title (plain text; escaped).
     basemap
-        ``"light"`` (CARTO Positron tiles), ``"osm"`` (OpenStreetMap tiles) or ``"none"`` (plain
-        background, no network needed). Tiles are the only network resource of a map; without
-        them every overlay still shows.
+        ``"light"`` (CARTO Positron tiles), ``"osm"`` (OpenStreetMap), ``"tianditu-vec"`` /
+        ``"tianditu-img"`` (天地图 vector / imagery with annotation; need a key),
+        ``"amap"`` / ``"gaode"`` (高德, GCJ-02 tiles: overlays added later are shifted to
+        GCJ-02 for display) or ``"none"`` (plain background, no network needed); see
+        :mod:`spatial.basemaps`. Inside ``basemaps.override(...)`` (set by the runner from the
+        config) the override wins. Tiles are the only network resource of a map; without them
+        every overlay still shows, and ``render_html(offline=True)`` leaves them out.
     date
         Map date shown under the title as 制图日期; defaults to today.
+    tianditu_token
+        Tianditu key; default ``$TIANDITU_TOKEN``. InputError if a Tianditu basemap has none.
 
     Returns
     -------
@@ -295,10 +285,16 @@ def new_map(
         Add layers with the ``add_*`` functions, then :func:`save_html`.
     """
     min_lng, min_lat, max_lng, max_lat = _check_bounds(bounds)
-    if basemap not in BASEMAPS:
-        raise InputError(f"basemap={basemap!r}: choose one of {sorted(BASEMAPS)}.")
+    basemap, tianditu_token = basemaps.effective(basemap, tianditu_token)
+    tiles = basemaps.tile_layers(basemap, token=tianditu_token)  # checks name and key
+    gcj02 = basemaps.is_gcj02(basemap)
     if not isinstance(title, str) or not title.strip():
         raise InputError(f"title={title!r}: a map needs a non-empty title.")
+    if gcj02:
+        (min_lng, max_lng), (min_lat, max_lat) = (
+            np.round(a, COORD_DECIMALS).tolist()
+            for a in coords.from_wgs84([min_lng, max_lng], [min_lat, max_lat], "gcj02")
+        )
     m = folium.Map(
         location=[(min_lat + max_lat) / 2, (min_lng + max_lng) / 2],
         zoom_start=9,
@@ -307,18 +303,11 @@ def new_map(
         control_scale=False,  # a metric-only scale bar is added by _MapStyle
         zoom_snap=0.25,  # fit the study area tightly
     )
-    spec = BASEMAPS[basemap]
-    if spec is not None:
-        folium.TileLayer(
-            tiles=spec["url"],
-            name=spec["name"],
-            attr=spec["attribution"],
-            subdomains=spec["subdomains"],
-            max_zoom=spec["max_zoom"],
-            max_native_zoom=spec["max_zoom"],
-            overlay=False,
-            control=True,
-        ).add_to(m)
+    for kw in tiles:
+        folium.TileLayer(**kw).add_to(m)
+    m.lantian_basemap = basemap
+    m.lantian_gcj02 = gcj02  # read by _display(): overlays are shifted to GCJ-02
+    m.add_child(basemaps.MapTools(), name="lantian_tools")
     if date is None:
         date = _dt.date.today()
     date_text = date.isoformat() if isinstance(date, _dt.date) else str(date)
@@ -514,6 +503,29 @@ def _to_wgs84(gdf: gpd.GeoDataFrame | gpd.GeoSeries, arg: str) -> gpd.GeoDataFra
         log.info("%s: skipped %d features without geometry", arg, int((~keep).sum()))
         gdf = gdf.loc[keep]
     return gdf
+
+
+def _display(m: folium.Map, gdf: gpd.GeoDataFrame | gpd.GeoSeries, arg: str) -> gpd.GeoDataFrame:
+    """:func:`_to_wgs84`, then shifted to GCJ-02 if the map's basemap is GCJ-02 (display only)."""
+    gdf = _to_wgs84(gdf, arg)
+    if getattr(m, "lantian_gcj02", False) and len(gdf):
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = to_gcj02(gdf.geometry.array)
+    return gdf
+
+
+def to_gcj02(geoms: np.ndarray) -> np.ndarray:
+    """Shift WGS-84 geometries to GCJ-02 (every vertex, ``spatial.coords.from_wgs84``).
+
+    Coordinates are ``x = lng, y = lat``; points outside China are left unchanged (as GCJ-02
+    does). For display over GCJ-02 tiles (Amap) only: analyses stay in WGS-84.
+    """
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        x, y = coords.from_wgs84(xy[:, 0], xy[:, 1], "gcj02")
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), shift)
 
 
 _LONG_DECIMAL = re.compile(rf"-?\d+\.\d{{{COORD_DECIMALS + 1},}}(?:[eE][-+]?\d+)?")
@@ -765,7 +777,7 @@ def add_points(
     folium.FeatureGroup
         The layer.
     """
-    gdf = _to_wgs84(gdf, f"add_points(name={name!r})")
+    gdf = _display(m, gdf, f"add_points(name={name!r})")
     base = {
         "radius": float(radius),
         "weight": 1,
@@ -848,7 +860,7 @@ def add_polygons(
     show
         Whether the layer is on when the map opens.
     """
-    gdf = _to_wgs84(gdf, f"add_polygons(name={name!r})")
+    gdf = _display(m, gdf, f"add_polygons(name={name!r})")
     base = {"color": "#d7301f", "weight": 2, "opacity": 0.9, "fillOpacity": 0.08}
     base.update(style or {})
     for k in ("color", "fillColor"):
@@ -911,7 +923,7 @@ def add_outlines(
     show
         Whether the layer is on when the map opens.
     """
-    gdf = _to_wgs84(gdf, f"add_outlines(name={name!r})")
+    gdf = _display(m, gdf, f"add_outlines(name={name!r})")
     if labels not in ("permanent", "tooltip"):
         raise InputError(f"labels={labels!r}: choose 'permanent' or 'tooltip'.")
     style: dict[str, Any] = {
@@ -1063,7 +1075,7 @@ def add_choropleth(
     show
         Whether the layer is on when the map opens.
     """
-    gdf = _to_wgs84(gdf, f"add_choropleth(name={name!r})")
+    gdf = _display(m, gdf, f"add_choropleth(name={name!r})")
     if column not in gdf.columns:
         raise InputError(
             f"column={column!r} is not a column of the layer; columns: {list(gdf.columns)}."
@@ -1259,10 +1271,15 @@ _LEAFLET_CSS = re.compile(r"(^|/)leaflet\.css$", re.IGNORECASE)
 _BANNER = f"/* inlined by lantian: Leaflet {LEAFLET_VERSION} (BSD-2-Clause), spatial/assets */"
 
 
+_OWN_ASSETS = re.compile(
+    r"<(script|style) data-lantian-asset>.*?</\1>", re.IGNORECASE | re.DOTALL
+)
+
+
 def _inline_assets(page: str) -> str:
     """Replace folium's CDN ``<script src>``/stylesheet links by shipped assets, drop the rest."""
     # What the map's own code uses, judged without the library tags themselves.
-    own = _LINK.sub("", _SCRIPT_SRC.sub("", page))
+    own = _LINK.sub("", _SCRIPT_SRC.sub("", _OWN_ASSETS.sub("", page)))
     uses_jquery = re.search(r"\$\(|\$\.|\bjQuery\b", own) is not None
     uses_awesome = "L.AwesomeMarkers" in own
     uses_default_marker = re.search(r"\bL\.marker\(", own) is not None
@@ -1313,7 +1330,7 @@ def _inline_assets(page: str) -> str:
     return page
 
 
-def render_html(m: folium.Map, *, offline: bool = True) -> str:
+def render_html(m: folium.Map, *, offline: bool = True, inline: bool | None = None) -> str:
     """The map as one HTML document (calls :func:`finish` first).
 
     Parameters
@@ -1321,10 +1338,14 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
     m
         Map from :func:`new_map`.
     offline
-        Inline the shipped Leaflet JS/CSS instead of folium's CDN links and drop libraries the map
-        does not use (jQuery, Bootstrap, Font Awesome, awesome-markers), so that the page works
-        without a network (basemap tiles excepted). Raises ValueError if the map needs a library
-        that is not shipped. With False, folium's links are kept.
+        A page that needs no network at all: the basemap falls back to none (the tile layers
+        are left out of the page; outlines and every overlay remain) and the libraries are
+        inlined (``inline=True``). With False the basemap tiles are kept.
+    inline
+        Inline the shipped Leaflet JS/CSS instead of folium's CDN links and drop libraries the
+        map does not use (jQuery, Bootstrap, Font Awesome, awesome-markers); raises ValueError if
+        the map needs a library that is not shipped. Default: as ``offline``. With False,
+        folium's CDN links are kept. The map tools (full screen, measure) are always inlined.
 
     Returns
     -------
@@ -1332,19 +1353,30 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
         The HTML text (``<html lang="zh-CN">``, UTF-8).
     """
     finish(m)
+    if inline is None:
+        inline = offline
+    tiles = {}
+    if offline:  # the basemap falls back to none: take the tile layers out while rendering
+        tiles = {k: c for k, c in m._children.items() if isinstance(c, folium.TileLayer)}
+        for k in tiles:
+            del m._children[k]
     figure = m.get_root()
     # folium's render adds the page's pieces to the figure's header/html/script, some under
     # fresh names each time (layer "addTo" calls); undo that so a map renders the same twice.
     parts = (figure.header, figure.html, figure.script)
     before = [dict(p._children) for p in parts]
+    kept_children = dict(m._children)
     try:
         page = figure.render()
     finally:
         for p, kept in zip(parts, before, strict=True):
             p._children.clear()
             p._children.update(kept)
+        if tiles:  # restore the tile layers in their original order
+            m._children.clear()
+            m._children.update({**tiles, **kept_children})
     page = re.sub(r"<html>", '<html lang="zh-CN">', page, count=1)
-    if offline:
+    if inline:
         page = _inline_assets(page)
     return page
 
@@ -1366,7 +1398,9 @@ def stable_ids(page: str) -> str:
     return _ELEMENT_ID.sub(number, page)
 
 
-def save_html(m: folium.Map, path: str | os.PathLike, *, offline: bool = True) -> Path:
+def save_html(
+    m: folium.Map, path: str | os.PathLike, *, offline: bool = True, inline: bool | None = None
+) -> Path:
     """Write the map as a self-contained HTML file, atomically (temporary file + rename).
 
     Parameters
@@ -1375,7 +1409,7 @@ def save_html(m: folium.Map, path: str | os.PathLike, *, offline: bool = True) -
         Map from :func:`new_map`.
     path
         Output file (``maps/<analysis>.html``); missing parent folders are created.
-    offline
+    offline, inline
         See :func:`render_html`.
 
     Returns
@@ -1384,7 +1418,7 @@ def save_html(m: folium.Map, path: str | os.PathLike, *, offline: bool = True) -
         The written file.
     """
     path = Path(path)
-    text = render_html(m, offline=offline)
+    text = render_html(m, offline=offline, inline=inline)
     write_text_atomic(path, text)
     log.info("Wrote map %s (%.0f KB)", path, len(text.encode("utf-8")) / 1024)
     return path

@@ -21,3 +21,13 @@ def points_frame(rows: list[dict]) -> gpd.GeoDataFrame:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """One `lantian demo --out DIR` (offline maps) shared by the CLI, pack and browser tests."""
+    from spatial import cli
+
+    out = tmp_path_factory.mktemp("demo")
+    assert cli.main(["demo", "--out", str(out), "-q"]) == 0
+    return out

@@ -11,13 +11,6 @@ import pytest
 from spatial import cli
 
 
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    assert cli.main(["demo", "--out", str(out), "-q"]) == 0
-    return out
-
-
 def test_demo_writes_every_output(demo_out):
     d = demo_out / "layers" / "heat-radius"
     assert sorted(n for n, _ in pyogrio.list_layers(d / "heat-radius.gpkg")) == [

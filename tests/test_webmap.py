@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
 
-from spatial import webmap
+from spatial import basemaps, coords, webmap
 from spatial.errors import InputError
 
 SCRIPT_PAYLOAD = "<script>alert(1)</script>"
@@ -138,7 +138,7 @@ def test_online_page_keeps_folium_links():
 def test_shipped_assets_match_readme_sums():
     readme = (webmap.ASSETS_DIR / "README.md").read_text(encoding="utf-8")
     sums = re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, re.M)
-    assert len(sums) == 8
+    assert len(sums) == 14
     for digest, rel in sums:
         assert hashlib.sha256((webmap.ASSETS_DIR / rel).read_bytes()).hexdigest() == digest, rel
     shipped = {str(p.relative_to(webmap.ASSETS_DIR)) for p in webmap.ASSETS_DIR.rglob("*")}
@@ -210,7 +210,7 @@ def test_layer_control_lists_every_layer(page):
     assert _control_names(page, "overlays") == LAYERS
     assert _control_names(page, "base_layers") == []
     assert '"collapsed": false' in page
-    light = webmap.render_html(_build("light"))
+    light = webmap.render_html(_build("light"), offline=False, inline=True)
     assert _control_names(light, "base_layers") == ["浅色底图 (CARTO)"]
     assert "basemaps.cartocdn.com" in light  # the tile URL template is the one network resource
 
@@ -356,6 +356,111 @@ def test_offline_default_marker_gets_inlined_icons():
     page = webmap.render_html(m)
     assert "L.Icon.Default.mergeOptions" in page
     assert "L.Icon.Default.mergeOptions" not in webmap.render_html(_build())
+
+
+# ----------------------------------------------------------------------------- basemaps, tools
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def _tile_urls(page: str) -> list[str]:
+    return [json.loads(u) for u in re.findall(r"L\.tileLayer\(\s*(\"[^\"]*\")", page)]
+
+
+def test_tianditu_tile_urls_carry_the_token_and_annotation(monkeypatch):
+    monkeypatch.delenv("TIANDITU_TOKEN", raising=False)
+    for name, base, note in (("tianditu-vec", "vec", "cva"), ("tianditu-img", "img", "cia")):
+        m = webmap.new_map((116, 36, 117, 37), title="t", basemap=name, tianditu_token=TOKEN)
+        page = webmap.render_html(m, offline=False, inline=True)
+        urls = _tile_urls(page)
+        assert urls == [
+            f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+            f"&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={TOKEN}"
+            for layer in (base, note)
+        ]
+        assert '"subdomains": "01234567"' in page
+        attrs = [json.loads(a) for a in re.findall(r'"attribution": ("(?:[^"\\]|\\.)*")', page)]
+        assert len(attrs) == 2 and all("天地图" in a and basemaps.TIANDITU_GS in a for a in attrs)
+        assert not m.lantian_gcj02
+    # the key from the environment; none at all is an InputError naming the fix
+    monkeypatch.setenv("TIANDITU_TOKEN", TOKEN)
+    m = webmap.new_map((116, 36, 117, 37), title="t", basemap="tianditu-vec")
+    assert all(u.endswith(f"tk={TOKEN}") for u in _tile_urls(webmap.render_html(m, offline=False)))
+    monkeypatch.delenv("TIANDITU_TOKEN")
+    with pytest.raises(InputError, match="TIANDITU_TOKEN"):
+        webmap.new_map((116, 36, 117, 37), title="t", basemap="tianditu-img")
+    with pytest.raises(InputError, match="Tianditu key"):
+        webmap.new_map((116, 36, 117, 37), title="t", basemap="tianditu-img",
+                       tianditu_token="x\" onerror=1")
+
+
+def _first_point(page: str) -> list[float]:
+    blocks = _data_blocks(page)
+    return blocks[-1]["features"][0]["geometry"]["coordinates"]
+
+
+def test_amap_tiles_and_gcj02_display_shift():
+    for name in ("amap", "gaode"):
+        m = webmap.new_map((116, 36, 117, 37), title="t", basemap=name)
+        assert m.lantian_gcj02
+        pt = gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(116.123456, 36.456789)], crs=4326)
+        webmap.add_points(m, pt, name="p")
+        webmap.add_outlines(m, _counties(), name="o", label_col="name")
+        page = webmap.render_html(m, offline=False)
+        assert _tile_urls(page) == [
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}"
+        ]
+        gx, gy = coords.wgs84_to_gcj02(np.array([116.123456]), np.array([36.456789]))
+        blocks = _data_blocks(page)
+        assert blocks[0]["features"][0]["geometry"]["coordinates"] == pytest.approx(
+            [gx[0], gy[0]], abs=1e-6)
+        assert abs(gx[0] - 116.123456) > 1e-3  # a real shift (hundreds of metres)
+        corners = np.array(blocks[1]["features"][0]["geometry"]["coordinates"][0])
+        cx, cy = coords.wgs84_to_gcj02(np.array([115.8]), np.array([36.3]))
+        assert np.abs(corners - [cx[0], cy[0]]).sum(axis=1).min() < 1e-6  # outlines shift too
+    # the same layers on a WGS-84 basemap are not shifted; the input frame is not changed
+    m = webmap.new_map((116, 36, 117, 37), title="t", basemap="none")
+    webmap.add_points(m, pt, name="p")
+    assert _first_point(webmap.render_html(m)) == [116.123456, 36.456789]
+    assert pt.geometry.iloc[0].x == 116.123456
+
+
+def test_offline_drops_tiles_keeps_overlays_and_inlines_tools():
+    m = _build("osm")
+    online = webmap.render_html(m, offline=False, inline=True)
+    offline = webmap.render_html(m)
+    assert "tile.openstreetmap.org" in online and "L.tileLayer" in online
+    assert "L.tileLayer" not in offline and "openstreetmap.org/{z}" not in offline
+    assert _control_names(offline, "base_layers") == []
+    assert _control_names(offline, "overlays") == LAYERS  # outlines and the rest remain
+    assert "L.tileLayer" in webmap.render_html(m, offline=False)  # the map itself was kept
+    # no http(s) references to scripts, styles or stylesheet resources
+    assert not re.search(r"<script[^>]*\bsrc\s*=", offline, re.I)
+    assert not re.search(r"<link\b", offline, re.I)
+    assert not re.search(r"url\(\s*[\"']?(https?:)?//", offline, re.I)
+    assert not re.search(r"@import", offline, re.I)
+    # the tools are inlined and created, with Chinese titles
+    for text in ("leaflet.fullscreen 5.3.3", "Leaflet.PolylineMeasure 3.0.0",
+                 "new L.Control.FullScreen(", "L.control.polylineMeasure(", "全屏显示", "开始测距"):
+        assert text in offline, text
+    assert "L.control.polylineMeasure(" in online
+
+
+def test_basemap_override_wins_for_every_new_map(monkeypatch):
+    monkeypatch.delenv("TIANDITU_TOKEN", raising=False)
+    with basemaps.override("amap"):
+        m = webmap.new_map((116, 36, 117, 37), title="t", basemap="light")
+    assert m.lantian_basemap == "amap" and m.lantian_gcj02
+    with basemaps.override("tianditu-vec", token=TOKEN):
+        m = webmap.new_map((116, 36, 117, 37), title="t", basemap="light")
+    assert m.lantian_basemap == "tianditu-vec"
+    assert webmap.new_map((116, 36, 117, 37), title="t").lantian_basemap == "light"
+    with pytest.raises(InputError, match="TIANDITU_TOKEN"), basemaps.override("tianditu-img"):
+        pass
+    with pytest.raises(InputError, match="basemap='google'"), basemaps.override("google"):
+        pass
 
 
 # ----------------------------------------------------------------------------- in a browser

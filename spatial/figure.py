@@ -1,0 +1,296 @@
+"""Static figures for printed reports: a result's layers drawn with matplotlib, no tiles.
+
+``draw(layers, title=..., style=[...], counties=...)`` returns a matplotlib Figure with a title,
+a legend (Chinese labels, units), a north arrow and a scale bar in km; :func:`to_bytes` gives
+PNG (150 dpi) or PDF bytes, which the runner writes atomically as ``maps/<analysis>.png`` and
+``.pdf``. Layers are drawn in a metric CRS chosen for their extent
+(:func:`spatial.coords.metric_crs`, a UTM zone), so the scale bar is exact at the map's centre
+and north is up (UTM grid north differs from true north by under 2° in Shandong).
+
+Chinese text needs a CJK font: Noto Sans CJK (Debian ``fonts-noto-cjk``), Source Han Sans,
+WenQuanYi, Microsoft YaHei or SimHei are used when matplotlib finds one. Without any, the
+figure is still drawn (Chinese shows as boxes) and a warning says which package to install.
+
+How an analysis describes its figure: by default every polygon layer is drawn lightly and every
+point layer is coloured by its ``category`` or ``status`` column if it has one; an analysis
+module may define ``figure_spec(result) -> list[LayerStyle]`` to choose layers, colours and
+labels (see ``analyses.heat_radius.figure_spec``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import geopandas as gpd
+import numpy as np
+
+from . import coords
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+DPI = 150
+_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei",
+              "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
+              "Noto Serif CJK SC")
+_PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
+            "#1b9e77", "#d95f02", "#7570b3")
+
+
+@dataclass
+class LayerStyle:
+    """How one layer is drawn and labelled in the legend.
+
+    Parameters
+    ----------
+    layer
+        Name of the layer in the result (used when ``data`` is None).
+    label
+        Legend label (Chinese), e.g. ``"30 km 供热半径"``; with ``column``, the legend title.
+    color
+        Colour of every feature (points: fill; polygons: outline) when ``column`` is not given.
+    column, colors, labels
+        Colour by category: ``colors`` maps values of ``column`` to colours, ``labels`` to
+        legend text; values without a colour take palette colours.
+    fill
+        Polygons: fill colour (None: outline only); ``alpha`` its opacity.
+    size
+        Point marker area (points², matplotlib ``s``).
+    data
+        Frame to draw instead of ``layers[layer]`` (e.g. with a derived category column).
+    """
+
+    layer: str
+    label: str
+    color: str = "#d7301f"
+    column: str | None = None
+    colors: Mapping = field(default_factory=dict)
+    labels: Mapping = field(default_factory=dict)
+    fill: str | None = None
+    alpha: float = 0.15
+    size: float = 14.0
+    linewidth: float = 1.2
+    data: gpd.GeoDataFrame | None = None
+
+
+@cache
+def cjk_font() -> str | None:
+    """Name of an installed CJK font matplotlib can use, or None."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for name in _CJK_FONTS:
+        if name in names:
+            return name
+    return None
+
+
+def default_style(layers: Mapping[str, gpd.GeoDataFrame]) -> list[LayerStyle]:
+    """Polygon layers lightly (grey outline, faint fill), point layers by category/status."""
+    polys, points = [], []
+    for i, (name, gdf) in enumerate(layers.items()):
+        if not len(gdf):
+            continue
+        kind = gdf.geometry.geom_type.dropna()
+        if kind.str.contains("Point").all():
+            col = next((c for c in ("category", "status") if c in gdf.columns), None)
+            points.append(LayerStyle(name, name, color=_PALETTE[i % len(_PALETTE)], column=col))
+        else:
+            polys.append(LayerStyle(name, name, color="#636363", fill="#9ecae1", alpha=0.25,
+                                    linewidth=0.6))
+    return polys + points
+
+
+def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
+         style: Sequence[LayerStyle] | None = None, counties: gpd.GeoDataFrame | None = None,
+         subtitle: str | None = None, county_label: str = "name",
+         figsize: tuple[float, float] = (10.0, 7.0)):
+    """Draw a static map of result layers.
+
+    Parameters
+    ----------
+    layers
+        Result layers by name (any CRS; drawn in a UTM CRS for their extent).
+    title, subtitle
+        Figure title (and second line).
+    style
+        Layers to draw, bottom to top (:class:`LayerStyle`); default :func:`default_style`.
+    counties
+        County polygons outlined in grey, with names from ``county_label`` (if a column).
+    figsize
+        Inches (default 10 x 7, landscape; the legend is right of the map).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        With title, legend, north arrow and a km scale bar; see :func:`to_bytes`.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if not isinstance(title, str) or not title.strip():
+        raise InputError(f"title={title!r}: a figure needs a non-empty title.")
+    style = list(default_style(layers) if style is None else style)
+    frames = []
+    for s in style:
+        gdf = s.data if s.data is not None else layers.get(s.layer)
+        if gdf is None:
+            raise InputError(f"style layer {s.layer!r} is not a result layer; layers: "
+                             f"{list(layers)}.")
+        frames.append(_wgs84(gdf))
+    if counties is not None and len(counties):
+        counties = _wgs84(counties)
+    extent = [f for f in frames if len(f)] or ([counties] if counties is not None else [])
+    if not extent:
+        raise InputError("nothing to draw: every layer is empty and no counties were given.")
+    b = np.array([f.total_bounds for f in extent])
+    lng = [b[:, 0].min(), b[:, 2].max()]
+    lat = [b[:, 1].min(), b[:, 3].max()]
+    crs = coords.metric_crs(np.array(lng), np.array(lat))
+
+    font = cjk_font()
+    rc = {"font.family": "sans-serif", "axes.unicode_minus": False}
+    if font:
+        rc["font.sans-serif"] = [font, "DejaVu Sans"]
+    else:
+        warnings.warn("no CJK font found for matplotlib: Chinese text in the figure will show "
+                      "as boxes; install fonts-noto-cjk (Debian/Ubuntu) or Noto Sans CJK.",
+                      UserWarning, stacklevel=2)
+    import matplotlib
+
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig = Figure(figsize=figsize, dpi=DPI)
+        ax = fig.add_axes((0.02, 0.03, 0.66, 0.86))
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        handles: list = []
+        if counties is not None and len(counties):
+            cm = counties.to_crs(crs)
+            cm.boundary.plot(ax=ax, color="#555555", linewidth=0.8, zorder=1)
+            if county_label in cm.columns:
+                pts = cm.geometry.representative_point()
+                for p, t in zip(pts, cm[county_label].astype(str), strict=True):
+                    ax.annotate(t, (p.x, p.y), ha="center", va="center", fontsize=8,
+                                color="#444444", zorder=5)
+            handles.append(Line2D([], [], color="#555555", linewidth=0.8, label="县区界"))
+        for z, (s, gdf) in enumerate(zip(style, frames, strict=True), start=2):
+            if not len(gdf):
+                continue
+            g = gdf.to_crs(crs)
+            is_point = g.geometry.geom_type.str.contains("Point").all()
+            groups = _groups(g, s)
+            for sub, color, label in groups.values():
+                if is_point:
+                    ax.scatter(sub.geometry.x, sub.geometry.y, s=s.size, c=color,
+                               edgecolors="white", linewidths=0.4, zorder=z + 10)
+                    handles.append(Line2D([], [], marker="o", linestyle="", markersize=6,
+                                          markerfacecolor=color, markeredgecolor="white",
+                                          label=label))
+                else:
+                    fill = s.fill if s.column is None else color
+                    sub.plot(ax=ax, facecolor=fill if fill else "none",
+                             alpha=s.alpha if fill else None, edgecolor="none", zorder=z)
+                    sub.boundary.plot(ax=ax, color=color if s.column else s.color,
+                                      linewidth=s.linewidth, zorder=z)
+                    handles.append(Patch(facecolor=fill if fill else "none",
+                                         edgecolor=color if s.column else s.color,
+                                         alpha=None, label=label))
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        pad = 0.04 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        _scale_bar(ax)
+        _north_arrow(ax)
+        if handles:
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                      fontsize=8, framealpha=0.9, title="图例", title_fontsize=9,
+                      borderaxespad=0.0)
+        fig.suptitle(title, fontsize=15, y=0.975)
+        if subtitle:
+            fig.text(0.5, 0.915, subtitle, ha="center", fontsize=10, color="#333333")
+    fig.lantian_rc = rc  # reused by to_bytes so text is laid out with the same font
+    return fig
+
+
+def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    return gdf.to_crs("EPSG:4326")
+
+
+def _groups(g: gpd.GeoDataFrame, s: LayerStyle) -> dict:
+    """``{value: (rows, colour, legend label)}`` of a layer, one group without a column."""
+    if s.column is None:
+        return {None: (g, s.color if s.fill is None else s.color, s.label)}
+    if s.column not in g.columns:
+        raise InputError(f"style column {s.column!r} is not a column of layer {s.layer!r}.")
+    out = {}
+    values = g[s.column].astype(object).where(g[s.column].notna(), "—")
+    order = [v for v in s.colors if (values == v).any()]
+    order += sorted({v for v in values if v not in s.colors}, key=str)
+    for i, v in enumerate(order):
+        color = s.colors.get(v, _PALETTE[i % len(_PALETTE)])
+        label = s.labels.get(v, str(v))
+        out[v] = (g[values == v], color, f"{s.label}：{label}" if s.label else label)
+    return out
+
+
+def nice_length_km(width_m: float) -> float:
+    """A round scale-bar length (km) of about a fifth of ``width_m`` metres."""
+    target = width_m / 5 / 1000
+    for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000):
+        if v >= target * 0.7:
+            return float(v)
+    return 1000.0
+
+
+def _scale_bar(ax) -> None:
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    km = nice_length_km(x1 - x0)
+    length = km * 1000.0  # the axes are metres of a UTM CRS
+    bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    h = 0.012 * (y1 - y0)
+    for i in range(2):
+        ax.add_patch(Rectangle(
+            (bx + i * length / 2, by), length / 2, h, facecolor="black" if i == 0 else "white",
+            edgecolor="black", linewidth=0.8, zorder=30))
+    for frac, text in ((0, "0"), (0.5, f"{km / 2:g}"), (1, f"{km:g} km")):
+        ax.text(bx + frac * length, by + 1.6 * h, text, ha="center", va="bottom", fontsize=8,
+                zorder=30)
+    ax.lantian_scale_km = km
+
+
+def _north_arrow(ax) -> None:
+    ax.annotate("北\nN", xy=(0.95, 0.95), xytext=(0.95, 0.83), xycoords="axes fraction",
+                ha="center", va="center", fontsize=9, fontweight="bold",
+                arrowprops={"facecolor": "black", "width": 4, "headwidth": 11,
+                            "headlength": 10}, zorder=30)
+
+
+def to_bytes(fig, fmt: str) -> bytes:
+    """The figure as ``"png"`` (150 dpi) or ``"pdf"`` bytes (fonts embedded)."""
+    import matplotlib
+
+    if fmt not in ("png", "pdf"):
+        raise InputError(f"fmt={fmt!r}: choose 'png' or 'pdf'.")
+    buf = io.BytesIO()
+    with matplotlib.rc_context(getattr(fig, "lantian_rc", {})), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buf, format=fmt, dpi=DPI, metadata={"Creator": "lantian"}
+                    if fmt == "pdf" else None)
+    return buf.getvalue()

@@ -291,6 +291,7 @@ def to_bytes(fig, fmt: str) -> bytes:
     buf = io.BytesIO()
     with matplotlib.rc_context(getattr(fig, "lantian_rc", {})), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig.savefig(buf, format=fmt, dpi=DPI, metadata={"Creator": "lantian"}
+        # no creation date in the PDF, so that reruns give the same bytes
+        fig.savefig(buf, format=fmt, dpi=DPI, metadata={"Creator": "lantian", "CreationDate": None}
                     if fmt == "pdf" else None)
     return buf.getvalue()

@@ -12,6 +12,7 @@ Shapefile's ``.cpg`` is honoured, and a Shapefile without one is tried as UTF-8,
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import logging
@@ -183,10 +184,15 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
         text, enc = decode_bytes(path.read_bytes(), path=path)
         if not text.strip():
             raise InputError(f"{path}: the file has no header and no rows; export it again.")
+        opts = dict(dtype=object, keep_default_na=False, na_values=[""], skipinitialspace=True,
+                    engine="python")
         try:
-            df = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False,
-                             na_values=[""], skipinitialspace=True, sep=None, engine="python")
-        except (pd.errors.ParserError, UnicodeError, ValueError) as err:
+            try:  # the separator is sniffed (comma, semicolon, tab)...
+                df = pd.read_csv(io.StringIO(text), sep=None, **opts)
+            except csv.Error:  # ...unless there is none to find (a one-column file)
+                df = pd.read_csv(io.StringIO(text), sep=",", **opts)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError,
+                ValueError) as err:
             raise InputError(f"{path}: not a readable CSV table ({err}).") from None
         return df, enc
     if suffix in {".xlsx", ".xlsm", ".xls"}:

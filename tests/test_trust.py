@@ -1,0 +1,150 @@
+"""Trust: reproducible runs, interrupted runs, and property tests of conversions and readers."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+
+from analyses import runner
+from spatial import config, coords, h3grid, io
+from spatial.errors import InputError
+
+G = Geod(ellps="WGS84")
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("name", ["heat-radius", "fire-points"])
+def test_reruns_are_byte_identical(tmp_path, root, name):
+    conf = config.load(root / "configs" / f"{name}.toml")
+    a = runner.execute(name, conf, out=tmp_path / "a", offline=True)
+    b = runner.execute(name, config.load(root / "configs" / f"{name}.toml"), out=tmp_path / "b",
+                       offline=True)
+    da, db = digests(a.layers_dir), digests(b.layers_dir)
+    da.pop("manifest.json"), db.pop("manifest.json")
+    assert da == db and len(da) > 10
+    assert a.map_path.read_bytes() == b.map_path.read_bytes()
+    for ext in ("png", "pdf"):
+        assert a.map_path.with_suffix(f".{ext}").read_bytes() == \
+            b.map_path.with_suffix(f".{ext}").read_bytes()
+
+
+def test_killed_run_leaves_previous_outputs_intact(tmp_path, root):
+    cfg = root / "configs" / "heat-radius.toml"
+    cmd = [sys.executable, "-m", "spatial.cli", "run", "heat-radius", "--config", str(cfg),
+           "--out", str(tmp_path), "-q"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    layers = tmp_path / "layers" / "heat-radius"
+    before = digests(layers)
+    map_before = (tmp_path / "maps" / "heat-radius.html").read_bytes()
+    killed = False
+    for _ in range(5):  # catch the run while it writes its temporary folder
+        proc = subprocess.Popen(cmd + ["--set", "params.radius_km=20"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if list(layers.parent.glob(".heat-radius.*.tmp")):
+                proc.send_signal(signal.SIGKILL)
+                killed = True
+                break
+            time.sleep(0.005)
+        proc.wait()
+        if killed:
+            break
+    assert killed, "the run finished before it could be killed"
+    assert digests(layers) == before
+    assert (tmp_path / "maps" / "heat-radius.html").read_bytes() == map_before
+    # the next run cleans the stale temporary folder and writes normally
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    assert not list(layers.parent.glob(".heat-radius.*.tmp"))
+
+
+def test_failure_while_writing_keeps_previous_outputs(tmp_path, root, monkeypatch):
+    from spatial import export
+    conf = config.load(root / "configs" / "heat-radius.toml")
+    runner.execute("heat-radius", conf, out=tmp_path, offline=True)
+    layers = tmp_path / "layers" / "heat-radius"
+    before = digests(layers)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_tables", full_disk)
+    with pytest.raises(OSError):
+        runner.execute("heat-radius", config.load(root / "configs" / "heat-radius.toml"),
+                       out=tmp_path, offline=True)
+    assert digests(layers) == before
+    assert not list(layers.parent.glob(".heat-radius.*.tmp"))
+
+
+# ---------------------------------------------------------------- properties
+
+china = st.tuples(st.floats(73.7, 134.7), st.floats(18.2, 53.5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(china, min_size=1, max_size=50), st.sampled_from(["gcj02", "bd09"]))
+def test_round_trip_under_1cm_inside_china(points, crs):
+    lng, lat = np.array(points).T
+    x, y = coords.from_wgs84(lng, lat, crs)
+    back_lng, back_lat = coords.to_wgs84(x, y, crs)
+    err = G.inv(lng, lat, back_lng, back_lat)[2]
+    assert np.max(err) < 0.01
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(34.4, 38.4), st.floats(114.8, 122.7),
+                          st.floats(0, 500, allow_nan=False)), min_size=1, max_size=300),
+       st.integers(4, 10))
+def test_h3_aggregation_conserves_counts_and_sums(rows, res):
+    lat, lng, v = (np.array(c) for c in zip(*rows, strict=True))
+    cells = h3grid.points_to_cells(lat, lng, resolution=res)
+    agg = h3grid.aggregate(cells, {"v": v}, how={"v": "sum"})
+    assert agg["n"].sum() == len(rows)
+    assert agg["v_sum"].sum() == pytest.approx(v.sum(), rel=1e-9, abs=1e-9)
+    assert len(agg) == len(np.unique(cells))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: t.encode("utf-8")))
+def test_readers_never_crash_on_arbitrary_bytes(tmp_path, data):
+    p = tmp_path / "any.csv"
+    p.write_bytes(data)
+    fields = (io.Field("id", "text", True), io.Field("capacity_th", "float"))
+    try:
+        t = io.read_points(p, fields=fields, name="boilers")
+    except InputError:
+        return
+    assert len(t.frame) + len(t.rejected) == t.n_read
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12), st.text(max_size=12)),
+                max_size=20))
+def test_readers_never_lose_rows(tmp_path, rows):
+    import csv as csvmod
+    p = tmp_path / "rows.csv"
+    with open(p, "w", encoding="utf-8", newline="") as f:
+        w = csvmod.writer(f)
+        w.writerow(["编号", "经度", "纬度"])
+        w.writerows(rows)
+    try:
+        t = io.read_points(p, fields=(io.Field("id", "text", True),), name="boilers")
+    except InputError:
+        return
+    assert len(t.frame) + len(t.rejected) == t.n_read

@@ -20,7 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
+from demo_common import random_points_in
 from pyproj import Geod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,18 +41,6 @@ PLANTS = [
 QUALIFYING = ("P01", "P02", "P04", "P08")
 
 
-def random_points_in(poly: shapely.Geometry, n: int, rng: np.random.Generator
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """n uniform random points (lng, lat) inside a polygon, by rejection sampling."""
-    minx, miny, maxx, maxy = poly.bounds
-    xs, ys = [], []
-    while sum(map(len, xs)) < n:
-        x = rng.uniform(minx, maxx, 4 * n)
-        y = rng.uniform(miny, maxy, 4 * n)
-        inside = shapely.contains_xy(poly, x, y)
-        xs.append(x[inside])
-        ys.append(y[inside])
-    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
 
 
 def make_plants(counties: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:

@@ -34,6 +34,7 @@ import pandas as pd
 import rasterio
 import shapely
 from affine import Affine
+from demo_common import random_points_in
 from pyproj import Geod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,18 +55,6 @@ RASTER_RES = 0.004  # degrees (~400 m)
 RASTER_BOUNDS = (115.20, 34.40, 117.65, 37.10)
 
 
-def random_points_in(poly: shapely.Geometry, n: int, rng: np.random.Generator
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """n uniform random points (lng, lat) inside a polygon, by rejection sampling."""
-    minx, miny, maxx, maxy = poly.bounds
-    xs, ys = [], []
-    while sum(map(len, xs)) < n:
-        x = rng.uniform(minx, maxx, 4 * n)
-        y = rng.uniform(miny, maxy, 4 * n)
-        inside = shapely.contains_xy(poly, x, y)
-        xs.append(x[inside])
-        ys.append(y[inside])
-    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
 
 
 def jitter(lng: np.ndarray, lat: np.ndarray, sigma_m: float, rng: np.random.Generator

@@ -34,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from demo_common import random_points_in
 from pyproj import Geod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,16 +55,6 @@ N_VILLAGES = 2400
 METHODS = np.array(["气代煤", "电代煤", "集中供热"])
 
 
-def random_points_in(poly, n, rng):
-    minx, miny, maxx, maxy = poly.bounds
-    xs, ys = [], []
-    while sum(map(len, xs)) < n:
-        x = rng.uniform(minx, maxx, 4 * n)
-        y = rng.uniform(miny, maxy, 4 * n)
-        inside = shapely.contains_xy(poly, x, y)
-        xs.append(x[inside])
-        ys.append(y[inside])
-    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
 
 
 def seat_distance_km(code, x, y):

@@ -20,6 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from demo_common import random_points_in
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
@@ -28,16 +29,6 @@ KM2_PER_TOWNSHIP = 100.0   # Shandong townships average roughly 80-120 km²
 SIMPLIFY_DEG = 0.002       # ~200 m; coverage simplification keeps shared borders shared
 
 
-def random_points_in(poly, n, rng):
-    minx, miny, maxx, maxy = poly.bounds
-    xs, ys = [], []
-    while sum(map(len, xs)) < n:
-        x = rng.uniform(minx, maxx, 8 * n)
-        y = rng.uniform(miny, maxy, 8 * n)
-        inside = shapely.contains_xy(poly, x, y)
-        xs.append(x[inside])
-        ys.append(y[inside])
-    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
 
 
 def make_townships(counties: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -48,7 +39,7 @@ def make_townships(counties: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.
                                     strict=True):
         geom = shapely.make_valid(geom)
         n = max(3, int(round(a / KM2_PER_TOWNSHIP)))
-        x, y = random_points_in(geom, n, rng)
+        x, y = random_points_in(geom, n, rng, oversample=8)
         # sort seeds west->east, south->north so numbering reads sensibly
         order = np.lexsort((x, np.round(y, 1)))[::-1]
         seeds = shapely.points(x[order], y[order])

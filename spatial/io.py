@@ -397,6 +397,59 @@ def _rows_text(rows: np.ndarray, limit: int = 8) -> str:
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
+@dataclass
+class _Parsed:
+    frame: pd.DataFrame
+    mapping: dict[str, str]
+    row: np.ndarray
+    ids: pd.Series
+    warnings: list[str]
+    rejected: list[pd.DataFrame]
+    bad: np.ndarray
+
+
+def _attributes(raw: pd.DataFrame, fields: Sequence[Field], columns: Mapping[str, str] | None,
+                *, path: Path, name: str, skip_required: tuple[str, ...] = ()) -> _Parsed:
+    """Find the columns of `fields` in `raw`, parse them, and reject rows missing required ones.
+
+    Tables may have title rows above the header (:func:`find_header`); vector files use their
+    attribute names. File row numbers: header = row 1 for tables, first feature = 1 for vector
+    files. Fields in `skip_required` are parsed but not checked here (coordinates are checked
+    by the caller).
+    """
+    if isinstance(raw, gpd.GeoDataFrame):
+        attrs = pd.DataFrame(raw.drop(columns=raw.geometry.name))
+        mapping = resolve_columns(list(attrs.columns), fields, columns, path=path, name=name)
+        first_row = 1
+    else:
+        attrs, mapping, skipped = find_header(raw, fields, columns, path=path, name=name)
+        first_row = 2 + skipped
+    n = len(attrs)
+    row = _file_rows(n, first_row)
+    out = pd.DataFrame({"row": row}, index=attrs.index)
+    warnings: list[str] = []
+    for f in fields:
+        src = attrs[mapping[f.name]] if f.name in mapping else pd.Series(
+            [None] * n, index=attrs.index, dtype=object)
+        out[f.name] = _PARSERS[f.kind](src)
+        if f.name in mapping and f.kind in ("float", "int", "bool", "datetime"):
+            note = _unparsed(src, out[f.name], row, f, mapping[f.name], path=path)
+            if note:
+                warnings.append(note)
+    ids = out["id"] if "id" in out else pd.Series([None] * n, index=attrs.index)
+    rejected = [empty_rejected()]
+    bad = np.zeros(n, dtype=bool)
+    for f in fields:
+        if f.required and f.name not in skip_required:
+            miss = out[f.name].isna().to_numpy() & ~bad
+            if miss.any():
+                what = "empty" if f.kind == "text" else f"not a valid {f.kind}"
+                rejected.append(_reject(name, path, row[miss], ids[miss],
+                                        f"{f.name} ({mapping.get(f.name, f.name)}) {what}"))
+                bad |= miss
+    return _Parsed(out, mapping, row, ids, warnings, rejected, bad)
+
+
 def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: str = "wgs84",
                 columns: Mapping[str, str] | None = None, sheet: str | int | None = None
                 ) -> Table:
@@ -436,41 +489,13 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
         for extra in (Field("lon", "float", True), Field("lat", "float", True)):
             if extra.name not in names:
                 want.append(extra)
-    warnings: list[str] = []
+    parsed = _attributes(raw, want, columns, path=path, name=name, skip_required=("lon", "lat"))
+    out, mapping, row, ids = parsed.frame, parsed.mapping, parsed.row, parsed.ids
+    warnings, rejected, bad, n = parsed.warnings, parsed.rejected, parsed.bad, len(parsed.frame)
     if is_vector:
-        attrs, skipped = raw.drop(columns=raw.geometry.name), 0
-        mapping = resolve_columns(list(attrs.columns), want, columns, path=path, name=name)
         if raw.crs is None:
             warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
-    else:
-        attrs, mapping, skipped = find_header(raw, want, columns, path=path, name=name)
-        raw = attrs
-    n = len(raw)
-    row = _file_rows(n, (1 if is_vector else 2) + skipped)
-    out = pd.DataFrame({"row": row}, index=raw.index)
-    for f in want:
-        src = attrs[mapping[f.name]] if f.name in mapping else pd.Series(
-            [None] * n, index=raw.index, dtype=object)
-        out[f.name] = _PARSERS[f.kind](src)
-        if f.name in mapping and f.kind in ("float", "int", "bool", "datetime"):
-            note = _unparsed(src, out[f.name], row, f, mapping[f.name], path=path)
-            if note:
-                warnings.append(note)
-    ids = out["id"] if "id" in out else pd.Series([None] * n, index=raw.index)
-
-    if is_vector:
-        lng, lat = _vector_point_coords(raw, path=path, name=name)
-        out["lon"], out["lat"] = lng, lat
-    rejected = [empty_rejected()]
-    bad = np.zeros(n, dtype=bool)
-    for f in want:
-        if f.required and f.name not in ("lon", "lat"):
-            miss = out[f.name].isna().to_numpy() & ~bad
-            if miss.any():
-                what = "empty" if f.kind == "text" else f"not a valid {f.kind}"
-                rejected.append(_reject(name, path, row[miss], ids[miss],
-                                        f"{f.name} ({mapping.get(f.name, f.name)}) {what}"))
-                bad |= miss
+        out["lon"], out["lat"] = _vector_point_coords(raw, path=path, name=name)
     lon = out["lon"].to_numpy(dtype="float64")
     lat = out["lat"].to_numpy(dtype="float64")
     nan = (np.isnan(lon) | np.isnan(lat)) & ~bad
@@ -760,31 +785,14 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
     """
     path = Path(path)
     raw, enc = read_raw(path, sheet=sheet, name=name)
-    is_vector = isinstance(raw, gpd.GeoDataFrame)
-    attrs = pd.DataFrame(raw.drop(columns=raw.geometry.name)) if is_vector else raw
-    mapping = resolve_columns(list(attrs.columns), fields, columns, path=path, name=name)
-    n = len(attrs)
-    row = _file_rows(n, 1 if is_vector else 2)
-    out = pd.DataFrame({"row": row}, index=attrs.index)
-    for f in fields:
-        src = attrs[mapping[f.name]] if f.name in mapping else pd.Series(
-            [None] * n, index=attrs.index, dtype=object)
-        out[f.name] = _PARSERS[f.kind](src)
-    ids = out["id"] if "id" in out else pd.Series([None] * n, index=attrs.index)
-    rejected = [empty_rejected()]
-    bad = np.zeros(n, dtype=bool)
-    for f in fields:
-        if f.required:
-            miss = out[f.name].isna().to_numpy() & ~bad
-            if miss.any():
-                what = "empty" if f.kind == "text" else f"not a valid {f.kind}"
-                rejected.append(_reject(name, path, row[miss], ids[miss],
-                                        f"{f.name} ({mapping.get(f.name, f.name)}) {what}"))
-                bad |= miss
+    parsed = _attributes(raw, fields, columns, path=path, name=name)
+    out, mapping, rejected, bad, n = (parsed.frame, parsed.mapping, parsed.rejected, parsed.bad,
+                                      len(parsed.frame))
     rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
     log.info("Read %d %s rows from %s (%s)", int((~bad).sum()), name, path.name, enc)
     return Table(name=name, path=path, frame=out[~bad].reset_index(drop=True),
-                 rejected=rej.reset_index(drop=True), encoding=enc, columns=mapping, n_read=n)
+                 rejected=rej.reset_index(drop=True), encoding=enc, columns=mapping, n_read=n,
+                 warnings=parsed.warnings)
 
 
 # --------------------------------------------------------------------------- air readings

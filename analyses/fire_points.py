@@ -805,20 +805,9 @@ STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "industrial": "工业
 def build_map(result: Result) -> folium.Map:
     """Cells by FRP, event polygons, points by status, heat sources, county/township outlines."""
     L = result.layers
-    counties = result.context.get("counties")
-    townships = result.context.get("townships")
-    frames = [g for g in (counties, L["points"]) if g is not None and len(g)]
-    if frames:
-        b = np.array([g.total_bounds for g in frames])
-        bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
-    else:
-        bounds = (115.0, 34.5, 117.5, 37.0)  # Liaocheng and Jining
+    bounds = webmap.bounds_of(result.context.get("counties"), L["points"])
     m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    if townships is not None and len(townships):
-        webmap.add_outlines(m, townships, name="乡镇边界", label_col="name", color="#999999",
-                            weight=0.8, dash="3,3", labels="tooltip")
-    if counties is not None and len(counties):
-        webmap.add_outlines(m, counties, name="县区边界", label_col="name")
+    webmap.add_admin(m, result.context)
     if len(L["cells"]):
         webmap.add_choropleth(m, L["cells"], column="n_points", name="H3 网格：火点数",
                               label="网格内火点数", unit="个",

@@ -327,12 +327,9 @@ STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）", "inside_o
 def build_map(result: Result) -> folium.Map:
     """Interactive map: plants sized by MW, radius circles, boilers by status, H3 cells."""
     L = result.layers
-    frames = [g for g in (L["boilers"], L["radius"], L["plants"]) if len(g)]
-    bounds = _bounds(frames)
+    bounds = webmap.bounds_of(L["boilers"], L["radius"], L["plants"])
     m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    counties = result.context.get("counties")
-    if counties is not None and len(counties):
-        webmap.add_outlines(m, counties, name="县区边界", label_col="name")
+    webmap.add_admin(m, result.context)
     cells = L["cells"][L["cells"]["n_targets"] > 0]
     if len(cells):
         webmap.add_choropleth(m, cells, column="capacity_th_targets", name="H3 网格：目标蒸吨",
@@ -380,9 +377,3 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
                           color="#000000", size=60),
     ]
 
-
-def _bounds(frames: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
-    if not frames:
-        return (115.0, 34.5, 117.5, 37.0)  # Liaocheng and Jining
-    b = np.array([f.total_bounds for f in frames])
-    return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())

@@ -514,8 +514,8 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     by_county = _by_county(zone, v, changes, violations, cur_union, counties)
     by_township = _by_township(zone, v, violations, townships)
     summary = _summary(v, zone, changes, violations, n_fac, cur_union, params)
-    context = {k: g for k, g in (("counties", counties), ("current_zone", current))
-               if g is not None}
+    context = {k: g for k, g in (("counties", counties), ("townships", townships),
+                                 ("current_zone", current)) if g is not None}
     return Result(
         analysis=NAME, params=params,
         layers={"zone": zone, "cells": cells_layer, "villages": villages_layer, "gaps": gaps,
@@ -768,16 +768,9 @@ ZONE_COLOR = "#66bd63"
 def build_map(result: Result) -> folium.Map:
     """Proposed zone, current zone outline, added/removed areas, villages, violations."""
     L = result.layers
-    frames = [g for g in (L["zone"], L["villages"], L["changes"]) if len(g)]
-    if frames:
-        b = np.array([f.total_bounds for f in frames])
-        bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
-    else:
-        bounds = (115.0, 34.5, 117.5, 37.0)
+    bounds = webmap.bounds_of(L["zone"], L["villages"], L["changes"])
     m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    counties = result.context.get("counties")
-    if counties is not None and len(counties):
-        webmap.add_outlines(m, counties, name="县区边界", label_col="name")
+    webmap.add_admin(m, result.context)
     if len(L["zone"]):
         webmap.add_polygons(m, L["zone"], name="建议禁燃区",
                             style={"color": "#1a9850", "weight": 1, "fillColor": ZONE_COLOR,

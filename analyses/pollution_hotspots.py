@@ -993,20 +993,10 @@ def build_map(result: Result) -> folium.Map:
     L = result.layers
     cells = L["cells"]
     unit = UNITS[p.pollutant]
-    frames = [g for g in (cells, L["stations"]) if len(g)]
-    counties = result.context.get("counties")
-    if counties is not None and len(counties):
-        frames.append(counties)
-    bounds = tuple(np.array([f.total_bounds for f in frames])[:, [0, 1, 2, 3]].T.tolist()) \
-        if frames else None
-    if bounds is None:
-        bbox = (115.0, 34.5, 117.5, 37.0)
-    else:
-        bbox = (min(bounds[0]), min(bounds[1]), max(bounds[2]), max(bounds[3]))
+    bbox = webmap.bounds_of(cells, L["stations"], result.context.get("counties"))
     m = webmap.new_map(bbox, title=result.title or NAME, basemap="light",
                        subtitle="H3 网格月均浓度、Gi* 热点（FDR 校正）与时空热点")
-    if counties is not None and len(counties):
-        webmap.add_outlines(m, counties, name="县区边界", label_col="name")
+    webmap.add_admin(m, result.context)
     periods = list(dict.fromkeys(cells["period"])) if len(cells) else []
     vals = cells["value"].to_numpy(np.float64) if len(cells) else np.zeros(0)
     bins = PM25_BINS if p.pollutant == "pm25" else list(

@@ -887,6 +887,41 @@ def add_polygons(
     )
 
 
+#: Liaocheng and Jining: where a map with nothing in it opens
+DEFAULT_BOUNDS = (115.0, 34.5, 117.5, 37.0)
+
+
+def bounds_of(*frames: gpd.GeoDataFrame | None,
+              default: tuple[float, float, float, float] = DEFAULT_BOUNDS
+              ) -> tuple[float, float, float, float]:
+    """(min_lng, min_lat, max_lng, max_lat) over the non-empty frames, else `default`."""
+    boxes = [f.to_crs("EPSG:4326").total_bounds if f.crs is not None else f.total_bounds
+             for f in frames if f is not None and len(f)]
+    boxes = [b for b in boxes if np.isfinite(b).all()]
+    if not boxes:
+        return default
+    b = np.array(boxes)
+    return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+
+
+def add_admin(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame | None]) -> None:
+    """County outlines with names and, where given, township outlines (dashed, named on hover).
+
+    Parameters
+    ----------
+    context
+        ``result.context`` of an analysis: ``counties`` and ``townships`` GeoDataFrames with a
+        ``name`` column (either may be absent or None).
+    """
+    townships = context.get("townships")
+    if townships is not None and len(townships):
+        add_outlines(m, townships, name="乡镇边界", label_col="name", color="#999999",
+                     weight=0.8, dash="3,3", labels="tooltip")
+    counties = context.get("counties")
+    if counties is not None and len(counties):
+        add_outlines(m, counties, name="县区边界", label_col="name")
+
+
 def add_outlines(
     m: folium.Map,
     gdf: gpd.GeoDataFrame,

@@ -95,8 +95,9 @@ def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str
                 out.append(f"{t.path}: {dup.nunique()} ids appear more than once in '{name}' "
                            f"(e.g. {ids}); each row is kept as a separate record.")
         if (units is not None and name not in ("counties", "townships") and {"lon", "lat"} <= set(f)
-                and (spec is None or spec.check_extent)):
-            inside = admin.locate(f["lon"].to_numpy(), f["lat"].to_numpy(), units) >= 0
+                and isinstance(f, gpd.GeoDataFrame) and (spec is None or spec.check_extent)):
+            located = np.isfinite(f["lon"].to_numpy(float)) & np.isfinite(f["lat"].to_numpy(float))
+            inside = (admin.locate(f["lon"].to_numpy(), f["lat"].to_numpy(), units) >= 0) | ~located
             n_out = int((~inside).sum())
             if n_out:
                 rows = ", ".join(map(str, f.loc[~inside, "row"].head(8)))

@@ -571,7 +571,11 @@ def find_header(raw: pd.DataFrame, fields: Sequence[Field], mapping: Mapping[str
 
 def _unparsed(src: pd.Series, parsed: pd.Series, row: np.ndarray, f: Field, header: str, *,
               path: Path) -> str | None:
-    """Check a parsed column: mostly unreadable is an error; some unreadable is a warning."""
+    """Check a parsed column: mostly unreadable is an error; some unreadable is a warning.
+
+    Unreadable values of a required field reject their rows (the caller does that), so they
+    get no warning of their own.
+    """
     given = src.map(lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
                     and str(v).strip() != "").to_numpy(dtype=bool)
     bad = given & parsed.isna().to_numpy()
@@ -584,9 +588,10 @@ def _unparsed(src: pd.Series, parsed: pd.Series, row: np.ndarray, f: Field, head
             f"{given.sum()} values cannot be read (e.g. {examples}); check that the config's "
             f"columns mapping names the right column, or clean the column."
         )
-    what = "rows rejected" if f.required else "read as empty"
+    if f.required:  # those rows are in the rejected table, with the reason
+        return None
     return (f"{path}: column '{header}' ({f.name}): rows {_rows_text(row[bad])} are not a valid "
-            f"{f.kind} (e.g. {examples}); {what}.")
+            f"{f.kind} (e.g. {examples}); read as empty.")
 
 
 def _vector_point_coords(raw: gpd.GeoDataFrame, *, path: Path, name: str

@@ -151,7 +151,12 @@ def check(name: str, config: dict[str, Any], *, strict: bool = False
           ) -> tuple[dict[str, io.Table], list[str]]:
     """Read and check every input of analysis `name`; with `strict`, warnings are errors."""
     module = get(name)
-    params_from_mapping(module.Params, config["params"])
+    params_from_mapping(module.Params, config["params"])  # a bad parameter fails here too
+    return _read_checked(module, config, strict=strict)
+
+
+def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool
+                  ) -> tuple[dict[str, io.Table], list[str]]:
     tables = read_inputs(module, config)
     warnings = checks.warnings_for(module, tables)
     if strict and warnings:
@@ -174,7 +179,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     params = params_from_mapping(module.Params, config["params"])
-    tables, warnings = check(name, config, strict=strict)
+    tables, warnings = _read_checked(module, config, strict=strict)
     for w in warnings:
         log.warning(w)
     timings["read_s"] = round(time.perf_counter() - t0, 3)

@@ -983,8 +983,6 @@ PATTERN_COLORS = {"persistent hot spot": "#67001f", "intensifying hot spot": "#e
                   "diminishing hot spot": "#8c6bb1"}
 TYPE_COLORS = {"national": "#000000", "provincial": "#1b7837", "micro": "#7570b3"}
 PM25_BINS = [0, 25, 35, 45, 55, 75, 115, np.inf]
-#: Periods drawn as choropleth layers (the latest ones; every period is in the cells layer).
-MAP_PERIODS = 3
 
 
 def build_map(result: Result) -> folium.Map:
@@ -1001,8 +999,6 @@ def build_map(result: Result) -> folium.Map:
     vals = cells["value"].to_numpy(np.float64) if len(cells) else np.zeros(0)
     bins = PM25_BINS if p.pollutant == "pm25" else list(
         webmap.class_breaks(vals, k=6)) if np.isfinite(vals).any() else None
-    tip = {"h3_cell": "网格", "period": "时段", "value": f"浓度 ({unit})", "n_obs": "观测数",
-           "exceed_ratio": "高于均值比例", "gi_z": "Gi* z", "county_name": "县区"}
     hs_all = L["hotspots"]
     if len(hs_all) and hs_all["mean_value"].notna().any():
         webmap.add_choropleth(m, hs_all[hs_all["mean_value"].notna()], column="mean_value",
@@ -1012,15 +1008,19 @@ def build_map(result: Result) -> folium.Map:
                               tooltip={"h3_cell": "网格", "mean_value": f"均值 ({unit})",
                                        "category_zh": "时空热点类型", "county_name": "县区",
                                        "township_name": "乡镇"})
-    shown = periods[-MAP_PERIODS:]
-    for i, per in enumerate(shown):
-        layer = cells[(cells["period"] == per) & cells["value"].notna()]
-        if not len(layer):
-            continue
-        last = i == len(shown) - 1
-        webmap.add_choropleth(m, layer, column="value", name=f"{LABELS[p.pollutant]} {per}",
-                              label=f"{LABELS[p.pollutant]} 浓度", unit=unit, bins=bins,
-                              tooltip=tip, legend=last, show=last, value_format="{:.0f}")
+    if periods and cells["value"].notna().any():
+        # every period in one layer with a period selector (the hexagons are drawn once)
+        wide = cells.pivot(index="h3_cell", columns="period", values="value")
+        wide = wide.reindex(columns=periods)[wide.notna().any(axis=1)]
+        first = cells.drop_duplicates("h3_cell").set_index("h3_cell").loc[wide.index]
+        hexes = gpd.GeoDataFrame({"h3_cell": wide.index.to_numpy(),
+                                  "county_name": first["county_name"].to_numpy()},
+                                 geometry=first.geometry.to_numpy(), crs=cells.crs)
+        webmap.add_choropleth_periods(
+            m, hexes, wide.reset_index(drop=True), name=f"{LABELS[p.pollutant]} 浓度（按时段）",
+            label=f"{LABELS[p.pollutant]} 浓度", unit=unit, bins=bins,
+            tooltip={"h3_cell": "网格", "county_name": "县区"}, value_format="{:.0f}",
+            period_label="时段")
     if periods:
         lastp = cells[(cells["period"] == periods[-1]) & (cells["fdr_class"] != 0)]
         if len(lastp):

@@ -394,8 +394,15 @@ class _GeoJsonLayer(MacroElement):
                 return h + "</table>";
             };
             var data = {{ this.data_json }};
+            {% if this.periods_json %}
+            // one value per period: properties.ss (style index) and .v (tooltip value) per period
+            var periods = {{ this.periods_json }}, cur = periods.length - 1;
+            var styleOf = function (f) { return styles[f.properties.ss[cur]]; };
+            {% else %}
+            var styleOf = function (f) { return styles[f.properties.s]; };
+            {% endif %}
             var layer = L.geoJSON(data, {
-                style: function (f) { return styles[f.properties.s]; },
+                style: styleOf,
                 pointToLayer: function (f, ll) {
                     var o = Object.assign({}, styles[f.properties.s]);
                     if (f.properties.r != null) { o.radius = f.properties.r; }
@@ -403,10 +410,17 @@ class _GeoJsonLayer(MacroElement):
                 },
                 onEachFeature: function (f, l) {
                     var t = f.properties.t, p = f.properties.p;
+                    {% if this.periods_json %}
+                    l.bindTooltip(function () {
+                        var row = [periods[cur], f.properties.v[cur]];
+                        return table(tipLabels, row.concat(t || []));
+                    }, {sticky: true, className: "lt-tip"});
+                    {% else %}
                     if (t != null) {
                         l.bindTooltip(function () { return table(tipLabels, t); },
                                       {sticky: true, className: "lt-tip"});
                     }
+                    {% endif %}
                     if (p != null) {
                         l.bindPopup(function () { return table(popLabels, p); },
                                     {maxWidth: 360, className: "lt-tip"});
@@ -423,6 +437,26 @@ class _GeoJsonLayer(MacroElement):
                     function (d) { if (map.hasLayer(d.layer)) { d.layer.bringToFront(); } });
             });
             layer.addTo({{ this._parent.get_name() }});
+            {% if this.periods_json %}
+            var picker = L.control({position: "topleft"});
+            picker.onAdd = function () {
+                var div = L.DomUtil.create("div", "lt-legend lt-periods");
+                var html = "<label>" + {{ this.periods_title_json }} + " <select>";
+                periods.forEach(function (p, i) {
+                    html += "<option value='" + i + "'" + (i === cur ? " selected" : "") + ">" +
+                            p + "</option>";
+                });
+                div.innerHTML = html + "</select></label>";
+                div.querySelector("select").addEventListener("change", function (e) {
+                    cur = parseInt(e.target.value, 10);
+                    layer.setStyle(styleOf);
+                });
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            picker.addTo(map);
+            {% endif %}
             {% if this.labels_json %}
             var labels = {{ this.labels_json }};
             labels.forEach(function (d) {
@@ -457,10 +491,14 @@ class _GeoJsonLayer(MacroElement):
         label_min_zoom: int | None = None,
         map_name: str,
         rank: int,
+        periods: list[str] | None = None,
+        periods_title: str = "",
     ):
         super().__init__()
         self._name = "LantianGeoJson"
         self.data_json = data_json
+        self.periods_json = js_json(periods) if periods else ""
+        self.periods_title_json = js_json(periods_title)
         self.styles_json = js_json(styles)
         self.labels_json = js_json(labels) if labels else ""
         self.tip_labels_json = js_json(tip_labels)
@@ -689,9 +727,14 @@ def _add_features(
     show: bool,
     radius: np.ndarray | None = None,
     tips: tuple[list[str] | None, list] | None = None,
+    extra_props: Mapping[str, list] | None = None,
     **element_kw: Any,
 ) -> folium.FeatureGroup:
-    """Add a layer; ``tips`` = (labels, per-row values) replaces ``tooltip`` when given."""
+    """Add a layer; ``tips`` = (labels, per-row values) replaces ``tooltip`` when given.
+
+    ``extra_props`` adds per-feature properties (lists aligned with the rows), e.g. the
+    per-period style indices ``ss`` and values ``v`` of :func:`add_choropleth_periods`.
+    """
     layer_name = _layer_name(m, name)
     tip_labels, tips_rows = (
         tips
@@ -709,7 +752,10 @@ def _add_features(
     if pops is not None:
         for p, t in zip(props, pops, strict=True):
             p["p"] = t
-    interactive = tips_rows is not None or pops is not None
+    for key, vals in (extra_props or {}).items():
+        for p, v in zip(props, vals, strict=True):
+            p[key] = v
+    interactive = tips_rows is not None or pops is not None or bool(extra_props)
     for s in styles:
         s.setdefault("interactive", interactive)
     data = _feature_collection(geometries_to_json(gdf.geometry.array), props)
@@ -1117,25 +1163,10 @@ def add_choropleth(
         )
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
     values = np.where(np.isfinite(values), values, np.nan)
-    edges = class_breaks(values, bins=bins, k=k)
-    n = len(edges) - 1
-    if colors is None:
-        palette = sequential_colors(n, cmap=cmap)
-    else:
-        palette = [_check_color(c, "colors") for c in colors]
-        if len(palette) != n:
-            raise InputError(
-                f"colors: {len(palette)} colours given for {n} classes (edges {edges.tolist()}); "
-                "give one colour per class."
-            )
-    idx = classify(values, edges)
-    base = {"color": "#ffffff", "weight": 0.5, "opacity": 0.6, "fillOpacity": float(opacity)}
-    styles = [{**base, "fillColor": c} for c in palette]
-    styles.append({**base, "fillColor": NO_DATA_COLOR, "fillOpacity": 0.35})
-    style_idx = np.where(idx < 0, n, idx)
-    fmt = (lambda x: value_format.format(x)) if value_format else format_value
-    u = f" {escape(unit)}" if unit else ""
-    first = [escape(MISSING_TEXT) if np.isnan(v) else escape(fmt(v)) + u for v in values.tolist()]
+    edges, palette, styles = _class_styles(values, bins=bins, k=k, colors=colors, cmap=cmap,
+                                           opacity=opacity)
+    style_idx = _style_index(values, edges)
+    first = _value_texts(values, unit=unit, value_format=value_format)
     tip_labels, rows = [escape(label)], [[v] for v in first]
     if tooltip:
         extra_labels, extra_rows = field_values(gdf, tooltip, arg="tooltip")
@@ -1154,12 +1185,117 @@ def add_choropleth(
         tips=(tip_labels, rows),
     )
     if legend:
-        items = list(zip(palette, class_labels(edges, value_format=value_format), strict=True))
-        if bins is None and np.isnan(values).all():  # no value: quantile classes are made up
-            items = []
-        if np.isnan(values).any() or not items:
-            items.append((NO_DATA_COLOR, "无数据"))
-        add_legend(m, title=f"{label}（{unit}）" if unit else label, items=items)
+        _class_legend(m, values, edges, palette, bins=bins, label=label, unit=unit,
+                      value_format=value_format)
+    return group
+
+
+def _class_styles(values: np.ndarray, *, bins: Sequence[float] | None, k: int,
+                  colors: Sequence[str] | None, cmap: str, opacity: float
+                  ) -> tuple[np.ndarray, list[str], list[dict]]:
+    """Class edges, one colour per class, and the styles (one per class, then 无数据)."""
+    edges = class_breaks(values, bins=bins, k=k)
+    n = len(edges) - 1
+    if colors is None:
+        palette = sequential_colors(n, cmap=cmap)
+    else:
+        palette = [_check_color(c, "colors") for c in colors]
+        if len(palette) != n:
+            raise InputError(
+                f"colors: {len(palette)} colours given for {n} classes (edges {edges.tolist()}); "
+                "give one colour per class."
+            )
+    base = {"color": "#ffffff", "weight": 0.5, "opacity": 0.6, "fillOpacity": float(opacity)}
+    styles = [{**base, "fillColor": c} for c in palette]
+    styles.append({**base, "fillColor": NO_DATA_COLOR, "fillOpacity": 0.35})
+    return edges, palette, styles
+
+
+def _style_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Class of each value; missing values get the last style (无数据)."""
+    idx = classify(values, edges)
+    return np.where(idx < 0, len(edges) - 1, idx)
+
+
+def _value_texts(values: np.ndarray, *, unit: str, value_format: str | None) -> list[str]:
+    """Escaped tooltip texts of numbers with their unit (无数据 where missing)."""
+    fmt = (lambda x: value_format.format(x)) if value_format else format_value
+    u = f" {escape(unit)}" if unit else ""
+    return [escape(MISSING_TEXT) if np.isnan(v) else escape(fmt(v)) + u for v in values.tolist()]
+
+
+def _class_legend(m: folium.Map, values: np.ndarray, edges: np.ndarray, palette: list[str], *,
+                  bins: Sequence[float] | None, label: str, unit: str,
+                  value_format: str | None) -> None:
+    items = list(zip(palette, class_labels(edges, value_format=value_format), strict=True))
+    if bins is None and np.isnan(values).all():  # no value: quantile classes are made up
+        items = []
+    if np.isnan(values).any() or not items:
+        items.append((NO_DATA_COLOR, "无数据"))
+    add_legend(m, title=f"{label}（{unit}）" if unit else label, items=items)
+
+
+def add_choropleth_periods(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    values: pd.DataFrame,
+    *,
+    name: str,
+    label: str,
+    unit: str = "",
+    bins: Sequence[float] | None = None,
+    k: int = 5,
+    colors: Sequence[str] | None = None,
+    cmap: str = "YlOrRd",
+    opacity: float = 0.7,
+    tooltip: Mapping[str, str] | None = None,
+    legend: bool = True,
+    value_format: str | None = None,
+    show: bool = True,
+    period_label: str = "时段",
+) -> folium.FeatureGroup:
+    """One hexagon layer with a period selector: the cells are drawn once, coloured by period.
+
+    Parameters
+    ----------
+    gdf
+        One row per cell (polygons; converted to EPSG:4326).
+    values
+        Numbers aligned with `gdf`'s rows, one column per period, in display order; the column
+        names are the period labels (escaped). NaN is drawn grey as 无数据. The map opens on
+        the last period; a drop-down in the top-left corner picks another.
+    name, label, unit, bins, k, colors, cmap, opacity, tooltip, legend, value_format, show
+        As for :func:`add_choropleth`; the classes (and legend) are computed over all periods,
+        so colours compare across periods.
+    period_label
+        Caption of the drop-down and of the tooltip's first row.
+    """
+    gdf = _display(m, gdf, f"add_choropleth_periods(name={name!r})")
+    if len(values) != len(gdf) or values.shape[1] == 0:
+        raise InputError(f"values: {values.shape} does not fit {len(gdf)} cells; give one row "
+                         "per cell and at least one period column.")
+    table = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    table = np.where(np.isfinite(table), table, np.nan)
+    edges, palette, styles = _class_styles(table.ravel(), bins=bins, k=k, colors=colors,
+                                           cmap=cmap, opacity=opacity)
+    per_period = _style_index(table.ravel(), edges).reshape(table.shape)
+    texts = np.array(_value_texts(table.ravel(), unit=unit, value_format=value_format),
+                     dtype=object).reshape(table.shape)
+    tip_labels = [escape(period_label), escape(label)]
+    static = [[] for _ in range(len(gdf))]
+    if tooltip:
+        extra_labels, static = field_values(gdf, tooltip, arg="tooltip")
+        tip_labels += extra_labels
+    periods = [escape(str(c)) for c in values.columns]
+    group = _add_features(
+        m, gdf, name=name, styles=styles, style_idx=per_period[:, -1], tooltip=None,
+        popup=None, show=show, rank=_RANK["cells"], tips=(tip_labels, static),
+        extra_props={"ss": per_period.tolist(), "v": texts.tolist()},
+        periods=periods, periods_title=escape(period_label),
+    )
+    if legend:
+        _class_legend(m, table.ravel(), edges, palette, bins=bins, label=label, unit=unit,
+                      value_format=value_format)
     return group
 
 

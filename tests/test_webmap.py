@@ -539,3 +539,30 @@ def test_offline_page_works_in_headless_chromium(tmp_path):
     assert "&lt;img src=x onerror=" in dom  # shown as text in a label and a tooltip
     assert 'data-xss="1"' not in dom
     assert '<img src="x"' not in dom
+
+
+# ----------------------------------------------------------------------------- period selector
+
+
+def test_choropleth_periods_classes_per_period_and_escaped_labels():
+    import pandas as pd
+
+    hexes = _hexes()
+    values = pd.DataFrame({"2025-01": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, np.nan],
+                           "<b>2025-02</b>": [60.0, 50.0, 40.0, 30.0, 20.0, 10.0, 5.0]})
+    m = webmap.new_map((115.9, 36.3, 116.1, 36.6), title="t", basemap="none")
+    webmap.add_choropleth_periods(m, hexes, values, name="PM2.5 按时段", label="PM2.5",
+                                  unit="μg/m³", bins=[0, 25, 45, np.inf],
+                                  colors=["#ffffb2", "#fd8d3c", "#bd0026"],
+                                  tooltip={"h3_cell": "网格"})
+    html = webmap.render_html(m, offline=True)
+    feats = _data_blocks(html)[-1]["features"]
+    # by hand: classes [0,25) -> 0, [25,45) -> 1, >= 45 -> 2, missing -> 3 (无数据)
+    assert [f["properties"]["ss"] for f in feats] == [
+        [0, 2], [0, 2], [1, 1], [1, 1], [2, 0], [2, 0], [3, 0]]
+    assert feats[0]["properties"]["v"] == ["10 μg/m³", "60 μg/m³"]
+    assert feats[0]["properties"]["s"] == 2  # opens on the last period
+    assert "&lt;b&gt;2025-02&lt;/b&gt;" in html and "<b>2025-02</b>" not in html
+    assert "lt-periods" in html and "无数据" in html
+    with pytest.raises(InputError, match="does not fit"):
+        webmap.add_choropleth_periods(m, hexes, values.iloc[:3], name="x", label="x")

@@ -933,6 +933,9 @@ def add_polygons(
     )
 
 
+#: Simplification of drawn outlines, degrees (~5 m): invisible at county and township zooms
+OUTLINE_SIMPLIFY_DEG = 5e-5
+
 #: Liaocheng and Jining: where a map with nothing in it opens
 DEFAULT_BOUNDS = (115.0, 34.5, 117.5, 37.0)
 
@@ -980,6 +983,7 @@ def add_outlines(
     labels: str = "permanent",
     label_min_zoom: int | None = None,
     show: bool = True,
+    simplify_deg: float = OUTLINE_SIMPLIFY_DEG,
 ) -> folium.FeatureGroup:
     """Add administrative outlines (counties, townships) with their names.
 
@@ -1003,8 +1007,16 @@ def add_outlines(
         With permanent labels, hide them below this zoom level (e.g. 10 for townships).
     show
         Whether the layer is on when the map opens.
+    simplify_deg
+        Douglas-Peucker tolerance in degrees (topology kept), applied to the drawn outline
+        only: outlines carry no value to read, and the default (about 5 m) is below a pixel
+        at every zoom a county or township is looked at. 0 draws every vertex.
     """
     gdf = _display(m, gdf, f"add_outlines(name={name!r})")
+    if simplify_deg > 0 and len(gdf):
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = shapely.simplify(gdf.geometry.array, simplify_deg,
+                                                  preserve_topology=True)
     if labels not in ("permanent", "tooltip"):
         raise InputError(f"labels={labels!r}: choose 'permanent' or 'tooltip'.")
     style: dict[str, Any] = {

@@ -566,3 +566,16 @@ def test_choropleth_periods_classes_per_period_and_escaped_labels():
     assert "lt-periods" in html and "无数据" in html
     with pytest.raises(InputError, match="does not fit"):
         webmap.add_choropleth_periods(m, hexes, values.iloc[:3], name="x", label="x")
+
+
+def test_outlines_are_simplified_within_tolerance(root):
+    counties = gpd.read_file(root / "data/raw/counties.gpkg")
+    m = webmap.new_map((115.2, 34.4, 117.6, 37.1), title="t", basemap="none")
+    webmap.add_outlines(m, counties, name="县区边界", label_col="name")
+    drawn = _data_blocks(webmap.render_html(m, offline=True))[-1]["features"]
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in drawn]
+    n_in = shapely.get_num_coordinates(counties.geometry.array).sum()
+    assert sum(shapely.get_num_coordinates(g) for g in geoms) < n_in
+    for g, orig in zip(geoms, counties.geometry, strict=True):
+        assert g.is_valid
+        assert shapely.hausdorff_distance(g, orig) <= webmap.OUTLINE_SIMPLIFY_DEG + 1e-6

@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             runner.check_engine(args.analysis, args.engine, args.scheduler)
             from .engine import get_engine
 
+            if args.engine == "dask" and not args.verbose:  # distributed logs INFO itself
+                logging.getLogger("distributed").setLevel(logging.WARNING)
             with get_engine(args.engine, scheduler=args.scheduler) as engine:
                 out = runner.execute(args.analysis, conf, out=args.out, strict=args.strict,
                                      basemap=args.basemap, offline=args.offline,

@@ -74,7 +74,8 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from spatial import admin, cluster, coords, firms, geodesy, h3grid, io, landcover, webmap
+from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, webmap
+from spatial.engine import LocalEngine
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
@@ -82,6 +83,7 @@ from spatial.io import Field
 from .base import InputSpec, Result
 
 NAME = "fire-points"
+ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
 STATUSES = ("kept", "industrial", "outside_window", "low_confidence", "duplicate")
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 
@@ -465,7 +467,8 @@ def _attach_units(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | No
 # ------------------------------------------------------------------------------ run
 
 
-def run(inputs: dict[str, Any], params: Params) -> Result:
+def run(inputs: dict[str, Any], params: Params, *,
+        engine: LocalEngine | None = None) -> Result:
     """Classify FIRMS detections, cluster kept ones into events and attribute them.
 
     Parameters
@@ -477,7 +480,11 @@ def run(inputs: dict[str, Any], params: Params) -> Result:
         lon/lat), all EPSG:4326.
     params
         See :class:`Params`.
+    engine
+        Where the heavy steps run (H3 indexing, clustering): in process by default, or a
+        :class:`spatial.engine.DaskEngine`; the results are the same.
     """
+    eng = engine if engine is not None else LocalEngine()
     fires = inputs["fires"]
     counties, townships = inputs.get("counties"), inputs.get("townships")
     cropland, known = inputs.get("cropland"), inputs.get("heat_sources")
@@ -533,7 +540,7 @@ def run(inputs: dict[str, Any], params: Params) -> Result:
     evidence = ~dup & confident
     derived = pd.DataFrame(columns=SOURCE_COLUMNS)
     if params.derive_persistent and n:
-        all_cells = h3grid.points_to_cells(lat, lng, resolution=params.persistent_resolution)
+        all_cells = eng.points_to_cells(lat, lng, resolution=params.persistent_resolution)
         _, _, zone = persistent_cells(
             lat[evidence], lng[evidence], days[evidence], resolution=params.persistent_resolution,
             k=params.persistent_k, min_dates=params.persistent_min_dates,
@@ -564,7 +571,7 @@ def run(inputs: dict[str, Any], params: Params) -> Result:
 
     # events
     kept = np.flatnonzero(status == "kept")
-    lab = cluster.st_dbscan(lat[kept], lng[kept], f["utc_time"].iloc[kept],
+    lab = eng.st_dbscan(lat[kept], lng[kept], f["utc_time"].iloc[kept],
                             eps_m=params.eps_km * 1000.0, eps_s=params.eps_hours * 3600.0,
                             min_samples=params.min_samples) if kept.size else np.zeros(0, np.int64)
     in_ev = lab >= 0

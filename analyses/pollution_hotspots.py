@@ -71,7 +71,8 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, h3grid, interpolate, raster, stats, webmap
+from spatial import admin, coords, h3grid, interpolate, stats, webmap
+from spatial.engine import LocalEngine
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
@@ -81,6 +82,7 @@ from .base import InputSpec, Result
 log = logging.getLogger(__name__)
 
 NAME = "pollution-hotspots"
+ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
 TZ = "Asia/Shanghai"
 
 #: Upper limit of a plausible reading (µg/m³; CO mg/m³). Above it, or below 0, a value is a
@@ -479,7 +481,7 @@ def _lookup(cells: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.where(cells[pos] == query, pos, -1)
 
 
-def raster_values(files: pd.DataFrame, params: Params
+def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | None = None
                   ) -> tuple[list[pd.Period], np.ndarray, np.ndarray, np.ndarray]:
     """Cell means of every raster, grouped by period.
 
@@ -491,17 +493,9 @@ def raster_values(files: pd.DataFrame, params: Params
         no valid pixel); ``counts`` valid pixels summed over the period's rasters.
     """
     per = raster_periods(files, params)
-    indexes: dict[tuple, raster.PixelIndex] = {}
-    results = []
-    for path in files["path"]:
-        with rasterio.open(path) as ds:
-            key = (ds.height, ds.width, tuple(ds.transform)[:6],
-                   ds.crs.to_wkt() if ds.crs else "")
-        idx = indexes.get(key)
-        s = raster.raster_to_cells(path, resolution=params.h3_resolution, index=idx,
+    eng = engine if engine is not None else LocalEngine()
+    results = eng.rasters_to_cells(list(files["path"]), resolution=params.h3_resolution,
                                    band=params.raster_band)
-        indexes[key] = s.index
-        results.append(s)
     periods = sorted(set(per))
     cells = np.unique(np.concatenate([s.cells[s.count > 0] for s in results])) if results \
         else np.zeros(0, np.uint64)
@@ -525,7 +519,8 @@ def raster_values(files: pd.DataFrame, params: Params
 # ------------------------------------------------------------------------------------ run
 
 
-def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
+def run(inputs: dict[str, pd.DataFrame], params: Params, *,
+        engine: LocalEngine | None = None) -> Result:
     """Cell values per period, Gi* hot spots, exceedance, emerging hot spots and the lists.
 
     Parameters
@@ -537,12 +532,16 @@ def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
         ``counties``, ``townships`` (GeoDataFrames in EPSG:4326 with code and name).
     params
         See :class:`Params`.
+    engine
+        Where rasters-to-cells and Gi* per period run: in process by default, or a
+        :class:`spatial.engine.DaskEngine` (one task per raster and per period); same results.
 
     Raises
     ------
     InputError
         No usable source, or a source asked for is missing.
     """
+    eng = engine if engine is not None else LocalEngine()
     counties = inputs.get("counties")
     townships = inputs.get("townships")
     rasters_in = inputs.get("rasters")
@@ -593,7 +592,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
 
     status_extra = None
     if source == "rasters":
-        periods, cells, values, n_obs = raster_values(rasters_in, params)
+        periods, cells, values, n_obs = raster_values(rasters_in, params, eng)
         if a_cells is not None:
             pos = _lookup(cells, a_cells)
             has = pos >= 0
@@ -660,13 +659,11 @@ def run(inputs: dict[str, pd.DataFrame], params: Params) -> Result:
 
     # Gi*, FDR, exceedance per period
     w = stats.ring_weights(cells, k=params.k_ring) if n_c else None
-    gz = np.full((n_c, n_t), np.nan)
-    gp = np.full((n_c, n_t), np.nan)
-    cls = np.zeros((n_c, n_t), dtype=np.int8)
-    for j in range(n_t):
-        if n_c:
-            gz[:, j], gp[:, j] = stats.gi_star(values[:, j], w)
-            cls[:, j] = stats.fdr_classes(gz[:, j], gp[:, j], alpha=params.alpha)
+    if n_c:
+        gz, gp, cls = eng.gi_star_periods(values, w, alpha=params.alpha)
+    else:
+        gz, gp = np.full((n_c, n_t), np.nan), np.full((n_c, n_t), np.nan)
+        cls = np.zeros((n_c, n_t), dtype=np.int8)
     clat, clng = h3grid.cell_centers(cells)
     loc = pd.DataFrame(index=range(n_c))
     loc = _attach_units(loc, clng, clat, counties, townships, owner)

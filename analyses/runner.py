@@ -164,9 +164,19 @@ def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool
     return tables, warnings
 
 
+def check_engine(name: str, engine: str, scheduler: str | None = None) -> None:
+    """Raise InputError unless analysis `name` runs on `engine` ("local" or "dask")."""
+    supported = [n for n in REGISTRY if engine in getattr(get(n), "ENGINES", ("local",))]
+    if engine not in getattr(get(name), "ENGINES", ("local",)):
+        raise InputError(f"--engine {engine}: {name} runs in process only; the analyses that run "
+                         f"on {engine} are: {', '.join(supported)}. Leave out --engine.")
+    if scheduler and engine != "dask":
+        raise InputError("--scheduler needs --engine dask.")
+
+
 def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = False,
             basemap: str | None = None, offline: bool | None = None,
-            default_offline: bool = False) -> RunOutput:
+            default_offline: bool = False, engine: Any = None) -> RunOutput:
     """Read, check, run, map and write analysis `name` with `config` (``spatial.config.load``).
 
     ``basemap`` and ``offline`` (command line) override the config's ``[map]`` table; see
@@ -185,7 +195,12 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     timings["read_s"] = round(time.perf_counter() - t0, 3)
 
     t1 = time.perf_counter()
-    result: Result = module.run({k: t.frame for k, t in tables.items()}, params)
+    frames = {k: t.frame for k, t in tables.items()}
+    if engine is not None:
+        check_engine(name, getattr(engine, "name", "dask"))
+        result: Result = module.run(frames, params, engine=engine)
+    else:
+        result = module.run(frames, params)
     timings["run_s"] = round(time.perf_counter() - t1, 3)
 
     rejected = [t.rejected for t in tables.values()]

@@ -9,6 +9,8 @@ BENCHMARKS = [name for name in (
     "bench_gistar",
     "bench_cluster",
     "bench_radius",
+    "bench_raster",
+    "bench_demo",
 ) if importlib.util.find_spec(f"bench.{name}") is not None]
 
 

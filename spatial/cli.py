@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="params.NAME=VALUE", help="override a parameter, e.g. "
                      "--set params.radius_km=15 (repeatable)")
     run.add_argument("--strict", action="store_true", help="input warnings are errors")
+    run.add_argument("--engine", choices=["local", "dask"], default="local",
+                     help="where the heavy steps run: in this process (default) or on Dask "
+                     "(fire-points, pollution-hotspots; needs pip install lantian[dask])")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="Dask scheduler, e.g. tcp://host:8786 (default with --engine dask: "
+                     "a local cluster of 2 worker processes)")
     for sp, default in ((demo, "offline"), (run, "online")):
         sp.add_argument("--basemap", default=None,
                         help="basemap of every map: light, osm, tianditu-vec, tianditu-img, "
@@ -107,9 +113,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             get(args.analysis)
             conf = cfg.apply_overrides(cfg.load(args.config), args.overrides)
-            _report(args.analysis, runner.execute(args.analysis, conf, out=args.out,
-                                                  strict=args.strict, basemap=args.basemap,
-                                                  offline=args.offline), args.quiet > 0)
+            runner.check_engine(args.analysis, args.engine, args.scheduler)
+            from .engine import get_engine
+
+            if args.engine == "dask" and not args.verbose:  # distributed logs INFO itself
+                logging.getLogger("distributed").setLevel(logging.WARNING)
+            with get_engine(args.engine, scheduler=args.scheduler) as engine:
+                out = runner.execute(args.analysis, conf, out=args.out, strict=args.strict,
+                                     basemap=args.basemap, offline=args.offline,
+                                     engine=None if args.engine == "local" else engine)
+            _report(args.analysis, out, args.quiet > 0)
             return 0
         if args.command == "export":
             from . import packs

@@ -1,0 +1,204 @@
+"""spatial.engine: the Dask engine gives the in-process results (LocalCluster, 2 processes).
+
+The tile/merge logic is checked in process against cluster.st_dbscan on random sets built to
+have many neighbour pairs across tile edges; then, on one module-scoped LocalCluster: H3
+indexing, Gi* per period, partitioned aggregation of CSV/Parquet files, clustering of a
+2,000,000-point synthetic set (the slowest test here, ~10-20 s), and the fire-points and
+pollution-hotspots demo runs compared frame by frame with their in-process runs.
+"""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyses import fire_points, pollution_hotspots, runner
+from spatial import cluster, config, engine, h3grid, stats
+from spatial.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def same_partition(a, b):
+    """Equal up to renaming: a -> b and b -> a are functions."""
+    pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
+    return pairs["a"].is_unique and pairs["b"].is_unique
+
+
+def fires(n, rng, *, days=60):
+    """Clumpy detections over Shandong: many neighbours within 1 km and 24 h."""
+    k = max(1, n // 20)
+    clat = rng.uniform(34.5, 38.3, k)
+    clng = rng.uniform(115.0, 122.5, k)
+    ct = rng.uniform(0, days * 86400, k)
+    which = rng.integers(0, k, n)
+    lat = clat[which] + rng.normal(0, 0.006, n)
+    lng = clng[which] + rng.normal(0, 0.008, n)
+    t = ct[which] + rng.normal(0, 40000, n)
+    return lat, lng, t
+
+
+@pytest.mark.parametrize("n_tiles", [2, 9, 40])
+def test_tiles_and_merge_equal_in_process(n_tiles):
+    rng = np.random.default_rng(n_tiles)
+    lat, lng, t = fires(6000, rng, days=20)
+    ref = cluster.st_dbscan(lat, lng, t, eps_m=1000.0, eps_s=86400.0)
+    members, _ = engine.tile_members(lat, t, eps_m=1000.0, eps_s=86400.0, n_tiles=n_tiles)
+    assert len(members) > 1
+    cover = np.bincount(np.concatenate(members), minlength=lat.size)
+    assert cover.min() >= 1 and cover.max() > 1  # every point in a tile, halos shared
+    labels = [cluster.st_dbscan(lat[m], lng[m], t[m], eps_m=1000.0, eps_s=86400.0)
+              for m in members]
+    got = engine.merge_tile_labels(lat.size, members, labels)
+    np.testing.assert_array_equal(got, ref)  # same numbering too (first appearance)
+
+
+def test_halo_keeps_pairs_cut_by_a_tile_edge():
+    """A chain of points 900 m apart north-south crosses every latitude band edge."""
+    lat = 36.0 + np.arange(400) * 900.0 / cluster.EARTH_RADIUS_M * 180 / np.pi
+    lng = np.full(lat.size, 117.0)
+    members, _ = engine.tile_members(lat, None, eps_m=1000.0, eps_s=None, n_tiles=8)
+    assert len(members) >= 4
+    labels = [cluster.st_dbscan(lat[m], lng[m], None, eps_m=1000.0, eps_s=None)
+              for m in members]
+    got = engine.merge_tile_labels(lat.size, members, labels)
+    assert (got == 0).all()  # one chain; without halos every band edge would cut it
+    # tiles without halos would not do: the same merge with cores only splits the chain
+    cores = [m[(lat[m] >= lat[m].min()) & (lat[m] <= lat[m].max())] for m in members]
+    assert sum(c.size for c in cores) > lat.size  # halos really overlap
+
+
+def test_get_engine_errors():
+    with pytest.raises(InputError, match="one of"):
+        engine.get_engine("spark")
+    with pytest.raises(InputError, match="--engine dask"):
+        engine.get_engine("local", scheduler="tcp://x:1")
+    with pytest.raises(InputError, match="in process only"):
+        runner.check_engine("heat-radius", "dask")
+
+
+def test_cli_engine_for_an_unsupported_analysis(capsys):
+    from spatial import cli
+
+    rc = cli.main(["run", "heat-radius", "--config", str(ROOT / "configs/heat-radius.toml"),
+                   "--engine", "dask", "--out", "/nonexistent"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "fire-points" in err and "pollution-hotspots" in err
+
+
+# ------------------------------------------------------------------------ on a LocalCluster
+@pytest.fixture(scope="module")
+def dask_engine():
+    pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # port/"already in use" notices while starting
+        eng = engine.DaskEngine(n_workers=2, threads_per_worker=1, processes=True,
+                                chunk_points=400_000, tile_points=250_000)
+    yield eng
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eng.close()
+
+
+def test_points_to_cells_and_gi_star_on_dask(dask_engine):
+    rng = np.random.default_rng(1)
+    lat, lng = rng.uniform(34.4, 38.4, 1_000_000), rng.uniform(114.8, 122.7, 1_000_000)
+    np.testing.assert_array_equal(dask_engine.points_to_cells(lat, lng, resolution=8),
+                                  h3grid.points_to_cells(lat, lng, resolution=8))
+    cells = np.unique(h3grid.points_to_cells(lat[:5000], lng[:5000], resolution=5))
+    w = stats.ring_weights(cells, k=1)
+    values = rng.gamma(2.0, 20.0, (cells.size, 5))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    got = dask_engine.gi_star_periods(values, w, alpha=0.05)
+    ref = engine.LocalEngine().gi_star_periods(values, w, alpha=0.05)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)  # bit-identical: the same function per period
+
+
+def test_aggregate_partitions_equal_h3grid_aggregate(dask_engine, tmp_path):
+    rng = np.random.default_rng(2)
+    frames = []
+    for i in range(6):
+        n = 20_000
+        df = pd.DataFrame({"lat": rng.uniform(36.0, 36.5, n), "lon": rng.uniform(116, 116.6, n),
+                           "time": pd.Timestamp("2025-01-01") + pd.to_timedelta(
+                               rng.integers(0, 90 * 86400, n), unit="s"),
+                           "pm25": rng.gamma(2.0, 30.0, n)})
+        df.loc[rng.random(n) < 0.05, "pm25"] = np.nan
+        frames.append(df)
+        if i % 2:
+            df.to_parquet(tmp_path / f"p{i}.parquet")
+        else:
+            df.to_csv(tmp_path / f"p{i}.csv", index=False)
+    whole = pd.concat(frames, ignore_index=True)
+    how = {"pm25": ["count", "mean", "max", "min", "sum"]}
+    csvs = engine.read_partitions(sorted(map(str, tmp_path.glob("*.csv"))))
+    pqs = engine.read_partitions(sorted(map(str, tmp_path.glob("*.parquet"))))
+    assert csvs.npartitions == 3 and pqs.npartitions == 3
+    import dask.dataframe as dd
+
+    ddf = dd.concat([csvs, pqs.astype(csvs.dtypes.to_dict())])
+    cells = h3grid.points_to_cells(whole["lat"], whole["lon"], resolution=7)
+    ref = h3grid.aggregate(cells, whole, how=how)
+    got = engine.aggregate_partitions(ddf.repartition(npartitions=12), lat="lat", lng="lon",
+                                      resolution=7, how=how, split_every=3)
+    pd.testing.assert_index_equal(got.index, ref.index)
+    for c in ("n", "pm25_count", "pm25_max", "pm25_min"):  # exact
+        np.testing.assert_array_equal(got[c].to_numpy(), ref[c].to_numpy())
+    for c in ("pm25_mean", "pm25_sum"):  # float summation order only
+        np.testing.assert_allclose(got[c].to_numpy(), ref[c].to_numpy(), rtol=1e-12)
+    # per cell and month: against pandas groupby
+    per = engine.aggregate_partitions(ddf, lat="lat", lng="lon", resolution=7,
+                                      how={"pm25": "mean"}, period="time", freq="M")
+    month = whole["time"].dt.to_period("M").astype(str)
+    exp = pd.DataFrame({"cell": cells, "period": month, "v": whole["pm25"]}).groupby(
+        ["cell", "period"])["v"].mean()
+    np.testing.assert_array_equal(per.index.get_level_values("cell"),
+                                  exp.index.get_level_values("cell").astype(np.uint64))
+    np.testing.assert_allclose(per["pm25_mean"].to_numpy(), exp.to_numpy(), rtol=1e-12)
+
+
+def test_partitioned_clustering_2m_points_equals_in_process(dask_engine):
+    """The acceptance check of the issue: 2,000,000 synthetic detections, same partition."""
+    rng = np.random.default_rng(2024)
+    lat, lng, t = fires(2_000_000, rng, days=365)
+    ref = cluster.st_dbscan(lat, lng, t, eps_m=1000.0, eps_s=86400.0)
+    got = dask_engine.st_dbscan(lat, lng, t, eps_m=1000.0, eps_s=86400.0)
+    assert ref.max() > 10_000  # many events, many of them cut by tile edges
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_clustering_min_samples_and_datetimes_on_dask(dask_engine):
+    rng = np.random.default_rng(5)
+    lat, lng, t = fires(3000, rng, days=10)
+    times = pd.Series(pd.Timestamp("2024-06-01", tz="UTC") + pd.to_timedelta(t, unit="s"))
+    for ms in (1, 3):
+        np.testing.assert_array_equal(
+            dask_engine.st_dbscan(lat, lng, times, eps_m=1000.0, eps_s=86400.0, min_samples=ms),
+            cluster.st_dbscan(lat, lng, times, eps_m=1000.0, eps_s=86400.0, min_samples=ms))
+
+
+def _compare(a, b):
+    assert a.layers.keys() == b.layers.keys() and a.tables.keys() == b.tables.keys()
+    for k in a.layers:
+        pd.testing.assert_frame_equal(a.layers[k], b.layers[k], check_exact=True)
+    for k in a.tables:
+        pd.testing.assert_frame_equal(a.tables[k], b.tables[k], check_exact=True)
+    assert a.summary == b.summary
+
+
+@pytest.mark.parametrize("module", [fire_points, pollution_hotspots], ids=lambda m: m.NAME)
+def test_demo_runs_identical_on_dask(dask_engine, module, monkeypatch):
+    conf = config.load(runner.demo_config_path(module.NAME))
+    tables, _ = runner.check(module.NAME, conf)
+    frames = {k: t.frame for k, t in tables.items()}
+    params = runner.params_from_mapping(module.Params, conf["params"])
+    ref = module.run(frames, params)
+    if module is fire_points:  # the demo is small: force tiles (and chunks) on the workers
+        monkeypatch.setattr(dask_engine, "tile_points", 300)
+        monkeypatch.setattr(dask_engine, "chunk_points", 500)
+    got = module.run(frames, params, engine=dask_engine)
+    _compare(got, ref)

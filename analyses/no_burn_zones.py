@@ -69,7 +69,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from spatial import admin, h3grid, io, osm, webmap
+from spatial import admin, figure, h3grid, io, osm, webmap
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
@@ -813,3 +813,22 @@ def build_map(result: Result) -> folium.Map:
     webmap.add_legend(m, title="禁燃区", items=items)
     webmap.finish(m)
     return m
+
+
+def figure_spec(result: Result) -> list[figure.LayerStyle]:
+    """Static figure: proposed zone, current zone, added/removed areas, gaps, violations."""
+    L = result.layers
+    specs = [figure.LayerStyle("zone", "建议禁燃区", color="#1a9850", fill=ZONE_COLOR, alpha=0.45,
+                               linewidth=0.4)]
+    current = result.context.get("current_zone")
+    if current is not None and len(current):
+        specs.append(figure.LayerStyle("current_zone", "现行禁燃区", color="#252525",
+                                       linewidth=1.2, data=current))
+    specs += [
+        figure.LayerStyle("changes", "与现行禁燃区相比", column="change", colors=CHANGE_COLORS,
+                          labels={"added": "新增区域", "removed": "调出区域"}, alpha=0.35,
+                          linewidth=0.4),
+        figure.LayerStyle("gaps", "禁燃区内未改造村（缺口）", color=VILLAGE_COLORS["gap"], size=30),
+        figure.LayerStyle("violations", "区内燃煤设施", color="#000000", size=10),
+    ]
+    return [s for s in specs if s.data is not None or len(L.get(s.layer, ())) > 0]

@@ -71,7 +71,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, h3grid, interpolate, stats, webmap
+from spatial import admin, coords, figure, h3grid, interpolate, stats, webmap
 from spatial.engine import LocalEngine
 from spatial.errors import InputError
 from spatial.export import FieldMeta
@@ -1053,3 +1053,34 @@ def build_map(result: Result) -> folium.Map:
                                    "completeness": "完整率", "status": "状态"})
     webmap.finish(m)
     return m
+
+
+def figure_spec(result: Result) -> list[figure.LayerStyle]:
+    """Static figure: mean value per cell by class, emerging hot spots outlined, stations."""
+    p: Params = result.params
+    hs = result.layers["hotspots"]
+    hs = hs[hs["mean_value"].notna()].copy()
+    specs = []
+    if len(hs):
+        vals = hs["mean_value"].to_numpy(np.float64)
+        bins = PM25_BINS if p.pollutant == "pm25" else list(webmap.class_breaks(vals, k=6))
+        edges = np.asarray(bins, dtype=float)
+        names = webmap.class_labels(edges, value_format="{:.0f}")
+        palette = webmap.sequential_colors(len(names))
+        hs["band"] = np.asarray(names, dtype=object)[np.clip(webmap.classify(vals, edges), 0,
+                                                               len(names) - 1)]
+        order = {n: i for i, n in enumerate(names)}
+        hs = hs.sort_values("band", key=lambda s: s.map(order), kind="stable")
+        specs.append(figure.LayerStyle(
+            "hotspots", f"{LABELS[p.pollutant]} 各时段均值（{UNITS[p.pollutant]}）",
+            column="band", colors=dict(zip(names, palette, strict=True)), alpha=0.85,
+            linewidth=0.0, data=hs))
+        patterns = hs[hs["category"].isin(list(PATTERN_COLORS))]
+        if len(patterns):
+            patches = patterns.dissolve(by="category").reset_index()
+            specs.append(figure.LayerStyle(
+                "hotspots", "时空热点", column="category", colors=PATTERN_COLORS,
+                labels=stats.CATEGORY_LABELS_ZH, linewidth=1.6, data=patches))
+    if len(result.layers["stations"]):
+        specs.append(figure.LayerStyle("stations", "监测站点", color="#000000", size=8))
+    return specs

@@ -61,6 +61,7 @@ Times in outputs are local (``local_tz``, Asia/Shanghai) text ``YYYY-MM-DD HH:MM
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, webmap
-from spatial.engine import LocalEngine
+from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
@@ -88,9 +89,13 @@ STATUSES = ("kept", "industrial", "outside_window", "low_confidence", "duplicate
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 
 
-def read_fires(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
-    """Reader of the ``fires`` input: every file of the config's path, list or glob."""
-    return firms.read_firms(cfg["paths"], name=spec.name)
+def read_fires(cfg: dict[str, Any], spec: InputSpec, *, engine: Any = None) -> io.Table:
+    """Reader of the ``fires`` input: every file of the config's path, list or glob.
+
+    With a Dask `engine`, each file is read and normalised in a task on the workers.
+    """
+    mapper = None if engine is None else functools.partial(map_tasks, engine)
+    return firms.read_firms(cfg["paths"], name=spec.name, map_files=mapper)
 
 
 def read_cropland(cfg: dict[str, Any], spec: InputSpec) -> io.Table:

@@ -59,6 +59,7 @@ category, trend, share_hot, …), ``stations``; tables ``top_value``, ``worst_yo
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ import pandas as pd
 import rasterio
 
 from spatial import admin, coords, figure, h3grid, interpolate, stats, webmap
-from spatial.engine import LocalEngine
+from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
@@ -97,9 +98,11 @@ STATION_TYPES = {"national": ("national", "国控", "国控点", "国家", "国�
                  "micro": ("micro", "微站", "小微站", "微型站", "传感器", "sensor")}
 
 
-def _read_readings(cfg: dict[str, Any], spec: InputSpec) -> Table:
+def _read_readings(cfg: dict[str, Any], spec: InputSpec, *, engine: Any = None) -> Table:
+    """Reader of ``readings``; with a Dask `engine`, one task per file on the workers."""
+    mapper = None if engine is None else functools.partial(map_tasks, engine)
     return read_readings(cfg.get("paths") or [cfg["path"]], name=spec.name,
-                         columns=cfg.get("columns"), sheet=cfg.get("sheet"))
+                         columns=cfg.get("columns"), sheet=cfg.get("sheet"), map_files=mapper)
 
 
 def _read_rasters(cfg: dict[str, Any], spec: InputSpec) -> Table:

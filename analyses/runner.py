@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.metadata
+import inspect
 import logging
 import platform
 import time
@@ -76,8 +77,13 @@ def render_figure(module: ModuleType, result: Result) -> dict[str, bytes]:
     return {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
 
 
-def read_inputs(module: ModuleType, config: dict[str, Any]) -> dict[str, io.Table]:
-    """Read every input the analysis declares, as the config describes it."""
+def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
+                ) -> dict[str, io.Table]:
+    """Read every input the analysis declares, as the config describes it.
+
+    With a Dask `engine`, readers that accept one read their files as tasks on the workers
+    (FIRMS downloads, readings); the tables are the same as read here.
+    """
     specs = {s.name: s for s in module.INPUTS}
     given = config["inputs"]
     unknown = sorted(set(given) - set(specs))
@@ -103,7 +109,9 @@ def read_inputs(module: ModuleType, config: dict[str, Any]) -> dict[str, io.Tabl
             tables[name] = io.read_polygons(g["path"], fields=spec.fields, name=name,
                                             crs=g["crs"], columns=g["columns"])
         elif spec.kind == "custom" and spec.reader is not None:
-            tables[name] = spec.reader(g, spec)
+            takes_engine = "engine" in inspect.signature(spec.reader).parameters
+            tables[name] = (spec.reader(g, spec, engine=engine) if engine is not None
+                            and takes_engine else spec.reader(g, spec))
         else:  # pragma: no cover - a programming error in an analysis module
             raise TypeError(f"unknown input kind {spec.kind!r}")
     return tables
@@ -155,9 +163,10 @@ def check(name: str, config: dict[str, Any], *, strict: bool = False
     return _read_checked(module, config, strict=strict)
 
 
-def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool
+def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool,
+                  engine: Any = None
                   ) -> tuple[dict[str, io.Table], list[str]]:
-    tables = read_inputs(module, config)
+    tables = read_inputs(module, config, engine=engine)
     warnings = checks.warnings_for(module, tables)
     if strict and warnings:
         raise InputError("--strict: the inputs have warnings:\n  - " + "\n  - ".join(warnings))
@@ -189,7 +198,9 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     params = params_from_mapping(module.Params, config["params"])
-    tables, warnings = _read_checked(module, config, strict=strict)
+    if engine is not None:
+        check_engine(name, getattr(engine, "name", "dask"))
+    tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
     for w in warnings:
         log.warning(w)
     timings["read_s"] = round(time.perf_counter() - t0, 3)
@@ -197,7 +208,6 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     t1 = time.perf_counter()
     frames = {k: t.frame for k, t in tables.items()}
     if engine is not None:
-        check_engine(name, getattr(engine, "name", "dask"))
         result: Result = module.run(frames, params, engine=engine)
     else:
         result = module.run(frames, params)

@@ -7,7 +7,9 @@ status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -116,7 +118,14 @@ def main(argv: list[str] | None = None) -> int:
             runner.check_engine(args.analysis, args.engine, args.scheduler)
             from .engine import get_engine
 
-            if args.engine == "dask" and not args.verbose:  # distributed logs INFO itself
+            if args.engine == "dask" and not args.verbose:
+                # distributed configures its own INFO logging, in this process and in the
+                # worker processes it starts (which read the environment)
+                os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+                with contextlib.suppress(ImportError):  # get_engine says how to install it
+                    import dask
+
+                    dask.config.refresh()
                 logging.getLogger("distributed").setLevel(logging.WARNING)
             with get_engine(args.engine, scheduler=args.scheduler) as engine:
                 out = runner.execute(args.analysis, conf, out=args.out, strict=args.strict,

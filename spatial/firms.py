@@ -25,6 +25,7 @@ MODIS class ranges (low 0-29 -> 15, nominal 30-79 -> 55, high 80-100 -> 90). ``c
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -221,9 +222,23 @@ def normalize(raw: pd.DataFrame, *, path: Path | str, name: str = "fires", first
     return gdf, rej.reset_index(drop=True)
 
 
+def _read_file(path: Path, *, name: str, tz: str
+               ) -> tuple[pd.DataFrame, pd.DataFrame, str | None, int]:
+    """One FIRMS file: (detections, rejected rows, encoding, rows read)."""
+    raw, enc = io.read_raw(path, name=name)
+    first = 1 if isinstance(raw, gpd.GeoDataFrame) else 2
+    f, r = normalize(raw, path=path, name=name, first_row=first, tz=tz)
+    log.info("Read %d %s detections from %s (%d rejected)", len(f),
+             "/".join(sorted(set(f["instrument"]))) or "no", path.name, len(r))
+    return f, r, enc, len(raw)
+
+
 def read_firms(paths: Path | str | Sequence[Path | str], *, name: str = "fires",
-               tz: str = LOCAL_TZ) -> io.Table:
+               tz: str = LOCAL_TZ, map_files: io.MapFiles | None = None) -> io.Table:
     """Read one or many FIRMS files (CSV or Shapefile, MODIS and VIIRS mixed) into one frame.
+
+    Each file is read on its own (``map_files(func, paths)``, e.g. one task per file on a Dask
+    engine; default: in turn, here); the results are put together in the order of the files.
 
     Parameters
     ----------
@@ -247,17 +262,12 @@ def read_firms(paths: Path | str | Sequence[Path | str], *, name: str = "fires",
     if not paths:
         raise InputError(f"input '{name}': no FIRMS file given; set `path` to a file, list "
                          "or glob.")
-    frames, rejected, encs, n_read = [], [], set(), 0
-    for p in paths:
-        raw, enc = io.read_raw(p, name=name)
-        encs.add(enc)
-        first = 1 if isinstance(raw, gpd.GeoDataFrame) else 2
-        f, r = normalize(raw, path=p, name=name, first_row=first, tz=tz)
-        log.info("Read %d %s detections from %s (%d rejected)", len(f),
-                 "/".join(sorted(set(f["instrument"]))) or "no", p.name, len(r))
-        frames.append(f)
-        rejected.append(r)
-        n_read += len(raw)
+    read = functools.partial(_read_file, name=name, tz=tz)
+    parts = map_files(read, paths) if map_files is not None else [read(p) for p in paths]
+    frames = [f for f, _, _, _ in parts]
+    rejected = [r for _, r, _, _ in parts]
+    encs = {e for _, _, e, _ in parts}
+    n_read = sum(n for _, _, _, n in parts)
     frame = pd.concat([empty_frame(tz=tz), *frames], ignore_index=True) if frames else empty_frame()
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
     rej = pd.concat(rejected, ignore_index=True)

@@ -13,14 +13,16 @@ Shapefile's ``.cpg`` is honoured, and a Shapefile without one is tried as UTF-8,
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -90,6 +92,9 @@ class Table:
 
 
 REJECTED_COLUMNS = ["input", "file", "row", "id", "reason"]
+
+#: ``map_files(func, items) -> [func(x) for x in items]``, possibly run elsewhere (Dask tasks)
+MapFiles = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -870,10 +875,91 @@ def _parse_times(values: pd.Series, *, tz: str) -> pd.Series:
     return fast
 
 
+def _readings_file(path: Path, *, name: str, columns: Mapping[str, str] | None,
+                   sheet: str | int | None, tz: str
+                   ) -> tuple[pd.DataFrame, list[pd.DataFrame], str | None, int]:
+    """One file of :func:`read_readings`: (readings, rejected parts, encoding, rows read)."""
+    rejected: list[pd.DataFrame] = []
+    raw, enc = read_raw(path, sheet=sheet, name=name)
+    if isinstance(raw, gpd.GeoDataFrame):
+        raw = pd.DataFrame(raw.drop(columns=raw.geometry.name))
+    n_read = len(raw)
+    long = _station_wide(raw, path, name)
+    mapping: dict[str, str] = {}
+    if long is None:
+        mapping = resolve_columns(list(raw.columns), READING_FIELDS, columns, path=path,
+                                  name=name)
+        row = _file_rows(len(raw), 2)
+        base = pd.DataFrame({"row": row, "station_id": parse_text(raw[mapping["station_id"]])})
+        for key in ("time", "date"):
+            base[key] = raw[mapping[key]].to_numpy() if key in mapping else None
+        base["hour"] = parse_numbers(raw[mapping["hour"]]) if "hour" in mapping else np.nan
+        for key in ("lon", "lat"):
+            base[key] = parse_numbers(raw[mapping[key]]).to_numpy() if key in mapping \
+                else np.nan
+        if "pollutant" in mapping and "value" in mapping:
+            base["pollutant"] = raw[mapping["pollutant"]].to_numpy()
+            base["value"] = raw[mapping["value"]].to_numpy()
+            long = base
+        else:
+            used = set(mapping.values())
+            pcols = {c: pollutant_key(c) for c in raw.columns if c not in used}
+            pcols = {c: k for c, k in pcols.items() if k is not None}
+            if not pcols:
+                raise InputError(
+                    f"{path}: input '{name}' has no pollutant column (pm25/pm2_5/PM2.5, "
+                    f"pm10, no2, so2, co, o3) and no pollutant+value columns; its columns "
+                    f"are: {', '.join(map(str, raw.columns))}."
+                )
+            parts = []
+            for col, key in pcols.items():
+                part = base.copy()
+                part["pollutant"] = key
+                part["value"] = raw[col].to_numpy()
+                parts.append(part)
+            long = pd.concat(parts, ignore_index=True)
+        if "time" not in mapping and "date" not in mapping:
+            raise InputError(
+                f"{path}: input '{name}' has no time column (time, timepoint, 时间, or date "
+                f"+ hour); its columns are: {', '.join(map(str, raw.columns))}. Name it in "
+                'the config: columns = { time = "…" }.'
+            )
+    for key in ("lon", "lat"):
+        if key not in long:
+            long[key] = np.nan
+    long = long.reset_index(drop=True)
+    if long["time"].isna().all() if "time" in long else True:
+        day = parse_datetimes(long["date"].astype(object), tz=tz)
+        hour = pd.to_numeric(long["hour"], errors="coerce").fillna(0.0)
+        bad_hour = (hour < 0) | (hour > 24)
+        t = day + pd.to_timedelta(hour.where(~bad_hour), unit="h")
+    else:
+        t = _parse_times(long["time"], tz=tz)
+    long["time"] = t
+    long["pollutant"] = long["pollutant"].map(pollutant_key)
+    long["value"] = parse_numbers(long["value"].astype(object))
+    long["file"] = str(path)
+    no_id = long["station_id"].isna().to_numpy()
+    no_t = long["time"].isna().to_numpy() & ~no_id
+    for mask, reason in ((no_id, "station id empty"),
+                         (no_t, "time missing or unreadable")):
+        if mask.any():
+            rows = long.loc[mask, ["row", "station_id"]].drop_duplicates("row")
+            rejected.append(_reject(name, path, rows["row"].to_numpy(), rows["station_id"],
+                                    reason))
+    keep = ~no_id & ~no_t & long["pollutant"].notna().to_numpy() & \
+        long["value"].notna().to_numpy()
+    return (long.loc[keep, ["station_id", "time", "pollutant", "value", "lon", "lat", "file",
+                             "row"]], rejected, enc, n_read)
+
+
 def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "readings",
                   columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
-                  tz: str = "Asia/Shanghai") -> Table:
+                  tz: str = "Asia/Shanghai", map_files: MapFiles | None = None) -> Table:
     """Read air-quality readings (hourly or daily), long or wide, into one long table.
+
+    Each file is read on its own (``map_files(func, paths)``, e.g. one task per file on a Dask
+    engine; default: in turn, here); the results are put together in the order of the files.
 
     Recognised layouts (per file, several files are concatenated):
 
@@ -912,80 +998,12 @@ def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "read
     plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     if not plist:
         raise InputError(f"input '{name}': no file given.")
-    frames, rejected, encs, n_read = [], [empty_rejected()], [], 0
-    for path in plist:
-        raw, enc = read_raw(path, sheet=sheet, name=name)
-        if isinstance(raw, gpd.GeoDataFrame):
-            raw = pd.DataFrame(raw.drop(columns=raw.geometry.name))
-        encs.append(enc)
-        n_read += len(raw)
-        long = _station_wide(raw, path, name)
-        mapping: dict[str, str] = {}
-        if long is None:
-            mapping = resolve_columns(list(raw.columns), READING_FIELDS, columns, path=path,
-                                      name=name)
-            row = _file_rows(len(raw), 2)
-            base = pd.DataFrame({"row": row, "station_id": parse_text(raw[mapping["station_id"]])})
-            for key in ("time", "date"):
-                base[key] = raw[mapping[key]].to_numpy() if key in mapping else None
-            base["hour"] = parse_numbers(raw[mapping["hour"]]) if "hour" in mapping else np.nan
-            for key in ("lon", "lat"):
-                base[key] = parse_numbers(raw[mapping[key]]).to_numpy() if key in mapping \
-                    else np.nan
-            if "pollutant" in mapping and "value" in mapping:
-                base["pollutant"] = raw[mapping["pollutant"]].to_numpy()
-                base["value"] = raw[mapping["value"]].to_numpy()
-                long = base
-            else:
-                used = set(mapping.values())
-                pcols = {c: pollutant_key(c) for c in raw.columns if c not in used}
-                pcols = {c: k for c, k in pcols.items() if k is not None}
-                if not pcols:
-                    raise InputError(
-                        f"{path}: input '{name}' has no pollutant column (pm25/pm2_5/PM2.5, "
-                        f"pm10, no2, so2, co, o3) and no pollutant+value columns; its columns "
-                        f"are: {', '.join(map(str, raw.columns))}."
-                    )
-                parts = []
-                for col, key in pcols.items():
-                    part = base.copy()
-                    part["pollutant"] = key
-                    part["value"] = raw[col].to_numpy()
-                    parts.append(part)
-                long = pd.concat(parts, ignore_index=True)
-            if "time" not in mapping and "date" not in mapping:
-                raise InputError(
-                    f"{path}: input '{name}' has no time column (time, timepoint, 时间, or date "
-                    f"+ hour); its columns are: {', '.join(map(str, raw.columns))}. Name it in "
-                    'the config: columns = { time = "…" }.'
-                )
-        for key in ("lon", "lat"):
-            if key not in long:
-                long[key] = np.nan
-        long = long.reset_index(drop=True)
-        if long["time"].isna().all() if "time" in long else True:
-            day = parse_datetimes(long["date"].astype(object), tz=tz)
-            hour = pd.to_numeric(long["hour"], errors="coerce").fillna(0.0)
-            bad_hour = (hour < 0) | (hour > 24)
-            t = day + pd.to_timedelta(hour.where(~bad_hour), unit="h")
-        else:
-            t = _parse_times(long["time"], tz=tz)
-        long["time"] = t
-        long["pollutant"] = long["pollutant"].map(pollutant_key)
-        long["value"] = parse_numbers(long["value"].astype(object))
-        long["file"] = str(path)
-        no_id = long["station_id"].isna().to_numpy()
-        no_t = long["time"].isna().to_numpy() & ~no_id
-        for mask, reason in ((no_id, "station id empty"),
-                             (no_t, "time missing or unreadable")):
-            if mask.any():
-                rows = long.loc[mask, ["row", "station_id"]].drop_duplicates("row")
-                rejected.append(_reject(name, path, rows["row"].to_numpy(), rows["station_id"],
-                                        reason))
-        keep = ~no_id & ~no_t & long["pollutant"].notna().to_numpy() & \
-            long["value"].notna().to_numpy()
-        frames.append(long.loc[keep, ["station_id", "time", "pollutant", "value", "lon", "lat",
-                                      "file", "row"]])
+    read = functools.partial(_readings_file, name=name, columns=columns, sheet=sheet, tz=tz)
+    parts = map_files(read, plist) if map_files is not None else [read(p) for p in plist]
+    frames = [f for f, _, _, _ in parts]
+    rejected = [empty_rejected()] + [r for _, rs, _, _ in parts for r in rs]
+    encs = [e for _, _, e, _ in parts]
+    n_read = sum(n for _, _, _, n in parts)
     frame = pd.concat(frames, ignore_index=True)
     frame["station_id"] = frame["station_id"].astype(object)
     rej = pd.concat(rejected, ignore_index=True)

@@ -200,5 +200,13 @@ def test_demo_runs_identical_on_dask(dask_engine, module, monkeypatch):
     if module is fire_points:  # the demo is small: force tiles (and chunks) on the workers
         monkeypatch.setattr(dask_engine, "tile_points", 300)
         monkeypatch.setattr(dask_engine, "chunk_points", 500)
-    got = module.run(frames, params, engine=dask_engine)
+    # inputs read on the workers (FIRMS files, readings: one task per file) are the same tables
+    dask_tables = runner.read_inputs(module, conf, engine=dask_engine)
+    assert dask_tables.keys() == tables.keys()
+    for k, t in tables.items():
+        if isinstance(t.frame, pd.DataFrame):
+            pd.testing.assert_frame_equal(dask_tables[k].frame, t.frame, check_exact=True)
+        pd.testing.assert_frame_equal(dask_tables[k].rejected, t.rejected, check_exact=True)
+        assert dask_tables[k].n_read == t.n_read
+    got = module.run({k: t.frame for k, t in dask_tables.items()}, params, engine=dask_engine)
     _compare(got, ref)

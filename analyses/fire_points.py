@@ -830,7 +830,8 @@ def build_map(result: Result) -> folium.Map:
                             style={"color": "#b10026", "weight": 1.5, "fillOpacity": 0.15},
                             tooltip={"event_id": "事件", "start_time": "开始", "end_time": "结束",
                                      "n_points": "火点数", "county_name": "县区",
-                                     "township_name": "乡镇", "first_in_township": "乡镇首个"})
+                                     "township_name": "乡镇", "first_in_township": "乡镇首个"},
+                            filter_col="start_date")
     pts = L["points"]
     for st in reversed(STATUSES):
         sub = pts[pts["status"] == st]
@@ -841,7 +842,7 @@ def build_map(result: Result) -> folium.Map:
                                        "conf_class": "可信度", "frp": "FRP (MW)",
                                        "status": "判定", "event_id": "事件",
                                        "county_name": "县区", "township_name": "乡镇",
-                                       "heat_source": "热源"})
+                                       "heat_source": "热源"}, filter_col="local_date")
     if len(L["heat_sources"]):
         webmap.add_points(m, L["heat_sources"], name="工业热源", color_col="source",
                           colors={"known": "#000000", "derived": "#6a3d9a"}, radius=7,
@@ -849,5 +850,7 @@ def build_map(result: Result) -> folium.Map:
                                    "n_dates": "检测日期数", "n_excluded": "排除检测数"})
     webmap.add_legend(m, title="火点判定", items=[(STATUS_COLORS[k], STATUS_LABELS[k])
                                                 for k in STATUSES])
+    if len(pts):  # a day picker: the detections and events of one local day
+        webmap.add_filter(m, label="日期（北京时间）", values=sorted(pts["local_date"].dropna()))
     webmap.finish(m)
     return m

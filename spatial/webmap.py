@@ -401,7 +401,15 @@ class _GeoJsonLayer(MacroElement):
             {% else %}
             var styleOf = function (f) { return styles[f.properties.s]; };
             {% endif %}
+            var map = {{ this.map_name }};
             var layer = L.geoJSON(data, {
+                {% if this.filtered %}
+                // shown when no value is picked in the map's filter (add_filter) or it matches
+                filter: function (f) {
+                    var v = map._lantianFilter;
+                    return v == null || v === "" || f.properties.k === v;
+                },
+                {% endif %}
                 style: styleOf,
                 pointToLayer: function (f, ll) {
                     var o = Object.assign({}, styles[f.properties.s]);
@@ -427,9 +435,11 @@ class _GeoJsonLayer(MacroElement):
                     }
                 }
             });
+            {% if this.filtered %}
+            map.on("lantian:filter", function () { layer.clearLayers(); layer.addData(data); });
+            {% endif %}
             // One canvas draws every layer, in the order added; keep cells < polygons < outlines
             // < points whenever a layer is (re)added, e.g. switched on in the layer control.
-            var map = {{ this.map_name }};
             var reg = map._lantianLayers || (map._lantianLayers = []);
             reg.push({layer: layer, rank: {{ this.rank }}});
             layer.on("add", function () {
@@ -493,9 +503,11 @@ class _GeoJsonLayer(MacroElement):
         rank: int,
         periods: list[str] | None = None,
         periods_title: str = "",
+        filtered: bool = False,
     ):
         super().__init__()
         self._name = "LantianGeoJson"
+        self.filtered = bool(filtered)
         self.data_json = data_json
         self.periods_json = js_json(periods) if periods else ""
         self.periods_title_json = js_json(periods_title)
@@ -790,8 +802,12 @@ def add_points(
     tooltip: Mapping[str, str] | None = None,
     popup: Mapping[str, str] | None = None,
     show: bool = True,
+    filter_col: str | None = None,
 ) -> folium.FeatureGroup:
     """Add points as canvas circle markers (no icons; thousands of points are fine).
+
+    With ``filter_col``, the points follow the map's filter (:func:`add_filter`): only those
+    whose value (as text) is the one picked are drawn.
 
     Parameters
     ----------
@@ -848,6 +864,7 @@ def add_points(
         show=show,
         rank=_RANK["points"],
         radius=r,
+        **_filter_kw(gdf, filter_col),
     )
 
 
@@ -885,8 +902,11 @@ def add_polygons(
     tooltip: Mapping[str, str] | None = None,
     popup: Mapping[str, str] | None = None,
     show: bool = True,
+    filter_col: str | None = None,
 ) -> folium.FeatureGroup:
     """Add polygons (radius circles, zones, gaps) with one style or a colour per category.
+
+    ``filter_col``: as for :func:`add_points`.
 
     Parameters
     ----------
@@ -930,7 +950,72 @@ def add_polygons(
         popup=popup,
         show=show,
         rank=_RANK["polygons"],
+        **_filter_kw(gdf, filter_col),
     )
+
+
+def _filter_kw(gdf: gpd.GeoDataFrame, filter_col: str | None) -> dict[str, Any]:
+    """Keyword arguments of :func:`_add_features` for a layer that follows the map's filter."""
+    if filter_col is None:
+        return {}
+    if filter_col not in gdf.columns:
+        raise InputError(f"filter_col={filter_col!r} is not a column of the layer; columns: "
+                         f"{list(gdf.columns)}.")
+    keys = [None if _is_missing(v) else escape(v) for v in gdf[filter_col].tolist()]
+    return {"extra_props": {"k": keys}, "filtered": True}
+
+
+class _Filter(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var values = {{ this.values_json }};
+            var box = L.control({position: {{ this.position_json }}});
+            box.onAdd = function () {
+                var div = L.DomUtil.create("div", "lt-legend lt-filter");
+                var html = "<label>" + {{ this.label_json }} + " <select><option value=''>" +
+                           {{ this.all_json }} + "</option>";
+                values.forEach(function (v) { html += "<option>" + v + "</option>"; });
+                div.innerHTML = html + "</select></label>";
+                div.querySelector("select").addEventListener("change", function (e) {
+                    var i = e.target.selectedIndex;
+                    map._lantianFilter = i > 0 ? values[i - 1] : "";
+                    map.fire("lantian:filter");
+                });
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            box.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, label: str, values: list[str], all_text: str, position: str):
+        super().__init__()
+        self._name = "LantianFilter"
+        self.label_json = js_json(label)
+        self.values_json = js_json(values)
+        self.all_json = js_json(all_text)
+        self.position_json = js_json(position)
+
+
+def add_filter(m: folium.Map, *, label: str, values: Sequence[object], all_text: str = "全部",
+               position: str = "topleft") -> None:
+    """A drop-down that shows only the features of one value (e.g. one local day).
+
+    Layers added with ``filter_col`` follow it: picking a value draws only their features whose
+    ``filter_col`` equals it; the first entry (`all_text`) draws them all. Values and labels
+    are escaped.
+    """
+    if position not in ("topleft", "topright", "bottomleft", "bottomright"):
+        raise InputError(f"position={position!r}: use topleft, topright, bottomleft or "
+                         "bottomright.")
+    vals = [escape(v) for v in dict.fromkeys(values) if not _is_missing(v)]
+    m.add_child(_Filter(escape(label), vals, escape(all_text), position))
 
 
 #: Simplification of drawn outlines, degrees (~5 m): invisible at county and township zooms

@@ -579,3 +579,19 @@ def test_outlines_are_simplified_within_tolerance(root):
     for g, orig in zip(geoms, counties.geometry, strict=True):
         assert g.is_valid
         assert shapely.hausdorff_distance(g, orig) <= webmap.OUTLINE_SIMPLIFY_DEG + 1e-6
+
+
+def test_day_filter_keys_and_control():
+    pts = _points()
+    pts["day"] = ["2024-06-01", "<b>x</b>"] + ["2024-06-02"] * (len(pts) - 2)
+    m = webmap.new_map((115.9, 36.3, 116.1, 36.6), title="t", basemap="none")
+    webmap.add_points(m, pts, name="火点", filter_col="day")
+    webmap.add_filter(m, label="日期", values=sorted(pts["day"]))
+    html = webmap.render_html(m, offline=True)
+    feats = _data_blocks(html)[-1]["features"]
+    assert [f["properties"]["k"] for f in feats] == ["2024-06-01", "&lt;b&gt;x&lt;/b&gt;"] + [
+        "2024-06-02"] * (len(pts) - 2)
+    assert "lt-filter" in html and 'map.on("lantian:filter"' in html
+    assert "<b>x</b>" not in html
+    with pytest.raises(InputError, match="filter_col='nope'"):
+        webmap.add_points(m, pts, name="x2", filter_col="nope")

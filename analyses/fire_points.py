@@ -390,8 +390,8 @@ def derived_sources(zone: pd.DataFrame, cells: np.ndarray, lat: np.ndarray, lng:
     src, dst = h3grid.grid_disk_pairs(zc, 1)
     graph = coo_array((np.ones(src.size), (src, dst)), shape=(zc.size, zc.size))
     _, comp = connected_components(graph, directed=False)
-    pos = np.minimum(np.searchsorted(zc, cells), zc.size - 1)
-    hit = zc[pos] == cells
+    pos = h3grid.lookup(zc, cells)
+    hit = pos >= 0
     ev = hit & evidence
     first = pd.Series(np.flatnonzero(ev)).groupby(comp[pos[ev]]).min().sort_values()
     rank = np.full(comp.max() + 1, -1, dtype=np.int64)

@@ -277,9 +277,8 @@ def _cells(radius: gpd.GeoDataFrame, b: pd.DataFrame, params: Params) -> gpd.Geo
     if len(tgt) and len(cells):
         bc = h3grid.points_to_cells(tgt["lat"].to_numpy(), tgt["lon"].to_numpy(),
                                     resolution=res)
-        pos = np.searchsorted(cells, bc)
-        pos = np.minimum(pos, len(cells) - 1)
-        hit = cells[pos] == bc
+        pos = h3grid.lookup(cells, bc)
+        hit = pos >= 0
         n = np.bincount(pos[hit], minlength=len(cells))
         th = np.bincount(pos[hit], weights=tgt["capacity_th"].fillna(0.0).to_numpy()[hit],
                          minlength=len(cells))

@@ -476,14 +476,6 @@ def area_cells(counties: gpd.GeoDataFrame | None, *, resolution: int) -> tuple[n
     return cells[first], owner[first].astype(np.int64)
 
 
-def _lookup(cells: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Position of each `query` cell in sorted `cells`, -1 when absent."""
-    if len(cells) == 0:
-        return np.full(len(query), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(cells, query), len(cells) - 1)
-    return np.where(cells[pos] == query, pos, -1)
-
-
 def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | None = None
                   ) -> tuple[list[pd.Period], np.ndarray, np.ndarray, np.ndarray]:
     """Cell means of every raster, grouped by period.
@@ -508,7 +500,7 @@ def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | Non
     for s, p in zip(results, per, strict=True):
         j = periods.index(p)
         has = s.count > 0
-        pos = _lookup(cells, s.cells[has])
+        pos = h3grid.lookup(cells, s.cells[has])
         sums[pos, j] += s.mean[has]
         nr[pos, j] += 1
         counts[pos, j] += s.count[has]
@@ -597,7 +589,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     if source == "rasters":
         periods, cells, values, n_obs = raster_values(rasters_in, params, eng)
         if a_cells is not None:
-            pos = _lookup(cells, a_cells)
+            pos = h3grid.lookup(cells, a_cells)
             has = pos >= 0
             cells = a_cells
             values2 = np.full((len(cells), len(periods)), np.nan)
@@ -619,8 +611,8 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
             sc = h3grid.points_to_cells(lat, lon, resolution=res)
             cells = np.unique(sc)
             if a_cells is not None:
-                cells = cells[_lookup(a_cells, cells) >= 0]
-            pos = _lookup(cells, sc)
+                cells = cells[h3grid.lookup(a_cells, cells) >= 0]
+            pos = h3grid.lookup(cells, sc)
             k = pos >= 0
             valid = np.isfinite(sw[k])
             sums = np.zeros((len(cells), len(periods)))
@@ -652,7 +644,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
                 f"cells within {params.max_distance_km:g} km; {n_beyond} cells lie beyond "
                 "that from every station and stay empty (status beyond_range).")
     if a_cells is not None:
-        owner = a_owner[_lookup(a_cells, cells)] if len(cells) else np.zeros(0, np.int64)
+        owner = a_owner[h3grid.lookup(a_cells, cells)] if len(cells) else np.zeros(0, np.int64)
     else:
         owner = np.full(len(cells), -1, dtype=np.int64)
 
@@ -873,7 +865,7 @@ def _stations_layer(st, sp_table, inv, cells, values, periods, counties, townshi
             sc = h3grid.points_to_cells(s["lat"].to_numpy(np.float64),
                                         s["lon"].to_numpy(np.float64),
                                         resolution=params.h3_resolution)
-            pos = _lookup(cells, sc)
+            pos = h3grid.lookup(cells, sc)
             pidx = {p: j for j, p in enumerate(periods)}
             okt = okt.assign(j=okt["period"].map(pidx))
             okt = okt[okt["j"].notna()]

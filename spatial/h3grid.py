@@ -280,6 +280,18 @@ def cell_centers(cells: Any) -> tuple[np.ndarray, np.ndarray]:
     return flat[:, 0].copy(), flat[:, 1].copy()
 
 
+def lookup(sorted_cells: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Position of each `query` cell in the sorted array `sorted_cells`, -1 when absent.
+
+    Vectorized membership test (one ``np.searchsorted``) for ``uint64`` cell ids.
+    """
+    query = np.asarray(query)
+    if len(sorted_cells) == 0:
+        return np.full(query.shape, -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_cells, query), len(sorted_cells) - 1)
+    return np.where(sorted_cells[pos] == query, pos, -1).astype(np.int64)
+
+
 def cells_to_polygons(cells: Any) -> np.ndarray:
     """Hexagons (and pentagons) of H3 cells as shapely Polygons.
 
@@ -499,9 +511,8 @@ def grid_disk_pairs(
     src_parts, dst_parts = [], []
     for start in range(0, arr.size, chunk_size):
         neighbours, src = _disks(arr[start : start + chunk_size], int(k))
-        pos = np.searchsorted(ordered, neighbours)
-        pos[pos == ordered.size] = 0
-        hit = ordered[pos] == neighbours
+        pos = lookup(ordered, neighbours)
+        hit = pos >= 0
         src_parts.append(src[hit] + start)
         dst_parts.append(order[pos[hit]].astype(np.int64))
     if not src_parts:

@@ -327,6 +327,19 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
+    # fast path: plain numbers (the bulk of a large file) need none of the clean-up below
+    fast = pd.to_numeric(values, errors="coerce").astype("float64")
+    is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    fast[is_bool] = np.nan  # True is not a number
+    slow = fast.isna().to_numpy() & values.notna().to_numpy()
+    if not slow.any():
+        return fast
+    fast.loc[slow] = _parse_awkward_numbers(values[slow])
+    return fast
+
+
+def _parse_awkward_numbers(values: pd.Series) -> pd.Series:
+    """:func:`parse_numbers` for values that are not plain numbers."""
     s = values.map(lambda v: v if v is None or isinstance(v, (int, float)) else
                    unicodedata.normalize("NFKC", str(v)).strip())
     text = s.astype(object).where(s.notna(), None)
@@ -661,10 +674,12 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
             f"{path}: input '{name}' must be a polygon file (GeoPackage, Shapefile, GeoJSON, "
             "GeoParquet), not a table."
         )
-    mapping = resolve_columns([c for c in raw.columns if c != raw.geometry.name], fields, columns,
-                              path=path, name=name)
+    # attributes parsed as for points; the rejection reasons of polygons are decided below
+    parsed = _attributes(raw, fields, columns, path=path, name=name,
+                         skip_required=tuple(f.name for f in fields))
+    out, mapping, row, warnings = parsed.frame, parsed.mapping, parsed.row, parsed.warnings
     if raw.crs is None:
-        log.warning("%s has no CRS (.prj); assuming WGS-84 longitude/latitude", path)
+        warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
         raw = raw.set_crs("EPSG:4326")
     if crs_name not in ("wgs84", "cgcs2000", "gcj02", "bd09") and raw.crs.equals("EPSG:4326"):
         raw = raw.set_crs(crs_name, allow_override=True)
@@ -677,12 +692,6 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
                                                                          crs_name))),
             index=raw.index, crs="EPSG:4326")
     n = len(raw)
-    row = _file_rows(n, 1)
-    out = pd.DataFrame({"row": row}, index=raw.index)
-    for f in fields:
-        src = raw[mapping[f.name]] if f.name in mapping else pd.Series([None] * n, index=raw.index,
-                                                                       dtype=object)
-        out[f.name] = _PARSERS[f.kind](src)
     ids = out["code"] if "code" in out else (out["id"] if "id" in out else
                                                pd.Series([None] * n, index=raw.index))
     rejected = [empty_rejected()]
@@ -691,8 +700,8 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
         rejected.append(_reject(name, path, row[bad], ids[bad], "empty geometry"))
     invalid = ~bad & ~shapely.is_valid(geom.to_numpy())
     if invalid.any():
-        log.warning("%s: repaired %d invalid geometries (rows %s)", path, invalid.sum(),
-                    _rows_text(row[invalid]))
+        warnings.append(f"{path}: {invalid.sum()} invalid geometries repaired "
+                        f"(rows {_rows_text(row[invalid])}).")
         fixed = shapely.make_valid(geom.to_numpy()[invalid])
         geom = geom.copy()
         geom.iloc[np.flatnonzero(invalid)] = [_polygonal(g) for g in fixed]
@@ -713,7 +722,7 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
     log.info("Read %d %s polygons from %s", len(gdf), name, path.name)
     return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
-                 encoding=enc, columns=mapping, crs=crs_name, n_read=n)
+                 encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings)
 
 
 def _polygonal(g: shapely.Geometry) -> shapely.Geometry:

@@ -71,11 +71,7 @@ def county_layers(layers: dict[str, gpd.GeoDataFrame], county: gpd.GeoSeries | N
 def county_map(layers: dict[str, gpd.GeoDataFrame], county: gpd.GeoDataFrame | None, *,
                title: str, fields: dict[str, export.FieldMeta]) -> str:
     """A generic offline map of a county's layers: outline, polygons, points (escaped HTML)."""
-    frames = [g for g in layers.values() if len(g)]
-    if county is not None and len(county):
-        frames.append(county)
-    b = pd.DataFrame([g.to_crs(4326).total_bounds for g in frames]).agg(["min", "max"])
-    bounds = (b.loc["min", 0], b.loc["min", 1], b.loc["max", 2], b.loc["max", 3])
+    bounds = webmap.bounds_of(*layers.values(), county)
     m = webmap.new_map(bounds, title=title, basemap="none")
     if county is not None and len(county):
         webmap.add_outlines(m, county, name="县区界", label_col="name" if "name" in county

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import ndtr
 
+from . import h3grid
 from .errors import InputError
 
 try:  # h3ronpy gives a vectorized grid_disk (Rust, h3o); plain h3 is the slow fallback.
@@ -183,9 +184,8 @@ def ring_weights(cells: np.ndarray, *, k: int = 1, self_weight: bool = True) -> 
     # Work in sorted order (neighbour look-ups then hit nearby memory), permute at the end.
     flat, offsets = _grid_disk_lists(sorted_cells, int(k))
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
-    pos = np.searchsorted(sorted_cells, flat)
-    pos[pos == n] = 0
-    found = sorted_cells[pos] == flat
+    pos = h3grid.lookup(sorted_cells, flat)
+    found = pos >= 0
     if not self_weight:
         found &= pos != rows
     cols = pos[found]

@@ -7,9 +7,11 @@ PNG (150 dpi) or PDF bytes, which the runner writes atomically as ``maps/<analys
 (:func:`spatial.coords.metric_crs`, a UTM zone), so the scale bar is exact at the map's centre
 and north is up (UTM grid north differs from true north by under 2° in Shandong).
 
-Chinese text needs a CJK font: Noto Sans CJK (Debian ``fonts-noto-cjk``), Source Han Sans,
-WenQuanYi, Microsoft YaHei or SimHei are used when matplotlib finds one. Without any, the
-figure is still drawn (Chinese shows as boxes) and a warning says which package to install.
+Chinese text is set in Noto Sans SC, which lantian installs as a Python dependency and
+registers with matplotlib on first use (:mod:`spatial.fonts`); a system CJK font is used only if
+that font cannot be loaded. A character missing from the font raises matplotlib's "Glyph ...
+missing" warning rather than passing silently; without any CJK font the figure is still drawn
+(Chinese shows as boxes) after one warning that says what to install.
 
 How an analysis describes its figure: by default every polygon layer is drawn lightly and every
 point layer is coloured by its ``category`` or ``status`` column if it has one; an analysis
@@ -24,20 +26,16 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
 import geopandas as gpd
 import numpy as np
 
-from . import coords
+from . import coords, fonts
 from .errors import InputError
 
 log = logging.getLogger(__name__)
 
 DPI = 150
-_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei",
-              "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
-              "Noto Serif CJK SC")
 _PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
             "#1b9e77", "#d95f02", "#7570b3")
 
@@ -78,16 +76,12 @@ class LayerStyle:
     data: gpd.GeoDataFrame | None = None
 
 
-@cache
 def cjk_font() -> str | None:
-    """Name of an installed CJK font matplotlib can use, or None."""
-    from matplotlib import font_manager
+    """Family name of the CJK font figures use (bundled Noto Sans SC first), or None.
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_FONTS:
-        if name in names:
-            return name
-    return None
+    See :func:`spatial.fonts.cjk_font`.
+    """
+    return fonts.cjk_font()
 
 
 def default_style(layers: Mapping[str, gpd.GeoDataFrame]) -> list[LayerStyle]:
@@ -159,13 +153,16 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
     if font:
         rc["font.sans-serif"] = [font, "DejaVu Sans"]
     else:
-        warnings.warn("no CJK font found for matplotlib: Chinese text in the figure will show "
-                      "as boxes; install fonts-noto-cjk (Debian/Ubuntu) or Noto Sans CJK.",
+        warnings.warn("no CJK font for matplotlib: the bundled Noto Sans SC (package "
+                      "pylopdf-fonts-zh-cn) is not installed or unreadable, and no system CJK "
+                      "font was found, so Chinese text in the figure will show as boxes; "
+                      "reinstall lantian (pip install -e .) or install fonts-noto-cjk.",
                       UserWarning, stacklevel=2)
     import matplotlib
 
     with matplotlib.rc_context(rc), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        if not font:  # warned once above; not once per character
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = Figure(figsize=figsize, dpi=DPI)
         ax = fig.add_axes((0.02, 0.03, 0.66, 0.86))
         ax.set_aspect("equal")
@@ -276,8 +273,12 @@ def _scale_bar(ax) -> None:
 
 
 def _north_arrow(ax) -> None:
+    from matplotlib import patheffects
+
+    # the bundled font has one weight: a thin outline in the text colour sets the label bold
     ax.annotate("北\nN", xy=(0.95, 0.95), xytext=(0.95, 0.83), xycoords="axes fraction",
-                ha="center", va="center", fontsize=9, fontweight="bold",
+                ha="center", va="center", fontsize=9,
+                path_effects=[patheffects.withStroke(linewidth=0.7, foreground="black")],
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 11,
                             "headlength": 10}, zorder=30)
 
@@ -289,8 +290,10 @@ def to_bytes(fig, fmt: str) -> bytes:
     if fmt not in ("png", "pdf"):
         raise InputError(f"fmt={fmt!r}: choose 'png' or 'pdf'.")
     buf = io.BytesIO()
-    with matplotlib.rc_context(getattr(fig, "lantian_rc", {})), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+    rc = getattr(fig, "lantian_rc", {})
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        if "font.sans-serif" not in rc:  # drawn without a CJK font: warned once by draw
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         # no creation date in the PDF, so that reruns give the same bytes
         fig.savefig(buf, format=fmt, dpi=DPI, metadata={"Creator": "lantian", "CreationDate": None}
                     if fmt == "pdf" else None)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+TEST_DATA = ROOT / "tests" / "data"  # small real extracts, see tests/data/README.md
 
 
 def points_frame(rows: list[dict]) -> gpd.GeoDataFrame:

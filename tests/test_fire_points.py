@@ -8,7 +8,7 @@ import pytest
 import rasterio
 import shapely
 from affine import Affine
-from conftest import ROOT, SHARED_DATA
+from conftest import ROOT, TEST_DATA
 from pyproj import Geod
 
 from analyses import fire_points as fp
@@ -252,11 +252,16 @@ def counties_frame():
                             name="counties").frame
 
 
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is absent")
+def data_rows(path):
+    """Data lines of a CSV file, counted without any CSV parser."""
+    return len(path.read_text(encoding="utf-8").splitlines()) - 1
+
+
 def test_real_files_per_county_counts_equal_point_in_polygon():
-    files = [SHARED_DATA / "MODIS_C6_Global_24h_2017-05-01.csv",
-             SHARED_DATA / "MODIS_C6_Global_24h_2020-10-02.csv"]
+    files = [TEST_DATA / "firms" / "MODIS_C6_Global_24h_2017-05-01.csv",
+             TEST_DATA / "firms" / "MODIS_C6_Global_24h_2020-10-02.csv"]
     t = firms.read_firms(files)
+    assert len(t.frame) == sum(data_rows(f) for f in files) == 80 and len(t.rejected) == 0
     counties = counties_frame()
     r = fp.run({"fires": t.frame, "counties": counties}, fp.Params())
     got = r.layers["points"]["county_code"].value_counts().to_dict()
@@ -269,18 +274,23 @@ def test_real_files_per_county_counts_equal_point_in_polygon():
         if n:
             expected[code] = n
     assert got == expected
-    assert sum(expected.values()) == 6          # of 15 + 1 Shandong detections, 6 in the demo area
+    # of the 15 + 1 Shandong detections of the two full files (all in the extracts), 6 are in
+    # the demo's counties, all Aqua 2017-05-02 05:20 UTC: 金乡县 35.043N 116.267E, 兖州区
+    # 35.503N 116.788E, 汶上县 35.693N 116.471E, 冠县 36.494N 115.678E, 临清市 36.705N
+    # 115.496E and 36.864N 115.732E
+    assert expected == {"370828": 1, "370812": 1, "370830": 1, "371525": 1, "371581": 2}
 
 
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is absent")
 def test_zero_detections_in_area_gives_empty_outputs(tmp_path):
     cfg = tmp_path / "c.toml"
-    fires = SHARED_DATA / "MODIS_C6_Global_24h_2020-10-02.csv"
+    fires = TEST_DATA / "firms" / "MODIS_C6_Global_24h_2020-10-02.csv"
     cfg.write_text(f'[inputs.fires]\npath = "{fires}"\n'
                    f'[inputs.counties]\npath = "{ROOT / "data/raw/counties.gpkg"}"\n',
                    encoding="utf-8")
     out = runner.execute("fire-points", config.load(cfg), out=tmp_path)
-    assert any("No FIRMS detection in the counties (32538 in the files)" in s
+    n = data_rows(fires)
+    assert n == 34
+    assert any(f"No FIRMS detection in the counties ({n} in the files)" in s
                for s in out.result.summary)
     gpkg = out.layers_dir / "fire-points.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))

@@ -13,10 +13,7 @@ from affine import Affine
 from analyses import pollution_hotspots as ph
 from analyses import runner
 from spatial import config, h3grid, interpolate, io, raster, stats
-from tests.conftest import ROOT
-
-SHARED = next((p for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data"))
-               if (p / "cnemc_station_list_2026stations_utf8.csv").exists()), None)
+from tests.conftest import ROOT, TEST_DATA
 
 NATIONAL = """timepoint,stationcode,area,positionname,longitude,latitude,aqi,pm2_5,pm2_5_24h,pm10,pm10_24h,so2,so2_24h,no2,no2_24h,co,co_24h,o3,o3_24h,o3_8h,o3_8h_24h,primarypollutant,quality
 2026-01-05T13:00:00,1625A,聊城,区政府,115.9848,36.4372,98,73,80,120,130,9,10,40,42,1.1,1.2,30,60,40,50,PM2.5,良
@@ -60,19 +57,36 @@ def test_long_and_station_wide_layouts(tmp_path):
     assert f["time"].iloc[1] == pd.Timestamp("2025-01-01 01:00", tz="Asia/Shanghai")
 
 
-@pytest.mark.skipif(SHARED is None, reason="../shared/data not available")
 def test_cnemc_station_list_falls_in_demo_counties():
-    fields = ph.INPUTS[0].fields + (io.Field("city", "text", False, ("城市",)),)
-    t = io.read_points(SHARED / "cnemc_station_list_2026stations_utf8.csv", fields=fields,
-                       name="stations")
-    st = t.frame[t.frame["city"].isin(["聊城", "济宁"])]
-    assert len(st) >= 10
+    """Real CNEMC rows: each station lies in a county of its own city, or in none of the demo's."""
+    import csv
+
+    import shapely
+
+    from spatial import admin
+
+    path = TEST_DATA / "cnemc_station_list_2026stations_utf8.csv"
+    fields = ph.INPUTS[0].fields + (io.Field("city", "text", False, ("地级行政区",)),)
+    t = io.read_points(path, fields=fields, name="stations")
+    with open(path, encoding="utf-8", newline="") as f:
+        raw = list(csv.DictReader(f))
+    assert len(t.frame) == len(raw) == 161 and len(t.rejected) == 0
+    assert t.frame["id"].tolist() == [r["监测点编码"] for r in raw]
     counties = io.read_polygons(ROOT / "data/raw/counties.gpkg", fields=ph.UNIT_FIELDS,
                                 name="counties").frame
-    from spatial import admin
-    a = admin.attach(st, st["lon"].to_numpy(), st["lat"].to_numpy(), counties)
-    city = counties.set_index("code")["city_name"].reindex(a["county_code"]).to_numpy()
-    assert (city == (a["city"] + "市").to_numpy()).all()
+    a = admin.attach(t.frame, t.frame["lon"].to_numpy(), t.frame["lat"].to_numpy(), counties)
+    # reference: shapely point in polygon, station by station, on the file's own text
+    expected = []
+    for r in raw:
+        p = shapely.Point(float(r["经度"]), float(r["纬度"]))
+        inside = [c for c, g in zip(counties["city_name"], counties.geometry, strict=True)
+                  if g.contains(p)]
+        expected.append(inside[0] if inside else None)
+    got = counties.set_index("code")["city_name"].reindex(a["county_code"]).tolist()
+    assert [g if isinstance(g, str) else None for g in got] == expected
+    # every Liaocheng and Jining station (13) is in a county of its own city; no other is
+    own = [r["地级行政区"] if r["地级行政区"] in ("聊城市", "济宁市") else None for r in raw]
+    assert expected == own and sum(c is not None for c in own) == 13
 
 
 def _daily(stations, values, start="2025-01-01", days=31):

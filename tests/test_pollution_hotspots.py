@@ -1,7 +1,6 @@
 """pollution-hotspots: readings formats, validity rules, cell values, Gi*, lists, demo."""
 
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import optional_module
 
 from analyses import fire_points, pollution_hotspots, runner
 from spatial import cluster, config, engine, h3grid, stats
@@ -92,7 +93,7 @@ def test_cli_engine_for_an_unsupported_analysis(capsys):
 # ------------------------------------------------------------------------ on a LocalCluster
 @pytest.fixture(scope="module")
 def dask_engine():
-    pytest.importorskip("distributed")
+    optional_module("distributed")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # port/"already in use" notices while starting
         eng = engine.DaskEngine(n_workers=2, threads_per_worker=1, processes=True,

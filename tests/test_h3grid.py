@@ -19,7 +19,7 @@ def backend(request, monkeypatch):
     """Run a test with the h3ronpy accelerator and with the plain-h3 fallback."""
     if request.param == "h3ronpy":
         if h3grid._h3ronpy is None:
-            pytest.skip("h3ronpy not installed")
+            pytest.skip("optional tool missing: h3ronpy is not installed")
     else:
         monkeypatch.setattr(h3grid, "_h3ronpy", None)
         monkeypatch.setattr(h3grid, "_h3ronpy_vector", None)

@@ -8,23 +8,16 @@ are kept under pytest's temporary folder (printed with -s) for a person to look 
 import html
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium
 
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_chromium() is None, reason="no chromium binary found")
+pytestmark = pytest.mark.skipif(chromium() is None,
+                                reason="optional tool missing: no chromium binary on PATH")
 
 # No network at all: every host name fails to resolve and any proxy use goes nowhere.
 _OFFLINE_FLAGS = [
@@ -59,7 +52,7 @@ window.addEventListener("load", function () {
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [_chromium(), *_OFFLINE_FLAGS, f"--user-data-dir={profile}", *args]
+        cmd = [chromium(), *_OFFLINE_FLAGS, f"--user-data-dir={profile}", *args]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 

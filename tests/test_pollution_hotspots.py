@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
+from conftest import ROOT, TEST_DATA
 
 from analyses import pollution_hotspots as ph
 from analyses import runner
 from spatial import config, h3grid, interpolate, io, raster, stats
-from tests.conftest import ROOT, TEST_DATA
 
 NATIONAL = """timepoint,stationcode,area,positionname,longitude,latitude,aqi,pm2_5,pm2_5_24h,pm10,pm10_24h,so2,so2_24h,no2,no2_24h,co,co_24h,o3,o3_24h,o3_8h,o3_8h_24h,primarypollutant,quality
 2026-01-05T13:00:00,1625A,聊城,区政府,115.9848,36.4372,98,73,80,120,130,9,10,40,42,1.1,1.2,30,60,40,50,PM2.5,良

@@ -5,13 +5,14 @@ import warnings
 import h3
 import numpy as np
 import pytest
+from conftest import optional_module
 from scipy import stats as sps
 
 from spatial import stats
 from spatial.errors import InputError
 
-esda = pytest.importorskip("esda")
-libpysal = pytest.importorskip("libpysal")
+esda = optional_module("esda")
+libpysal = optional_module("libpysal")
 
 JINING = h3.latlng_to_cell(35.41, 116.59, 9)  # h3 takes (lat, lng)
 

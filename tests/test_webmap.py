@@ -4,7 +4,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 
@@ -15,6 +14,7 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
+from conftest import chromium
 from shapely.geometry import Point, Polygon, box
 
 from spatial import basemaps, coords, webmap
@@ -466,14 +466,6 @@ def test_basemap_override_wins_for_every_new_map(monkeypatch):
 # ----------------------------------------------------------------------------- in a browser
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 _PROBE_HEAD = """<script>
 window.__errs = [];
 window.addEventListener("error", function (e) { window.__errs.push(String(e.message)); });
@@ -498,7 +490,8 @@ document.documentElement.setAttribute("data-canvas", document.querySelectorAll("
 </script>"""
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no chromium binary found")
+@pytest.mark.skipif(chromium() is None,
+                    reason="optional tool missing: no chromium binary on PATH")
 def test_offline_page_works_in_headless_chromium(tmp_path):
     m = _build("none")
     page = webmap.render_html(m)
@@ -510,7 +503,7 @@ def test_offline_page_works_in_headless_chromium(tmp_path):
     path.write_text(page, encoding="utf-8")
     with tempfile.TemporaryDirectory() as profile:
         cmd = [
-            _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,900",
             "--virtual-time-budget=5000", "--enable-logging=stderr", "--v=0", "--dump-dom",

@@ -43,17 +43,25 @@ def test_idw_equals_brute_force():
     v = rng.uniform(20, 90, (25, 3))
     v[rng.random(v.shape) < 0.2] = np.nan
     dx, dy = rng.uniform(115.9, 116.5, 60), rng.uniform(34.9, 35.4, 60)
-    dx[0], dy[0] = sx[4], sy[4]  # a target on a station
+    dx[0], dy[0] = sx[4], sy[4]  # a target on a station ...
+    v[4, 0] = 57.0               # ... that has a value in period 0 (NaN with this seed)
     for power, dmax in ((2.0, 15_000.0), (1.5, 8_000.0)):
         r = interpolate.idw(sx, sy, v, dx, dy, power=power, max_distance_m=dmax)
         est, used = brute(sx, sy, v, dx, dy, power, dmax)
         np.testing.assert_allclose(r.values, est, rtol=1e-11)
         np.testing.assert_array_equal(r.n_used, used)
         assert np.isnan(r.values[used == 0]).all() and (used == 0).any()
-    if not np.isnan(v[4, 0]):
-        assert abs(r.values[0, 0] - v[4, 0]) < 1e-3  # a co-located station dominates
+    # a co-located station dominates: weight 1 (distance clamped to 1 m) against < 1.3e-7 for
+    # each of the 24 others, all over 2.8 km away with values in [20, 90]: the estimate moves
+    # by less than 24 * 1.3e-7 * 70 < 1e-3 from the station's value
+    others = [haversine(dx[0], dy[0], sx[j], sy[j]) for j in range(len(sx)) if j != 4]
+    assert min(others) > 2_800.0
+    assert abs(r.values[0, 0] - 57.0) < 1e-3
+    # one period given as a 1-D array: the defaults (power 2, 15 km) against brute force
     one = interpolate.idw(sx, sy, v[:, 0], dx, dy)
-    np.testing.assert_allclose(one.values, interpolate.idw(sx, sy, v, dx, dy).values[:, 0])
+    est, used = brute(sx, sy, v[:, [0]], dx, dy, 2.0, 15_000.0)
+    assert one.values.shape == (len(dx),)
+    np.testing.assert_allclose(one.values, est[:, 0], rtol=1e-11)
 
 
 def test_sphere_distance_close_to_geodesic():

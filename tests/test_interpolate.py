@@ -51,17 +51,17 @@ def test_idw_equals_brute_force():
         np.testing.assert_allclose(r.values, est, rtol=1e-11)
         np.testing.assert_array_equal(r.n_used, used)
         assert np.isnan(r.values[used == 0]).all() and (used == 0).any()
-    # a co-located station dominates: weight 1 (distance clamped to 1 m) against < 1.3e-7 for
-    # each of the 24 others, all over 2.8 km away with values in [20, 90]: the estimate moves
-    # by less than 24 * 1.3e-7 * 70 < 1e-3 from the station's value
-    others = [haversine(dx[0], dy[0], sx[j], sy[j]) for j in range(len(sx)) if j != 4]
-    assert min(others) > 2_800.0
-    assert abs(r.values[0, 0] - 57.0) < 1e-3
     # one period given as a 1-D array: the defaults (power 2, 15 km) against brute force
     one = interpolate.idw(sx, sy, v[:, 0], dx, dy)
     est, used = brute(sx, sy, v[:, [0]], dx, dy, 2.0, 15_000.0)
     assert one.values.shape == (len(dx),)
     np.testing.assert_allclose(one.values, est[:, 0], rtol=1e-11)
+    # a co-located station dominates: weight 1 (distance clamped to 1 m) against < 1.3e-7
+    # (power 2) for each of the 24 others, all over 2.8 km away with values in [20, 90]: the
+    # estimate moves by less than 24 * 1.3e-7 * 70 < 1e-3 from the station's value
+    others = [haversine(dx[0], dy[0], sx[j], sy[j]) for j in range(len(sx)) if j != 4]
+    assert min(others) > 2_800.0
+    assert abs(one.values[0] - 57.0) < 1e-3
 
 
 def test_sphere_distance_close_to_geodesic():

@@ -144,3 +144,51 @@ def test_readers_never_lose_rows(tmp_path, rows):
     except InputError:
         return
     assert len(t.frame) + len(t.rejected) == t.n_read
+
+
+@st.composite
+def boiler_rows(draw):
+    """Rows of a boilers CSV: at least two thirds usable, the rest broken in a known way."""
+    ident = st.text(alphabet="ABCXYZ0123456789甲乙丙锅炉-_", min_size=1, max_size=8)
+    good = draw(st.lists(st.tuples(st.just("ok"), ident, st.floats(114.8, 122.7),
+                                   st.floats(34.4, 38.4)), min_size=2, max_size=40))
+    kinds = st.sampled_from(["no_lon", "text_lat", "lat_out_of_range", "blank_id"])
+    bad = draw(st.lists(st.tuples(kinds, ident, st.floats(114.8, 122.7), st.floats(34.4, 38.4)),
+                        max_size=len(good) // 2))
+    return draw(st.permutations(good + bad))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(boiler_rows())
+def test_readers_conserve_rows_of_files_that_parse(tmp_path, rows):
+    """Every data row is either in the frame or in `rejected`, with the reason it was broken."""
+    lines = ["编号,经度,纬度"]
+    for kind, ident, lon, lat in rows:
+        lon_s, lat_s = f"{lon:.6f}", f"{lat:.6f}"
+        if kind == "no_lon":
+            lon_s = ""
+        elif kind == "text_lat":
+            lat_s = "不详"
+        elif kind == "lat_out_of_range":
+            lat_s = f"{lat + 60:.6f}"  # 94.4 .. 98.4
+        lines.append(",".join(["" if kind == "blank_id" else ident, lon_s, lat_s]))
+    p = tmp_path / "rows.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    t = io.read_points(p, fields=(io.Field("id", "text", True),), name="boilers")  # must parse
+    file_row = np.arange(len(rows)) + 2  # header is row 1
+    ok = np.array([kind == "ok" for kind, *_ in rows])
+    assert t.n_read == len(rows)
+    assert t.frame["row"].tolist() == file_row[ok].tolist()
+    assert sorted(t.rejected["row"].tolist()) == file_row[~ok].tolist()
+    assert t.frame["id"].tolist() == [r[1] for r in rows if r[0] == "ok"]
+    np.testing.assert_allclose(t.frame["lon"], [round(r[2], 6) for r in rows if r[0] == "ok"])
+    np.testing.assert_allclose(t.frame["lat"], [round(r[3], 6) for r in rows if r[0] == "ok"])
+    reasons = dict(zip(t.rejected["row"], t.rejected["reason"], strict=True))
+    for (kind, *_), row in zip(rows, file_row, strict=True):
+        if kind in ("no_lon", "text_lat"):
+            assert "coordinates" in reasons[row]
+        elif kind == "lat_out_of_range":
+            assert "out of range" in reasons[row]
+        elif kind == "blank_id":
+            assert "empty" in reasons[row]

@@ -1,12 +1,14 @@
 """The lantian command end to end: demo outputs, the writer's contract, bad input exits 2."""
 
 import json
+import re
 import shutil
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from pyproj import Geod
 
 from spatial import cli
 
@@ -34,7 +36,15 @@ def test_demo_boundary_boilers(demo_out):
     b = b.set_index("id")
     assert b.loc["GLE01", "in_radius"] and not b.loc["GLE02", "in_radius"]   # 29.99 / 30.01 km
     assert b.loc["GLE03", "in_radius"] and not b.loc["GLE04", "in_radius"]   # 29.999 / 30.001
-    assert not b.loc["GLP01-1", "target"] or b.loc["GLP01-1", "nearest_plant_id"] != "P01"
+    # a plant's own units (plant_id P01, 0.18 km from P01) are not measured against P01: the
+    # nearest other qualifying plant is P02 (临清, plants.csv 115.848775 E 36.802739 N), over 35 km
+    geod = Geod(ellps="WGS84")
+    for unit in ("GLP01-1", "GLP01-2"):
+        row = b.loc[unit]
+        _, _, d = geod.inv(row["lon"], row["lat"], 115.848775, 36.802739)
+        assert row["plant_id"] == "P01" and row["nearest_plant_id"] == "P02"
+        assert row["distance_km"] == pytest.approx(d / 1000, abs=0.001) and d > 35_000
+        assert not row["in_radius"] and not row["target"] and row["n_plants_within"] == 0
 
 
 def test_shapefiles_short_names_and_chinese_values(demo_out):
@@ -115,23 +125,33 @@ def test_bad_input_exits_2_without_traceback(tmp_path, root, capsys, case, patte
                     + args_extra, capsys)
     assert code == 2
     assert "Traceback" not in out
-    assert pytest.importorskip("re").search(pattern, out), out
-    assert not (tmp_path / "o" / "layers" / "heat-radius").exists()  # nothing half-written
+    assert re.search(pattern, out), out
+    written = list((tmp_path / "o").rglob("*")) if (tmp_path / "o").exists() else []
+    assert written == []  # nothing half-written, not even an empty folder's contents
 
 
 def test_failed_run_keeps_previous_outputs(tmp_path, root, capsys):
     cfg = write_config(tmp_path, root)
     assert run(["run", "heat-radius", "--config", str(cfg), "--out", str(tmp_path)], capsys)[0] == 0
-    before = (tmp_path / "layers/heat-radius/manifest.json").read_bytes()
-    code, _ = run(["run", "heat-radius", "--config", str(cfg), "--out", str(tmp_path),
-                   "--set", "params.radius_km=-3"], capsys)
-    assert code == 2
-    assert (tmp_path / "layers/heat-radius/manifest.json").read_bytes() == before
+
+    def files():
+        return {p.relative_to(tmp_path): p.read_bytes() for p in sorted(tmp_path.rglob("*"))
+                if p.is_file() and p.name != "c.toml"}
+
+    before = files()
+    assert len(before) > 10
+    code, out = run(["run", "heat-radius", "--config", str(cfg), "--out", str(tmp_path),
+                     "--set", "params.radius_km=-3"], capsys)
+    assert code == 2 and "radius_km" in out
+    assert files() == before  # every output byte for byte, and nothing added
 
 
 def test_list(capsys):
     code, out = run(["list"], capsys)
-    assert code == 0 and "heat-radius" in out
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert names == ["heat-radius", "no-burn-zones", "fire-points", "pollution-hotspots"]
+    assert all(len(line.split(None, 1)) == 2 for line in out.splitlines() if line.strip())
 
 
 def test_inputs_are_not_modified(tmp_path, root, capsys):

@@ -3,6 +3,7 @@
 import re
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ from conftest import ROOT, TEST_DATA
 
 from analyses import pollution_hotspots as ph
 from analyses import runner
-from spatial import config, h3grid, interpolate, io, raster, stats
+from spatial import config, io
 
 NATIONAL = """timepoint,stationcode,area,positionname,longitude,latitude,aqi,pm2_5,pm2_5_24h,pm10,pm10_24h,so2,so2_24h,no2,no2_24h,co,co_24h,o3,o3_24h,o3_8h,o3_8h_24h,primarypollutant,quality
 2026-01-05T13:00:00,1625A,聊城,区政府,115.9848,36.4372,98,73,80,120,130,9,10,40,42,1.1,1.2,30,60,40,50,PM2.5,良
@@ -88,6 +89,13 @@ def test_cnemc_station_list_falls_in_demo_counties():
     assert expected == own and sum(c is not None for c in own) == 13
 
 
+def great_circle_m(lng1, lat1, lng2, lat2, radius=6_371_008.8):
+    """Haversine distance in metres on the sphere of the IUGG mean Earth radius."""
+    p1, p2, dl = np.radians(lat1), np.radians(lat2), np.radians(lng2 - lng1)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * radius * np.arcsin(np.sqrt(h))
+
+
 def _daily(stations, values, start="2025-01-01", days=31):
     """Daily readings frame as read_readings returns it: values[station] = array per day."""
     rows = []
@@ -121,19 +129,35 @@ def test_validity_completeness_and_idw_cells():
     assert s.loc["A", "mean_value"] == round(vals["A"].mean(), 3)
     assert s.loc["B", "n_periods_valid"] == 1
     cells = r.layers["cells"]
-    # brute force: IDW of A and B only (C incomplete, F invalid), 5 km
-    c = h3grid.str_to_cells(cells["h3_cell"].to_numpy())
-    lat, lng = h3grid.cell_centers(c)
-    ref = interpolate.idw(np.array([116.50, 116.56]), np.array([35.40, 35.42]),
-                          np.array([np.mean(vals["A"]), np.mean(vals["B"])]), lng, lat,
-                          max_distance_m=5000)
-    np.testing.assert_allclose(cells["value"], np.round(ref.values, 3), equal_nan=True)
+    # brute force: IDW (power 2) of A and B only (C incomplete, F invalid) within 5 km of each
+    # cell centre (h3's own cell_to_latlng), great-circle distances on the mean-radius sphere
+    srcs = [(116.50, 35.40, np.mean(vals["A"])), (116.56, 35.42, np.mean(vals["B"]))]
+    ref = []
+    for cell in cells["h3_cell"]:
+        clat, clng = h3.cell_to_latlng(cell)
+        num = den = 0.0
+        for slng, slat, sv in srcs:
+            d = great_circle_m(clng, clat, slng, slat)
+            if d <= 5000:
+                num, den = num + sv / max(d, 1.0) ** 2, den + 1 / max(d, 1.0) ** 2
+        ref.append(num / den if den else np.nan)
+    np.testing.assert_allclose(cells["value"], np.round(ref, 3), equal_nan=True)
     assert (cells.loc[cells["value"].isna(), "status"] == "beyond_range").all()
     assert cells["value"].isna().any() and cells["value"].notna().any()
-    # Gi* equals stats.gi_star on the same cells and k=1 ring weights
-    w = stats.ring_weights(c, k=1)
-    z, _ = stats.gi_star(cells["value"].to_numpy(), w)
-    np.testing.assert_allclose(cells["gi_z"], z, equal_nan=True)
+    # Gi* by the textbook formula (Getis & Ord 1995; binary weights, the cell itself and its
+    # k=1 ring among the cells with a value): z_i = (sum_j w_ij x_j - xbar W_i) /
+    # (s sqrt((n W_i - W_i**2) / (n - 1))), xbar and s (divisor n) over the n cells with a value
+    x = cells.set_index("h3_cell")["value"].dropna()
+    n, xbar = len(x), x.mean()
+    sd = np.sqrt((x**2).mean() - xbar**2)
+    z = {}
+    for cell in x.index:
+        near = [c for c in h3.grid_disk(cell, 1) if c in x.index]
+        wsum = len(near)
+        z[cell] = (x[near].sum() - xbar * wsum) / (sd * np.sqrt((n * wsum - wsum**2) / (n - 1)))
+    want = cells["h3_cell"].map(z).astype(float)
+    np.testing.assert_allclose(cells["gi_z"], want, rtol=1e-9, equal_nan=True)
+    assert cells["gi_z"].notna().sum() == n > 10
     # exceedance against the mean of all cells (no counties: one area)
     v = cells["value"].to_numpy()
     np.testing.assert_allclose(cells["exceed_ratio"], np.round(v / np.nanmean(v) - 1, 4))
@@ -161,11 +185,18 @@ def test_rasters_lists_and_emerging(tmp_path):
     r = ph.run({"rasters": files}, ph.Params(top_n=5))
     cells = r.layers["cells"]
     assert list(dict.fromkeys(cells["period"])) == months
-    ref = raster.raster_to_cells(files["path"].iloc[3], resolution=7)
-    got = cells[cells["period"] == months[3]].set_index("h3_cell")["value"]
-    has = ref.count > 0
-    np.testing.assert_allclose(got.loc[h3grid.cells_to_str(ref.cells[has])].to_numpy(),
-                               np.round(ref.mean[has], 3))
+    # by hand from the generator (not the file): month k=3, pixel (r, c) has centre
+    # 116.2 + 0.01 (c + 0.5) E, 35.6 - 0.01 (r + 0.5) N; the mean of the valid pixels per cell
+    r_, c_ = np.mgrid[0:60, 0:60]
+    v = 40.0 + c_ % 5
+    v[20:30, 20:30] += 20 + 3 * 3
+    valid = (r_ + c_) > 0  # pixel (0, 0) is nodata
+    lat, lng = 35.6 - 0.01 * (r_[valid] + 0.5), 116.2 + 0.01 * (c_[valid] + 0.5)
+    owner = [h3.latlng_to_cell(a, b, 7) for a, b in zip(lat, lng, strict=True)]
+    ref = pd.Series(v[valid]).groupby(owner).mean()
+    got = cells[cells["period"] == months[3]].set_index("h3_cell")["value"].dropna()
+    assert sorted(got.index) == sorted(ref.index)
+    np.testing.assert_allclose(got.loc[ref.index].to_numpy(), np.round(ref.to_numpy(), 3))
     wide = cells.pivot(index="h3_cell", columns="period", values="value")
     mom = r.tables["worst_mom"]
     m1 = mom[mom["period"] == "2024-06"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 import logging
 import re
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import coords
+from . import coords, limits, provenance
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -104,15 +103,7 @@ def empty_rejected() -> pd.DataFrame:
 
 def sha256(path: Path) -> str:
     """Return the hex SHA-256 of a file (of every part of a Shapefile set, concatenated)."""
-    h = hashlib.sha256()
-    paths = [path]
-    if path.suffix.lower() == ".shp":
-        paths = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
-    for p in paths:
-        with open(p, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
+    return provenance.sha256(path)
 
 
 # --------------------------------------------------------------------------- encodings
@@ -186,7 +177,9 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); export the {name} again.")
     if suffix in {".csv", ".txt"}:
-        text, enc = decode_bytes(path.read_bytes(), path=path)
+        data = path.read_bytes()
+        provenance.note_bytes(path, data)  # the hash of exactly the bytes parsed
+        text, enc = decode_bytes(data, path=path)
         if not text.strip():
             raise InputError(f"{path}: the file has no header and no rows; export it again.")
         opts = dict(dtype=object, keep_default_na=False, na_values=[""], skipinitialspace=True,
@@ -200,7 +193,9 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
                 ValueError) as err:
             raise InputError(f"{path}: not a readable CSV table ({err}).") from None
         return df, enc
+    provenance.note_file(path, again=True)  # hashed just before the library reads it
     if suffix in {".xlsx", ".xlsm", ".xls"}:
+        limits.check_xlsx(path)
         try:
             df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
         except ValueError as err:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from . import safepath
+from . import limits, safepath, textcheck
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     safepath.check_user_path(folder, option="output folder")  # GDAL must take it literally
     gpkg_path = safepath.within(folder, folder / f"{safepath.safe_name(stem)}.gpkg")
     shp_dir = folder / "shp"
+    for name, gdf in layers.items():  # before writing anything: DBF stops at 2 GB
+        limits.check_dbf(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), layer=name)
     shp_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, gdf in layers.items():
@@ -225,6 +227,7 @@ def _fix_zip_timestamps(path: Path) -> None:
 def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
     """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM)."""
     folder.mkdir(parents=True, exist_ok=True)
+    textcheck.check_cells(tables)  # openpyxl would fail on the cell, after the whole run
     with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
         for name, df in tables.items():
             _table_for_excel(df).to_excel(xw, sheet_name=name[:31], index=False)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import coords, limits, provenance
+from . import coords, dedupe, limits, provenance, textcheck
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -445,6 +445,13 @@ def _attributes(raw: pd.DataFrame, fields: Sequence[Field], columns: Mapping[str
         src = attrs[mapping[f.name]] if f.name in mapping else pd.Series(
             [None] * n, index=attrs.index, dtype=object)
         out[f.name] = _PARSERS[f.kind](src)
+        if f.kind == "text" and f.name in mapping:
+            out[f.name], ctl = textcheck.replace_controls(out[f.name])
+            if ctl.any():
+                warnings.append(
+                    f"{path}: column {mapping[f.name]!r}, rows {_rows_text(row[ctl])}: control "
+                    "characters (e.g. NUL) that XLSX, GeoPackage and Shapefiles cannot hold "
+                    "were replaced by '\ufffd'; correct them in the file.")
         if f.name in mapping and f.kind in ("float", "int", "bool", "datetime"):
             note = _unparsed(src, out[f.name], row, f, mapping[f.name], path=path)
             if note:
@@ -690,7 +697,7 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     ids = out["code"] if "code" in out else (out["id"] if "id" in out else
                                                pd.Series([None] * n, index=raw.index))
     rejected = [empty_rejected()]
-    bad = (geom.isna() | geom.is_empty).to_numpy()
+    bad = (geom.isna() | geom.is_empty).to_numpy().copy()  # a writable mask
     if bad.any():
         rejected.append(_reject(name, path, row[bad], ids[bad], "empty geometry"))
     invalid = ~bad & ~shapely.is_valid(geom.to_numpy())
@@ -1010,7 +1017,8 @@ def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "read
     n_read = sum(n for _, _, _, n in parts)
     frame = pd.concat(frames, ignore_index=True)
     frame["station_id"] = frame["station_id"].astype(object)
-    rej = pd.concat(rejected, ignore_index=True)
+    frame, repeats = dedupe.repeated_readings(frame, name=name)  # never counted twice
+    rej = pd.concat([*rejected, repeats], ignore_index=True)
     log.info("Read %d readings (%s) from %d file(s)", len(frame),
              ", ".join(sorted(frame["pollutant"].unique())), len(plist))
     enc = encs[0] if len(set(encs)) == 1 else ",".join(map(str, encs))

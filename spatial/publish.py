@@ -141,7 +141,13 @@ def lock(out: Path | str, analysis: str, *, command: str = "") -> Iterator[Path]
         f.flush()
         locked = True
         recover(out, analysis)
-        yield work
+        n_published = len(PUBLISHED)
+        try:
+            yield work
+        except BaseException:
+            if analysis not in PUBLISHED[n_published:]:
+                LEFT.append(analysis)  # for the interrupt message: nothing of it was changed
+            raise
     finally:
         if locked:  # the holder's line is cleared: an idle lock file is empty
             with contextlib.suppress(OSError):
@@ -268,8 +274,6 @@ class Staging:
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
         if not self.published:
             self.discard()
-            if exc_type is not None:
-                LEFT.append(self.analysis)
 
     def discard(self) -> None:
         """Remove the staging folder (nothing was published)."""

@@ -194,7 +194,8 @@ def check(name: str, config: dict[str, Any], *, strict: bool = False
 def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool,
                   engine: Any = None
                   ) -> tuple[dict[str, io.Table], list[str]]:
-    tables = read_inputs(module, config, engine=engine)
+    with limits.using(config.get("limits")):
+        tables = read_inputs(module, config, engine=engine)
     warnings = checks.warnings_for(module, tables)
     if strict and warnings:
         raise InputError("--strict: the inputs have warnings:\n  - " + "\n  - ".join(warnings))

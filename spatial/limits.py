@@ -101,10 +101,19 @@ def disk_size(k: int) -> int:
     return 3 * k * (k + 1) + 1
 
 
-def cells_in_area(area_km2: float, resolution: int) -> float:
-    """Expected number of H3 cells at `resolution` covering `area_km2` (mean cell area)."""
+def cells_in_area(area_km2: float, resolution: int, *, lat: float | None = None,
+                  lng: float | None = None) -> float:
+    """Expected number of H3 cells at `resolution` covering `area_km2`.
+
+    H3 cells differ in area by up to a factor of two over the globe: with `lat`/`lng` (degrees)
+    the area of the cell there is used, else the global mean.
+    """
     import h3
 
+    if lat is not None and lng is not None:
+        cell = h3.latlng_to_cell(max(min(lat, 89.9), -89.9), ((lng + 180) % 360) - 180,
+                                 resolution)
+        return area_km2 / h3.cell_area(cell, unit="km^2") + 1
     return area_km2 / h3.average_hexagon_area(resolution, unit="km^2") + 1
 
 
@@ -159,7 +168,8 @@ def check_work(analysis: str, frames: Mapping[str, Any], params: Any) -> dict[st
         res = getattr(params, res_key, None)
         if not isinstance(res, int) or isinstance(res, bool) or not 0 <= res <= 15:
             continue
-        cells = cells_in_area(area, res)
+        cells = cells_in_area(area, res, lat=(bounds[1] + bounds[3]) / 2,
+                              lng=(bounds[0] + bounds[2]) / 2)
         if res_key == "persistent_resolution":  # only cells holding detections
             cells = min(cells, n_points(frames) + 1)
         out[f"cells_{res_key}"] = cells
@@ -199,16 +209,26 @@ def check_xlsx(path: Path | str) -> None:
 
 
 def dbf_bytes(frame: pd.DataFrame) -> float:
-    """Estimated size (bytes) of a DBF holding `frame`'s attributes (widest value per column)."""
+    """Estimated size (bytes) of the DBF GDAL writes for `frame`'s attributes.
+
+    Field widths as GDAL chooses them: text max(80, longest value in UTF-8 bytes) up to 254,
+    floats 24, 64-bit integers 18, smaller integers and booleans 9, dates as text (80).
+    """
     width = 1  # deletion flag
     for col in frame.columns:
         s = frame[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            lens = s.dropna().astype(str).str.encode("utf-8").str.len()
-            width += int(min(max(lens.max() if len(lens) else 1, 1), 254))
-        else:
+        if pd.api.types.is_float_dtype(s.dtype):
             width += 24
-    return 32 + 32 * len(frame.columns) + float(width) * len(frame)
+        elif pd.api.types.is_bool_dtype(s.dtype):
+            width += 9
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            width += 18 if s.dtype.itemsize >= 8 else 9
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            width += 80
+        else:
+            lens = s.dropna().astype(str).str.encode("utf-8").str.len()
+            width += int(min(max(lens.max() if len(lens) else 0, 80), 254))
+    return 33 + 32 * len(frame.columns) + float(width) * len(frame)
 
 
 def check_dbf(frame: pd.DataFrame, *, layer: str) -> None:

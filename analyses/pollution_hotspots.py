@@ -605,7 +605,8 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
             values2[has], nobs2[has] = values[pos[has]], n_obs[pos[has]]
             values, n_obs = values2, nobs2
             out_rows = raster_checks.outside_area(rasters_in, raster_periods(rasters_in, params),
-                                                  periods, values)
+                                                  periods, values,
+                                                  reported=pd.concat(rejected))
             if out_rows:
                 rejected.append(pd.DataFrame(out_rows, columns=empty_rejected().columns))
         status_extra = np.where(np.isfinite(values), "ok", "no_pixels")

@@ -61,12 +61,18 @@ def screen(files: pd.DataFrame, results: list) -> tuple[list, list[dict]]:
 
 
 def outside_area(files: pd.DataFrame, periods_of_files: Sequence[pd.Period],
-                 periods: Sequence[pd.Period], values: np.ndarray) -> list[dict]:
-    """Rejected rows for the rasters of periods left without any value inside the study area."""
+                 periods: Sequence[pd.Period], values: np.ndarray, *,
+                 reported: pd.DataFrame | None = None) -> list[dict]:
+    """Rejected rows for the rasters of periods left without any value inside the study area.
+
+    Rasters already in `reported` (rejected rows of input ``rasters``) are not repeated.
+    """
     rows = []
     empty = {p for j, p in enumerate(periods) if not np.isfinite(values[:, j]).any()}
+    seen = set() if reported is None else set(
+        reported.loc[reported["input"] == "rasters", "file"])
     for name, p in zip(files["path"], periods_of_files, strict=True):
-        if p in empty:
+        if p in empty and name not in seen:
             rows.append(_row(name, f"no valid pixel inside the study area (the counties); "
                                    f"period {p} has no value"))
     return rows

@@ -214,9 +214,9 @@ def test_repeated_readings_are_rejected_not_counted_twice(tmp_path):
 
 
 def test_repeated_village_ids_are_warned(tmp_path):
-    from analyses import checks, no_burn_zones
-
     import io as _io
+
+    from analyses import checks, no_burn_zones
 
     text, _ = io.decode_bytes((RAW / "villages.csv").read_bytes(), path="villages.csv")
     src = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)

@@ -86,6 +86,8 @@ from .base import InputSpec, Result
 NAME = "fire-points"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
 STATUSES = ("kept", "industrial", "outside_window", "low_confidence", "duplicate")
+#: H3 cells are made only where detections are (for the estimate of spatial.limits.check_work)
+CELLS_FROM = "points"
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 
 

@@ -293,7 +293,8 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
 
     t1 = time.perf_counter()
     frames = {k: t.frame for k, t in tables.items()}
-    estimate = limits.check_work(name, frames, params)
+    estimate = limits.check_work(name, frames, params,
+                                 cells_from=getattr(module, "CELLS_FROM", "area"))
     log.info("%s: estimated work %s", name, {k: round(v) for k, v in estimate.items()})
     if engine is not None:
         result: Result = module.run(frames, params, engine=engine)

@@ -144,14 +144,17 @@ def n_points(frames: Mapping[str, Any]) -> int:
     return n
 
 
-def check_work(analysis: str, frames: Mapping[str, Any], params: Any) -> dict[str, float]:
+def check_work(analysis: str, frames: Mapping[str, Any], params: Any, *,
+               cells_from: str = "area") -> dict[str, float]:
     """Estimate the H3 cells and neighbour pairs a run of `params` creates; refuse above limits.
 
     The extent is the box around every input (grown by the run's distance parameters:
     ``radius_km``, ``max_distance_km``, ``point_radius_m``, ``fill_m``); the cells are that
     area over the mean cell area at ``h3_resolution`` (and ``persistent_resolution``); the
-    neighbour pairs are the cells times the disk of ``k_ring`` (``persistent_k``). Returns the
-    estimates (for the log).
+    neighbour pairs are the cells times the disk of ``k_ring`` (``persistent_k``). With
+    ``cells_from="points"`` (an analysis that makes cells only where its points are, such as
+    fire-points) the cells are at most the number of points. Returns the estimates (for the
+    log).
     """
     bounds = frames_bounds(frames)
     if bounds is None:
@@ -170,8 +173,8 @@ def check_work(analysis: str, frames: Mapping[str, Any], params: Any) -> dict[st
             continue
         cells = cells_in_area(area, res, lat=(bounds[1] + bounds[3]) / 2,
                               lng=(bounds[0] + bounds[2]) / 2)
-        if res_key == "persistent_resolution":  # only cells holding detections
-            cells = min(cells, n_points(frames) + 1)
+        if cells_from == "points" or res_key == "persistent_resolution":
+            cells = min(cells, n_points(frames) + 1)  # only cells holding points
         out[f"cells_{res_key}"] = cells
         _refuse(f"{analysis}: {res_key} = {res} over the inputs' extent ({area:,.0f} km²) makes "
                 "H3 cells", cells, "max_cells", f"use a coarser {res_key} (each step down "

@@ -219,3 +219,23 @@ def test_limits_table_is_checked(tmp_path):
     cfg = heat_config(tmp_path, '"b.csv"', "[limits]\nmax_cells = -5\n")
     with pytest.raises(InputError, match="positive whole number"):
         config.load(cfg)
+
+
+def test_point_analyses_are_estimated_by_their_points():
+    import geopandas as gpd
+
+    # 1,000 detections spread over all of China: the box is huge, the cells are at most 1,000
+    rng = np.random.default_rng(0)
+    fires = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(74, 134, 1000),
+                                                         rng.uniform(18, 53, 1000)),
+                             crs="EPSG:4326")
+
+    class P:
+        h3_resolution = 8
+        persistent_resolution = 9
+        persistent_k = 1
+
+    est = limits.check_work("fire-points", {"fires": fires}, P(), cells_from="points")
+    assert est["cells_h3_resolution"] <= 1001
+    with pytest.raises(InputError, match="max_cells"):
+        limits.check_work("x", {"fires": fires}, P())

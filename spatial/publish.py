@@ -216,6 +216,7 @@ def recover(out: Path | str, analysis: str) -> str | None:
     stale = [*work.glob(f"{name}.stage.*"), *work.glob(f"{name}.old.*"),
              # left by lantian versions that wrote beside the outputs
              *(out / "layers").glob(f".{name}.*.tmp"), *(out / "layers").glob(f".{name}.old"),
+             *(out / "layers" / name).glob(".counties.*.tmp"),  # a killed county export
              *(out / "maps").glob(f".{name}.*.*")]
     for p in stale:
         _remove(p)

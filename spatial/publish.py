@@ -191,6 +191,11 @@ def _finish(out: Path, work: Path, analysis: str, record: dict) -> None:
     stage, old = work / record["stage"], work / record["old"]
     for rel in record["targets"]:
         _move_in(out, stage, old, rel)
+    for rel in record.get("absent", []):  # not in the new set: the old one goes too
+        dst = out / rel
+        if dst.exists() or dst.is_symlink():
+            (old / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(dst, old / rel)
     _record_path(work, analysis).unlink()
     _remove(old)
     _remove(stage)
@@ -282,8 +287,10 @@ class Staging:
 
     def publish(self) -> None:
         """Put the whole staged set in place of the previous one (see the module docstring)."""
-        record = {"stage": self.stage.name, "old": self.old.name,
-                  "targets": targets(self.analysis)}
+        every = targets(self.analysis)
+        present = [rel for rel in every if (self.stage / rel).exists()]
+        record = {"stage": self.stage.name, "old": self.old.name, "targets": present,
+                  "absent": [rel for rel in every if rel not in present]}
         rec = _record_path(self.work, self.analysis)
         tmp = rec.with_name(rec.name + ".tmp")
         with _HoldInterrupt():

@@ -215,3 +215,14 @@ def test_two_concurrent_processes(tmp_path):
     runner.execute("heat-radius", config.load(CFG), out=ref, offline=True)
     assert output_set(tmp_path) == output_set(ref)
     assert not list((tmp_path / publish.WORK_DIR).glob("heat-radius.stage.*"))
+
+
+def test_an_output_missing_from_the_new_set_does_not_survive_from_the_old(tmp_path):
+    fake_set(tmp_path, "old")
+    with publish.lock(tmp_path, "heat-radius"):
+        stage = publish.Staging(tmp_path, "heat-radius")
+        new = fake_set(stage.stage, "new")
+        (stage.stage / "maps" / "heat-radius.pdf").unlink()
+        del new["maps/heat-radius.pdf"]
+        stage.publish()
+    assert current(tmp_path) == new

@@ -81,6 +81,9 @@ from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readin
 from . import raster_checks
 from .base import InputSpec, Result
 
+#: the counties are the study area (cells cover them): they count for spatial.limits' estimate
+CONTEXT_INPUTS = ()
+
 log = logging.getLogger(__name__)
 
 NAME = "pollution-hotspots"

@@ -294,7 +294,9 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
     t1 = time.perf_counter()
     frames = {k: t.frame for k, t in tables.items()}
     estimate = limits.check_work(name, frames, params,
-                                 cells_from=getattr(module, "CELLS_FROM", "area"))
+                                 cells_from=getattr(module, "CELLS_FROM", "area"),
+                                 context=getattr(module, "CONTEXT_INPUTS",
+                                                 ("counties", "townships")))
     log.info("%s: estimated work %s", name, {k: round(v) for k, v in estimate.items()})
     if engine is not None:
         result: Result = module.run(frames, params, engine=engine)

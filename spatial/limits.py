@@ -145,7 +145,7 @@ def n_points(frames: Mapping[str, Any]) -> int:
 
 
 def check_work(analysis: str, frames: Mapping[str, Any], params: Any, *,
-               cells_from: str = "area") -> dict[str, float]:
+               cells_from: str = "area", context: tuple[str, ...] = ()) -> dict[str, float]:
     """Estimate the H3 cells and neighbour pairs a run of `params` creates; refuse above limits.
 
     The extent is the box around every input (grown by the run's distance parameters:
@@ -153,10 +153,12 @@ def check_work(analysis: str, frames: Mapping[str, Any], params: Any, *,
     area over the mean cell area at ``h3_resolution`` (and ``persistent_resolution``); the
     neighbour pairs are the cells times the disk of ``k_ring`` (``persistent_k``). With
     ``cells_from="points"`` (an analysis that makes cells only where its points are, such as
-    fire-points) the cells are at most the number of points. Returns the estimates (for the
-    log).
+    fire-points) the cells are at most the number of points. Inputs named in `context`
+    (boundaries only drawn and used for attribution) do not count for the extent unless they
+    are all there is. Returns the estimates (for the log).
     """
-    bounds = frames_bounds(frames)
+    core = {k: v for k, v in frames.items() if k not in context}
+    bounds = frames_bounds(core) or frames_bounds(frames)
     if bounds is None:
         return {}
     buffer_km = max(float(getattr(params, "radius_km", 0) or 0),

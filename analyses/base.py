@@ -49,6 +49,10 @@ class InputSpec:
     #: points outside every boundary are warned about (False for inputs that cover more than the
     #: area by nature, e.g. a FIRMS download of a whole country)
     check_extent: bool = True
+    #: a list or glob in `path`: ``"combine"`` (each file read alone, rows put together with
+    #: ``file`` and ``row``), ``"many"`` (the reader reads every file of ``paths`` itself) or
+    #: ``"one"`` (one file only: a list is refused)
+    files: str = "combine"
 
 
 @dataclass

@@ -88,7 +88,8 @@ def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str
             out.append(f"{t.path}: input '{name}' has no usable rows.")
             continue
         spec = specs.get(name)
-        if spec is not None and spec.kind == "points" and "id" in f and spec.unique_ids:
+        # points and custom inputs with ids (villages): a repeated id is warned about
+        if spec is not None and spec.kind != "polygons" and "id" in f and spec.unique_ids:
             dup = f["id"][f["id"].duplicated(keep=False) & f["id"].notna()]
             if len(dup):
                 ids = ", ".join(map(str, pd.unique(dup)[:5]))
@@ -114,6 +115,8 @@ def report(tables: Mapping[str, io.Table], warnings: list[str]) -> str:
     lines: list[str] = []
     for name, t in tables.items():
         lines.append(f"[{name}] {t.path}")
+        if len(t.paths) > 1:  # every file of a list or glob
+            lines += [f"  file {p}" for p in t.paths]
         enc = t.encoding or "(binary format)"
         lines.append(f"  encoding {enc}; declared crs {t.crs}")
         if t.columns:

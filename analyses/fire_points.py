@@ -86,6 +86,8 @@ from .base import InputSpec, Result
 NAME = "fire-points"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
 STATUSES = ("kept", "industrial", "outside_window", "low_confidence", "duplicate")
+#: H3 cells are made only where detections are (for the estimate of spatial.limits.check_work)
+CELLS_FROM = "points"
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 
 
@@ -112,7 +114,7 @@ def read_cropland(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
 INPUTS = (
     InputSpec("fires", "custom", (), True,
               "NASA FIRMS MODIS/VIIRS downloads (CSV or Shapefile; list or glob)", read_fires,
-              check_extent=False),
+              check_extent=False, files="many"),
     InputSpec("counties", "polygons", (
         Field("code", "text", True), Field("name", "text", True),
         Field("city_name", "text", False, ("市", "地级市", "所属市", "city")),
@@ -121,7 +123,7 @@ INPUTS = (
               False, "township boundaries with code and name"),
     InputSpec("cropland", "custom", (), False,
               "land-cover GeoTIFF (crop classes as params.cropland_classes) or cropland polygons",
-              read_cropland),
+              read_cropland, files="one"),
     InputSpec("heat_sources", "points", (
         Field("id", "text"), Field("name", "text"),
         Field("kind", "text", False, ("类型", "行业", "类别")),

@@ -72,13 +72,17 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, figure, h3grid, interpolate, stats, webmap
+from spatial import admin, coords, figure, h3grid, interpolate, limits, stats, webmap
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 
+from . import raster_checks
 from .base import InputSpec, Result
+
+#: the counties are the study area (cells cover them): they count for spatial.limits' estimate
+CONTEXT_INPUTS = ()
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +118,7 @@ def _read_rasters(cfg: dict[str, Any], spec: InputSpec) -> Table:
             raise InputError(f"{p}: raster not found (input '{spec.name}'); check `path`.")
         try:
             with rasterio.open(p) as ds:
+                limits.check_pixels(p, ds.width, ds.height)  # refused before any pixel is read
                 rows.append({"path": str(p), "file": p.name, "width": ds.width,
                              "height": ds.height, "crs": ds.crs.to_string() if ds.crs else "",
                              "nodata": ds.nodata, "bands": ds.count})
@@ -136,9 +141,9 @@ INPUTS = (
     ), False, "monitoring stations (national, provincial, micro-sensors)"),
     InputSpec("readings", "custom", READING_FIELDS, False,
               "station readings, hourly or daily, long or wide (national export accepted)",
-              reader=_read_readings),
+              reader=_read_readings, files="many"),
     InputSpec("rasters", "custom", (), False, "GeoTIFFs, one per period, any CRS",
-              reader=_read_rasters),
+              reader=_read_rasters, files="many"),
     InputSpec("counties", "polygons", UNIT_FIELDS, False,
               "county boundaries with code and name (the study area)"),
     InputSpec("townships", "polygons", UNIT_FIELDS[:2], False,
@@ -476,7 +481,8 @@ def area_cells(counties: gpd.GeoDataFrame | None, *, resolution: int) -> tuple[n
     return cells[first], owner[first].astype(np.int64)
 
 
-def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | None = None
+def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | None = None, *,
+                  rejected: list | None = None
                   ) -> tuple[list[pd.Period], np.ndarray, np.ndarray, np.ndarray]:
     """Cell means of every raster, grouped by period.
 
@@ -488,9 +494,13 @@ def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | Non
         no valid pixel); ``counts`` valid pixels summed over the period's rasters.
     """
     per = raster_periods(files, params)
+    raster_checks.check_periods(files, per)  # two rasters of a period: an error
     eng = engine if engine is not None else LocalEngine()
     results = eng.rasters_to_cells(list(files["path"]), resolution=params.h3_resolution,
                                    band=params.raster_band)
+    results, bad = raster_checks.screen(files, results)  # empty rasters, negative cells
+    if rejected is not None and bad:
+        rejected.append(pd.DataFrame(bad, columns=empty_rejected().columns))
     periods = sorted(set(per))
     cells = np.unique(np.concatenate([s.cells[s.count > 0] for s in results])) if results \
         else np.zeros(0, np.uint64)
@@ -587,7 +597,8 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
 
     status_extra = None
     if source == "rasters":
-        periods, cells, values, n_obs = raster_values(rasters_in, params, eng)
+        periods, cells, values, n_obs = raster_values(rasters_in, params, eng,
+                                                      rejected=rejected)
         if a_cells is not None:
             pos = h3grid.lookup(cells, a_cells)
             has = pos >= 0
@@ -596,6 +607,11 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
             nobs2 = np.zeros((len(cells), len(periods)), dtype=np.int64)
             values2[has], nobs2[has] = values[pos[has]], n_obs[pos[has]]
             values, n_obs = values2, nobs2
+            out_rows = raster_checks.outside_area(rasters_in, raster_periods(rasters_in, params),
+                                                  periods, values,
+                                                  reported=pd.concat(rejected))
+            if out_rows:
+                rejected.append(pd.DataFrame(out_rows, columns=empty_rejected().columns))
         status_extra = np.where(np.isfinite(values), "ok", "no_pixels")
         summary.append(f"Cell values from {len(rasters_in)} rasters: mean of the pixels whose "
                        f"centres fall in each H3 res-{res} cell.")

@@ -8,6 +8,7 @@ import importlib.metadata
 import inspect
 import logging
 import platform
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,18 @@ from typing import Any
 
 import pandas as pd
 
-from spatial import basemaps, export, figure, io, webmap
+from spatial import (
+    basemaps,
+    export,
+    figure,
+    io,
+    limits,
+    multifile,
+    provenance,
+    publish,
+    safepath,
+    webmap,
+)
 from spatial.errors import InputError
 
 from . import REGISTRY, checks, get
@@ -67,13 +79,16 @@ def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> 
     return webmap.render_html(m, offline=settings["offline"], inline=True)
 
 
-def render_figure(module: ModuleType, result: Result) -> dict[str, bytes]:
-    """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default."""
+def render_figure(module: ModuleType, result: Result, *, date_line: str = ""
+                  ) -> dict[str, bytes]:
+    """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default.
+
+    ``date_line`` is the subtitle (``"数据日期：2025-12-31"``, see :func:`map_date`).
+    """
     spec_fn = getattr(module, "figure_spec", None)
     style = spec_fn(result) if spec_fn is not None else None
     fig = figure.draw(result.layers, title=result.title or module.NAME, style=style,
-                      counties=result.context.get("counties"),
-                      subtitle=f"制图日期：{dt.date.today().isoformat()}")
+                      counties=result.context.get("counties"), subtitle=date_line or None)
     return {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
 
 
@@ -93,6 +108,7 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
             f"{module.NAME}; its inputs are: {', '.join(specs)}."
         )
     tables: dict[str, io.Table] = {}
+    base = config.get("base")
     for name, spec in specs.items():
         if name not in given:
             if spec.required:
@@ -102,26 +118,38 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
                 )
             continue
         g = given[name]
-        if spec.kind == "points":
-            tables[name] = io.read_points(g["path"], fields=spec.fields, name=name, crs=g["crs"],
-                                          columns=g["columns"], sheet=g["sheet"])
-        elif spec.kind == "polygons":
-            tables[name] = io.read_polygons(g["path"], fields=spec.fields, name=name,
-                                            crs=g["crs"], columns=g["columns"])
-        elif spec.kind == "custom" and spec.reader is not None:
+        paths = list(g.get("paths") or [g["path"]])
+        provenance.note_files(paths)  # hashed before anything reads them
+        if spec.files == "one":
+            multifile.refuse_many(paths, name=name, config=config.get("path", "config"))
+
+        def read_one(path: Path, spec=spec, g=g, name=name) -> io.Table:
+            one = {**g, "path": path, "paths": [path]}
+            if spec.kind == "points":
+                return io.read_points(path, fields=spec.fields, name=name, crs=one["crs"],
+                                      columns=one["columns"], sheet=one["sheet"])
+            if spec.kind == "polygons":
+                return io.read_polygons(path, fields=spec.fields, name=name, crs=one["crs"],
+                                        columns=one["columns"])
+            if spec.kind == "custom" and spec.reader is not None:
+                return spec.reader(one, spec)
+            raise TypeError(f"unknown input kind {spec.kind!r}")  # pragma: no cover
+
+        if spec.kind == "custom" and spec.files == "many":
             takes_engine = "engine" in inspect.signature(spec.reader).parameters
             tables[name] = (spec.reader(g, spec, engine=engine) if engine is not None
                             and takes_engine else spec.reader(g, spec))
-        else:  # pragma: no cover - a programming error in an analysis module
-            raise TypeError(f"unknown input kind {spec.kind!r}")
+        else:
+            tables[name] = multifile.read_each(read_one, paths, name=name, base=base)
     return tables
 
 
-def _sha256s(t: io.Table) -> str | dict[str, str]:
+def _sha256s(t: io.Table, base: Path | None = None) -> str | dict[str, str]:
+    """The hash of each file of `t` as it was read (:mod:`spatial.provenance`)."""
     paths = getattr(t, "paths", None) or [t.path]
     if len(paths) == 1:
-        return io.sha256(Path(paths[0]))
-    return {str(p): io.sha256(Path(p)) for p in paths}
+        return provenance.digest(Path(paths[0]))
+    return {multifile.display_path(p, base): provenance.digest(Path(p)) for p in paths}
 
 
 def _versions() -> dict[str, str]:
@@ -166,7 +194,8 @@ def check(name: str, config: dict[str, Any], *, strict: bool = False
 def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool,
                   engine: Any = None
                   ) -> tuple[dict[str, io.Table], list[str]]:
-    tables = read_inputs(module, config, engine=engine)
+    with limits.using(config.get("limits")):
+        tables = read_inputs(module, config, engine=engine)
     warnings = checks.warnings_for(module, tables)
     if strict and warnings:
         raise InputError("--strict: the inputs have warnings:\n  - " + "\n  - ".join(warnings))
@@ -181,6 +210,50 @@ def check_engine(name: str, engine: str, scheduler: str | None = None) -> None:
                          f"on {engine} are: {', '.join(supported)}. Leave out --engine.")
     if scheduler and engine != "dask":
         raise InputError("--scheduler needs --engine dask.")
+    if scheduler and not re.fullmatch(r"((tcp|tls|ucx|ws|wss)://)?[\w.\-]+(:\d{1,5})?|"
+                                      r"((tcp|tls|ucx|ws|wss)://)?\[[0-9a-fA-F:.]+\](:\d{1,5})?",
+                                      scheduler):
+        raise InputError(f"--scheduler {scheduler!r}: not a scheduler address; give it as "
+                         "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786), as `dask scheduler` "
+                         "prints it.")
+
+
+def map_date(config: dict[str, Any], tables: dict[str, io.Table]) -> tuple[str, str]:
+    """The date maps and figures show, as ``(label, YYYY-MM-DD)``; the same on every rerun.
+
+    The config's ``[map] date`` (制图日期) if given; else the date of the data (数据日期): the
+    latest date in the inputs' date/time columns, else the latest modification date of the
+    input files. Never today's date, so reruns give the same bytes.
+    """
+    given = (config.get("map") or {}).get("date")
+    if given:
+        return "制图日期", str(given)
+    latest = None
+    for t in tables.values():
+        f = t.frame
+        if not isinstance(f, pd.DataFrame):
+            continue
+        for col in f.columns:
+            if pd.api.types.is_datetime64_any_dtype(f[col]):
+                m = f[col].max()
+                if pd.notna(m) and (latest is None or m.date() > latest):
+                    latest = m.date()
+    if latest is None:
+        stamps = [Path(p).stat().st_mtime for t in tables.values()
+                  for p in (t.paths or [t.path]) if Path(p).exists()]
+        if stamps:
+            latest = dt.datetime.fromtimestamp(max(stamps), dt.UTC).date()
+    return "数据日期", latest.isoformat() if latest is not None else ""
+
+
+def _relative_files(df: pd.DataFrame, base: Path | None) -> pd.DataFrame:
+    """``file`` column paths relative to the config's folder (same tables from any folder)."""
+    if "file" not in df.columns or not len(df):
+        return df
+    df = df.copy()
+    df["file"] = [multifile.display_path(v, base) if isinstance(v, str) and v else v
+                  for v in df["file"]]
+    return df
 
 
 def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = False,
@@ -190,16 +263,29 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
 
     ``basemap`` and ``offline`` (command line) override the config's ``[map]`` table; see
     :func:`map_settings`. Writes ``layers/<name>/`` (with ``context.gpkg``: the counties used),
-    ``maps/<name>.html``, ``maps/<name>.png`` and ``maps/<name>.pdf``.
+    ``maps/<name>.html``, ``maps/<name>.png`` and ``maps/<name>.pdf`` as one set: built in a
+    staging folder and published together (:mod:`spatial.publish`), under a lock on `out` and
+    `name` (a second run exits with status 2 naming the holder). The work is estimated against
+    the config's ``[limits]`` before it is done (:mod:`spatial.limits`).
     """
     module = get(name)
     settings = map_settings(config, basemap=basemap, offline=offline,
                             default_offline=default_offline)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     params = params_from_mapping(module.Params, config["params"])
     if engine is not None:
         check_engine(name, getattr(engine, "name", "dask"))
+    with (publish.lock(out, name, command=f"lantian run {name}"),
+          limits.using(config.get("limits")), provenance.recording()):
+        return _execute_locked(module, name, config, params, settings, out=Path(out),
+                               strict=strict, engine=engine)
+
+
+def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], params: Any,
+                    settings: dict[str, Any], *, out: Path, strict: bool, engine: Any
+                    ) -> RunOutput:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    base = config.get("base")
     tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
     for w in warnings:
         log.warning(w)
@@ -207,6 +293,11 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
 
     t1 = time.perf_counter()
     frames = {k: t.frame for k, t in tables.items()}
+    estimate = limits.check_work(name, frames, params,
+                                 cells_from=getattr(module, "CELLS_FROM", "area"),
+                                 context=getattr(module, "CONTEXT_INPUTS",
+                                                 ("counties", "townships")))
+    log.info("%s: estimated work %s", name, {k: round(v) for k, v in estimate.items()})
     if engine is not None:
         result: Result = module.run(frames, params, engine=engine)
     else:
@@ -217,19 +308,32 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     if "rejected" in result.tables:
         rejected.append(result.tables["rejected"])
     rej = pd.concat(rejected, ignore_index=True) if rejected else io.empty_rejected()
-    result.tables["rejected"] = rej
+    result.tables["rejected"] = _relative_files(rej, base)
+    for k, layer in result.layers.items():
+        if "file" in layer.columns:
+            result.layers[k] = _relative_files(layer, base)
     if len(rej):
         result.summary.append(f"{len(rej)} input rows rejected (see the rejected table).")
+
+    moved = provenance.changed()
+    if moved:
+        warnings = [*warnings, *(f"{multifile.display_path(p, base)}: changed while the run "
+                                 "was reading it; the manifest has the hash of the bytes read, "
+                                 "run again to use the new version." for p in moved)]
+        for p in moved:
+            log.warning("%s changed during the run", p)
     if warnings:
         result.summary.append(f"{len(warnings)} input warning(s): see `lantian check` or the "
                               "manifest.")
 
     t2 = time.perf_counter()
-    # rendered before anything is written; element ids numbered so reruns give the same bytes
-    html = webmap.stable_ids(render_map(module, result, settings))
+    label, date = map_date(config, tables)
+    with webmap.map_date(date, label=label):
+        # rendered before anything is written; element ids numbered so reruns give the same bytes
+        html = webmap.stable_ids(render_map(module, result, settings))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
     t3 = time.perf_counter()
-    figures = render_figure(module, result)
+    figures = render_figure(module, result, date_line=f"{label}：{date}" if date else "")
     timings["figure_s"] = round(time.perf_counter() - t3, 3)
 
     manifest = {
@@ -237,7 +341,10 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": str(config.get("path", "")),
         "inputs": {
-            k: {"path": str(t.path), "sha256": _sha256s(t), "encoding": t.encoding,
+            k: {"path": multifile.display_path(t.path, base),
+                **({"paths": [multifile.display_path(p, base) for p in t.paths]}
+                   if len(t.paths) > 1 else {}),
+                "sha256": _sha256s(t, base), "encoding": t.encoding,
                 "crs": t.crs, "columns": t.columns, "rows_read": t.n_read,
                 "rows_used": len(t.frame), "rows_rejected": len(t.rejected)}
             for k, t in tables.items()
@@ -248,18 +355,26 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
         "versions": _versions(),
         "timings": timings,
         "map": {"basemap": settings["basemap"] or "(analysis default)",
-                "offline": settings["offline"]},
+                "offline": settings["offline"], "date": f"{label} {date}".strip()},
     }
     counties = result.context.get("counties")
-    layers_dir = export.write_result(analysis=name, layers=result.layers, tables=result.tables,
-                                     fields=result.fields, manifest=manifest, out=out,
-                                     context={"counties": counties} if counties is not None
-                                     else None)
-    map_path = Path(out) / "maps" / f"{name}.html"
-    export.write_text_atomic(map_path, html)
-    fig_paths = tuple(Path(out) / "maps" / f"{name}.{ext}" for ext in figures)
-    for p, data in zip(fig_paths, figures.values(), strict=True):
-        export.write_bytes_atomic(p, data)
+    stem = safepath.safe_name(name)
+    with publish.Staging(out, name) as stage:
+        try:
+            export.write_result_files(stage.layers_dir, analysis=name, layers=result.layers,
+                                      tables=result.tables, fields=result.fields,
+                                      manifest=manifest,
+                                      context={"counties": counties} if counties is not None
+                                      else None)
+            (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
+            for ext, data in figures.items():
+                (stage.maps_dir / f"{stem}.{ext}").write_bytes(data)
+        except OSError as err:
+            raise InputError(publish.oserror_message(out, err)) from None
+        stage.publish()
+    layers_dir = out / "layers" / stem
+    map_path = out / "maps" / f"{stem}.html"
+    fig_paths = tuple(out / "maps" / f"{stem}.{ext}" for ext in figures)
     log.info("%s done in %.1f s", name, time.perf_counter() - t0)
     return RunOutput(result=result, layers_dir=layers_dir, map_path=map_path, manifest=manifest,
                      figure_paths=fig_paths)

@@ -134,11 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             _report(args.analysis, out, args.quiet > 0)
             return 0
         if args.command == "export":
-            from . import packs
+            from . import packs, publish
 
             get(args.analysis)
-            zips = packs.export_by_county(args.analysis, out=args.out,
-                                          encoding=args.shp_encoding)
+            with publish.lock(args.out, args.analysis,
+                              command=f"lantian export {args.analysis}"):
+                zips = packs.export_by_county(args.analysis, out=args.out,
+                                              encoding=args.shp_encoding)
             if not args.quiet:
                 print(f"== {args.analysis}: {len(zips)} county pack(s)")
                 for z in zips:
@@ -155,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lantian: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("lantian: interrupted; previous outputs were left as they were.", file=sys.stderr)
+        from . import publish
+
+        print(f"lantian: {publish.interrupt_message()}", file=sys.stderr)
         return 130
     return 1
 

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from . import limits, safepath
 from .errors import InputError
 
 INPUT_KEYS = {"path", "crs", "columns", "sheet"}
@@ -25,20 +26,27 @@ def load(path: Path | str) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: config file not found.")
+    if not path.is_file():
+        raise InputError(f"--config {path}: is a folder, not a config file; give the .toml "
+                         "file inside it.")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError(f"{path}: the config must be saved as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
-    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map"})
+    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "limits"})
     if unknown:
         raise InputError(
             f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>], "
-            "[params] and [map] tables."
+            "[params], [map] and [limits] tables."
         )
     inputs: dict[str, dict[str, Any]] = {}
-    for name, spec in (raw.get("inputs") or {}).items():
+    given = raw.get("inputs") or {}
+    if not isinstance(given, dict):
+        raise InputError(f"{path}: `inputs` must be tables, one per input, e.g. "
+                         '[inputs.boilers]\npath = "boilers.csv" — not {given!r}.')
+    for name, spec in given.items():
         if isinstance(spec, str):
             spec = {"path": spec}
         if not isinstance(spec, dict) or "path" not in spec:
@@ -68,10 +76,11 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: [params] must be a table.")
     return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
             "analysis": raw.get("analysis"), "map": map_options(raw.get("map"), path),
+            "limits": limits.from_config(raw.get("limits"), path),
             "base": path.parent, "path": path}
 
 
-MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool}
+MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool, "date": str}
 
 
 def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
@@ -89,10 +98,21 @@ def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
     if bad:
         raise InputError(f"{path}: [map] has unknown key(s) {', '.join(bad)}; allowed: "
                          f"{', '.join(sorted(MAP_KEYS))}.")
+    table = dict(table)
+    if hasattr(table.get("date"), "isoformat"):  # date = 2025-01-31 (a TOML date)
+        table["date"] = table["date"].isoformat()
     for key, typ in MAP_KEYS.items():
         if key in table and not isinstance(table[key], typ):
             raise InputError(f"{path}: [map] {key} must be "
                              f"{'true or false' if typ is bool else 'text'}, not {table[key]!r}.")
+    if "date" in table:
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(table["date"])
+        except ValueError:
+            raise InputError(f"{path}: [map] date must be a date as YYYY-MM-DD, not "
+                             f"{table['date']!r}.") from None
     if "basemap" in table:
         from .basemaps import check_basemap
 
@@ -125,6 +145,7 @@ def resolve_paths(value: str | list[str], base: Path, *, name: str, config: Path
         raise InputError(f"{config}: [inputs.{name}] path must be a file name, a list or a glob.")
     out: list[Path] = []
     for v in values:
+        safepath.check_user_path(v, option=f"{config}: [inputs.{name}] path")
         if any(ch in v for ch in "*?["):
             p = Path(v).expanduser()
             root = Path(p.anchor) if p.is_absolute() else base
@@ -137,6 +158,8 @@ def resolve_paths(value: str | list[str], base: Path, *, name: str, config: Path
             out.extend(hits)
         else:
             out.append(resolve_path(v, base))
+    for p in out:  # the config's own folder may be named so
+        safepath.check_user_path(p, option=f"{config}: [inputs.{name}] path")
     return out
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from . import limits, safepath, textcheck
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,11 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     if key not in SHP_ENCODINGS:
         raise InputError(f"encoding={encoding!r}: choose one of {', '.join(SHP_ENCODINGS)}.")
     gdal_encoding, cpg_text = SHP_ENCODINGS[key]
-    gpkg_path = folder / f"{stem}.gpkg"
+    safepath.check_user_path(folder, option="output folder")  # GDAL must take it literally
+    gpkg_path = safepath.within(folder, folder / f"{safepath.safe_name(stem)}.gpkg")
     shp_dir = folder / "shp"
+    for name, gdf in layers.items():  # before writing anything: DBF stops at 2 GB
+        limits.check_dbf(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), layer=name)
     shp_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, gdf in layers.items():
@@ -179,9 +183,10 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
         shp = _shp_frame(gdf, names)
         if key != "utf-8":
             check_encodable(gdf[cols], key, layer=name)
-        shp.to_file(shp_dir / f"{name}.shp", driver="ESRI Shapefile", engine="pyogrio",
+        shp_path = safepath.within(shp_dir, shp_dir / f"{safepath.safe_name(name)}.shp")
+        shp.to_file(shp_path, driver="ESRI Shapefile", engine="pyogrio",
                     encoding=gdal_encoding, DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
-        (shp_dir / f"{name}.cpg").write_text(cpg_text, encoding="ascii")
+        shp_path.with_suffix(".cpg").write_text(cpg_text, encoding="ascii")
         for col in cols:
             meta = fields.get(col)
             rows.append({"layer": name, "short_name": names[col], "full_name": col,
@@ -222,12 +227,14 @@ def _fix_zip_timestamps(path: Path) -> None:
 def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
     """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM)."""
     folder.mkdir(parents=True, exist_ok=True)
+    textcheck.check_cells(tables)  # openpyxl would fail on the cell, after the whole run
     with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
         for name, df in tables.items():
             _table_for_excel(df).to_excel(xw, sheet_name=name[:31], index=False)
     _fix_zip_timestamps(folder / "tables.xlsx")
     for name, df in tables.items():
-        df.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+        csv_path = safepath.within(folder, folder / f"{safepath.safe_name(name)}.csv")
+        df.to_csv(csv_path, index=False, encoding="utf-8-sig")
 
 
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
@@ -239,34 +246,46 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     The folder is built in a temporary sibling and swapped in at the end; the previous
     results stay in place until then. ``context`` layers (the county outlines the run used)
     go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
-    not result layers (no Shapefiles).
+    not result layers (no Shapefiles). The runner publishes layers, maps and figures together
+    instead (:mod:`spatial.publish`); this writes the layers alone.
     """
-    final = Path(out) / "layers" / analysis
+    final = Path(out) / "layers" / safepath.safe_name(analysis)
     final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(f".{analysis}.*.tmp"):  # left by a killed run
-        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{analysis}.", suffix=".tmp", dir=final.parent))
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     try:
-        write_layers(layers, tmp, stem=analysis, fields=fields)
-        write_tables(tables, tmp)
-        for cname, cgdf in (context or {}).items():
-            if cgdf is not None and len(cgdf):
-                cgdf = cgdf.to_crs("EPSG:4326") if cgdf.crs is not None else cgdf
-                with _fixed_gdal_date():
-                    cgdf.to_file(tmp / "context.gpkg", layer=cname, driver="GPKG",
-                                 engine="pyogrio")
-        man = dict(manifest)
-        man["layers"] = {k: len(v) for k, v in layers.items()}
-        man["tables"] = {k: len(v) for k, v in tables.items()}
-        (tmp / "manifest.json").write_text(
-            json.dumps(man, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        write_result_files(tmp, analysis=analysis, layers=layers, tables=tables, fields=fields,
+                           manifest=manifest, context=context)
         replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("Wrote %d layers and %d tables to %s", len(layers), len(tables), final)
     return final
+
+
+def write_result_files(folder: Path, *, analysis: str,
+                       layers: Mapping[str, gpd.GeoDataFrame],
+                       tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
+                       manifest: Mapping[str, Any],
+                       context: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
+    """Write the files of ``layers/<analysis>/`` (see the module docstring) into `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
+    write_layers(layers, folder, stem=analysis, fields=fields)
+    write_tables(tables, folder)
+    for cname, cgdf in (context or {}).items():
+        if cgdf is not None and len(cgdf):
+            cgdf = cgdf.to_crs("EPSG:4326") if cgdf.crs is not None else cgdf
+            with _fixed_gdal_date():
+                cgdf.to_file(folder / "context.gpkg", layer=cname, driver="GPKG",
+                             engine="pyogrio")
+    man = dict(manifest)
+    man["layers"] = {k: len(v) for k, v in layers.items()}
+    man["tables"] = {k: len(v) for k, v in tables.items()}
+    (folder / "manifest.json").write_text(
+        json.dumps(man, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    log.info("Wrote %d layers and %d tables to %s", len(layers), len(tables), folder)
+    return folder
 
 
 def replace_dir(src: Path, dst: Path) -> None:

@@ -149,7 +149,8 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
     crs = coords.metric_crs(np.array(lng), np.array(lat))
 
     font = cjk_font()
-    rc = {"font.family": "sans-serif", "axes.unicode_minus": False}
+    # names from the data are drawn as they are: "$…$" in a name is not mathtext
+    rc = {"font.family": "sans-serif", "axes.unicode_minus": False, "text.parse_math": False}
     if font:
         rc["font.sans-serif"] = [font, "DejaVu Sans"]
     else:

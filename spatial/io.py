@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 import logging
 import re
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import coords
+from . import coords, dedupe, limits, provenance, textcheck
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -104,15 +103,7 @@ def empty_rejected() -> pd.DataFrame:
 
 def sha256(path: Path) -> str:
     """Return the hex SHA-256 of a file (of every part of a Shapefile set, concatenated)."""
-    h = hashlib.sha256()
-    paths = [path]
-    if path.suffix.lower() == ".shp":
-        paths = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
-    for p in paths:
-        with open(p, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
+    return provenance.sha256(path)
 
 
 # --------------------------------------------------------------------------- encodings
@@ -186,7 +177,9 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); export the {name} again.")
     if suffix in {".csv", ".txt"}:
-        text, enc = decode_bytes(path.read_bytes(), path=path)
+        data = path.read_bytes()
+        provenance.note_bytes(path, data)  # the hash of exactly the bytes parsed
+        text, enc = decode_bytes(data, path=path)
         if not text.strip():
             raise InputError(f"{path}: the file has no header and no rows; export it again.")
         opts = dict(dtype=object, keep_default_na=False, na_values=[""], skipinitialspace=True,
@@ -200,7 +193,9 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
                 ValueError) as err:
             raise InputError(f"{path}: not a readable CSV table ({err}).") from None
         return df, enc
+    provenance.note_file(path, again=True)  # hashed just before the library reads it
     if suffix in {".xlsx", ".xlsm", ".xls"}:
+        limits.check_xlsx(path)
         try:
             df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
         except ValueError as err:
@@ -450,6 +445,13 @@ def _attributes(raw: pd.DataFrame, fields: Sequence[Field], columns: Mapping[str
         src = attrs[mapping[f.name]] if f.name in mapping else pd.Series(
             [None] * n, index=attrs.index, dtype=object)
         out[f.name] = _PARSERS[f.kind](src)
+        if f.kind == "text" and f.name in mapping:
+            out[f.name], ctl = textcheck.replace_controls(out[f.name])
+            if ctl.any():
+                warnings.append(
+                    f"{path}: column {mapping[f.name]!r}, rows {_rows_text(row[ctl])}: control "
+                    "characters (e.g. NUL) that XLSX, GeoPackage and Shapefiles cannot hold "
+                    "were replaced by '\ufffd'; correct them in the file.")
         if f.name in mapping and f.kind in ("float", "int", "bool", "datetime"):
             note = _unparsed(src, out[f.name], row, f, mapping[f.name], path=path)
             if note:
@@ -695,7 +697,7 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     ids = out["code"] if "code" in out else (out["id"] if "id" in out else
                                                pd.Series([None] * n, index=raw.index))
     rejected = [empty_rejected()]
-    bad = (geom.isna() | geom.is_empty).to_numpy()
+    bad = (geom.isna() | geom.is_empty).to_numpy().copy()  # a writable mask
     if bad.any():
         rejected.append(_reject(name, path, row[bad], ids[bad], "empty geometry"))
     invalid = ~bad & ~shapely.is_valid(geom.to_numpy())
@@ -1015,7 +1017,8 @@ def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "read
     n_read = sum(n for _, _, _, n in parts)
     frame = pd.concat(frames, ignore_index=True)
     frame["station_id"] = frame["station_id"].astype(object)
-    rej = pd.concat(rejected, ignore_index=True)
+    frame, repeats = dedupe.repeated_readings(frame, name=name)  # never counted twice
+    rej = pd.concat([*rejected, repeats], ignore_index=True)
     log.info("Read %d readings (%s) from %d file(s)", len(frame),
              ", ".join(sorted(frame["pollutant"].unique())), len(plist))
     enc = encs[0] if len(set(encs)) == 1 else ",".join(map(str, encs))

@@ -14,6 +14,7 @@ import pyproj
 import rasterio
 from affine import Affine
 
+from . import limits
 from .errors import InputError
 
 
@@ -55,6 +56,7 @@ def read_class_raster(path: Path | str, *, band: int = 1) -> ClassRaster:
             if src.crs is None:
                 raise InputError(f"{path}: the raster has no CRS; save it as a georeferenced "
                                  "GeoTIFF (e.g. EPSG:4326).")
+            limits.check_pixels(path, src.width, src.height)
             codes = src.read(band)
             return ClassRaster(codes=codes, transform=src.transform,
                                crs=pyproj.CRS.from_user_input(src.crs.to_wkt()),

@@ -23,7 +23,6 @@ sibling and swapped in whole.
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import tempfile
 import zipfile
@@ -33,7 +32,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from . import export, webmap
+from . import export, safepath, webmap
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ def _read_fields(layers_dir: Path) -> dict[str, export.FieldMeta]:
 
 
 def _safe(name: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", str(name)).strip("_") or "county"
+    return safepath.safe_name(name, fallback="county")
 
 
 def county_layers(layers: dict[str, gpd.GeoDataFrame], county: gpd.GeoSeries | None,
@@ -155,7 +154,7 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
             if not any(len(g) for g in sub.values()):
                 continue
             stem = f"{_safe(code)}_{_safe(names[code])}"
-            folder = tmp / stem
+            folder = safepath.within(tmp, tmp / stem)
             export.write_layers(sub, folder, stem=analysis, fields=fields, encoding=encoding,
                                 gpkg=False)
             sub_tables = {k: df[df["county_code"].astype(str) == code]

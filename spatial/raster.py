@@ -32,7 +32,7 @@ from affine import Affine
 from h3.api import basic_int as h3i
 from rasterio.windows import Window
 
-from . import h3grid
+from . import h3grid, limits
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -507,6 +507,7 @@ def raster_to_cells(path: Path | str, *, resolution: int | None = None,
         if not wkt:
             log.warning("%s has no CRS; assuming WGS-84 longitude/latitude", path)
         shape = (ds.height, ds.width)
+        limits.check_pixels(path, ds.width, ds.height)
         if index is None:
             if resolution is None:
                 raise InputError("raster_to_cells needs `resolution` or an `index`.")

@@ -28,6 +28,8 @@ order is ``x = longitude, y = latitude``, Leaflet's is ``[lat, lng]``.
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import datetime as _dt
 import html
 import json
@@ -52,6 +54,20 @@ from .errors import InputError
 from .export import write_text_atomic
 
 log = logging.getLogger(__name__)
+
+_MAP_DATE: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "lantian_map_date", default=None)
+
+
+@contextlib.contextmanager
+def map_date(date: str, *, label: str = "制图日期"):
+    """Within the block, maps made without an explicit ``date`` show ``label：date``."""
+    token = _MAP_DATE.set((label, date))
+    try:
+        yield
+    finally:
+        _MAP_DATE.reset(token)
+
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 LEAFLET_VERSION = "1.9.4"
@@ -275,7 +291,8 @@ def new_map(
         config) the override wins. Tiles are the only network resource of a map; without them
         every overlay still shows, and ``render_html(offline=True)`` leaves them out.
     date
-        Map date shown under the title as 制图日期; defaults to today.
+        Map date shown under the title as 制图日期; defaults to the date set by
+        :func:`map_date` (the runner's: ``[map] date`` or the data's), else today.
     tianditu_token
         Tianditu key; default ``$TIANDITU_TOKEN``. InputError if a Tianditu basemap has none.
 
@@ -308,13 +325,16 @@ def new_map(
     m.lantian_basemap = basemap
     m.lantian_gcj02 = gcj02  # read by _display(): overlays are shifted to GCJ-02
     m.add_child(basemaps.MapTools(), name="lantian_tools")
+    label = "制图日期"
+    if date is None and _MAP_DATE.get() is not None:
+        label, date = _MAP_DATE.get()
     if date is None:
         date = _dt.date.today()
     date_text = date.isoformat() if isinstance(date, _dt.date) else str(date)
     parts = [f'<div class="lt-title-main">{escape(title)}</div>']
     if subtitle:
         parts.append(f'<div class="lt-title-sub">{escape(subtitle)}</div>')
-    parts.append(f'<div class="lt-title-date">制图日期：{escape(date_text)}</div>')
+    parts.append(f'<div class="lt-title-date">{escape(label)}：{escape(date_text)}</div>')
     title_html = '<div class="lt-title">' + "".join(parts) + "</div>"
     m.add_child(_MapStyle(_CSS, title_html), name="lantian_style")
     m.get_root().title = escape(title)

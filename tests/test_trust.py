@@ -52,7 +52,7 @@ def test_killed_run_leaves_previous_outputs_intact(tmp_path, root):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline:
-            if list(layers.parent.glob(".heat-radius.*.tmp")):
+            if list((tmp_path / ".lantian").glob("heat-radius.stage.*/layers/heat-radius/*")):
                 proc.send_signal(signal.SIGKILL)
                 killed = True
                 break
@@ -65,7 +65,7 @@ def test_killed_run_leaves_previous_outputs_intact(tmp_path, root):
     assert (tmp_path / "maps" / "heat-radius.html").read_bytes() == map_before
     # the next run cleans the stale temporary folder and writes normally
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
-    assert not list(layers.parent.glob(".heat-radius.*.tmp"))
+    assert not list((tmp_path / ".lantian").glob("heat-radius.stage.*"))
 
 
 def test_failure_while_writing_keeps_previous_outputs(tmp_path, root, monkeypatch):
@@ -79,11 +79,11 @@ def test_failure_while_writing_keeps_previous_outputs(tmp_path, root, monkeypatc
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(export, "write_tables", full_disk)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="No space left on device.*previous results were left"):
         runner.execute("heat-radius", config.load(root / "configs" / "heat-radius.toml"),
                        out=tmp_path, offline=True)
     assert digests(layers) == before
-    assert not list(layers.parent.glob(".heat-radius.*.tmp"))
+    assert not list((tmp_path / ".lantian").glob("heat-radius.stage.*"))
 
 
 # ---------------------------------------------------------------- properties

@@ -170,8 +170,9 @@ def unknown_vocab(module: ModuleType, tables: Mapping[str, io.Table]) -> list[st
                               "treated as clean)",
                       "method": "these villages are judged by their household counts only"}.get(
                 field, "`run` puts these rows in the rejected table")
+            word = (list(counts.index) or ["…"])[0]
             out.append(f"{t.path}: column {header} ({name}.{field}) has values the {field} "
                        f"vocabulary does not know: {', '.join(items)}; {effect}. Map them in the "
-                       f'config, e.g. [vocab.{field}] "{(list(counts.index) or ["…"])[0]}" = '
-                       f'"{list(vocab.VOCABS[field])[0]}".')
+                       f'config: [vocab.{field}] "{word}" = "<code>", with a code of '
+                       f"{', '.join(vocab.VOCABS[field])}.")
     return out

@@ -261,6 +261,16 @@ FIELDS = {
     "current_km2": FieldMeta("cur_km2", "现行禁燃区面积", "km²"),
     "added_km2": FieldMeta("add_km2", "新增面积", "km²"),
     "removed_km2": FieldMeta("rem_km2", "调出面积", "km²"),
+    "added_households": FieldMeta("add_hh", "新增区域户数", "户"),
+    "removed_households": FieldMeta("rem_hh", "调出区域户数", "户"),
+    "finding": FieldMeta("finding", "判定"),
+    "rule": FieldMeta("rule", "违反条款（《高污染燃料目录》）"),
+    "fuel_raw": FieldMeta("fuel_raw", "燃料（原表）"),
+    "capacity_th": FieldMeta("cap_th", "额定蒸吨", "t/h"),
+    "sulfur_pct": FieldMeta("sulfur", "含硫量", "%"),
+    "ash_pct": FieldMeta("ash", "灰分", "%"),
+    "method_code": FieldMeta("method_cd", "改造方式代码"),
+    "clean_coal": FieldMeta("clean_coal", "改燃洁净型煤等（不计为完成）"),
     "n_violations": FieldMeta("n_viol", "建议区内燃煤设施数", "个"),
     "n_violations_current": FieldMeta("n_viol_cur", "现行区内燃煤设施数", "个"),
 }
@@ -413,7 +423,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
             params.min_part_km2, sel)
     else:
         zone, n_small, a_small, towns = _township_zone(v, vlng, vlat, townships, counties,
-                                                           cells, params)
+                                                       cells, data_counties, params)
     zone_geoms = zone.geometry.to_numpy()
     in_part = geo.points_in(zone_geoms, clng, clat)
     # township mode: a cell is in when its centre is in a township that joined whole
@@ -451,8 +461,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     current = inputs.get("current_zone")
     cur_union = (shapely.make_valid(shapely.union_all(current.geometry.to_numpy()))
                  if current is not None and len(current) else None)
-    zone_union = shapely.union_all(zone_geoms) if len(zone) else shapely.Polygon()
-    changes = geo.changes(zone_union, cur_union, v, counties)
+    changes = geo.changes(zone, cur_union, v, counties)
     violations, review, n_fac, rej_f = _violations(inputs.get("facilities"), zone, cur_union,
                                                    counties, townships, params)
     rejected = pd.concat([rejected, rej_f], ignore_index=True)
@@ -488,7 +497,7 @@ def _counties_with_villages(v: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
 
 def _township_zone(v: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
                    townships: gpd.GeoDataFrame, counties: gpd.GeoDataFrame | None,
-                   cells: np.ndarray, params: Params
+                   cells: np.ndarray, data_counties: np.ndarray, params: Params
                    ) -> tuple[gpd.GeoDataFrame, int, float, np.ndarray]:
     """Townships whose villages (by location, >= 1) are all converted join the zone whole.
 
@@ -509,16 +518,20 @@ def _township_zone(v: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
         parts.extend(p)
         cpos.extend(k)
         town.extend([t] * len(p))
-    zone, n_small, a_small = geo.zone_frame(
-        np.asarray(parts, dtype=object), np.asarray(cpos, dtype=np.int64), counties,
-        params.min_part_km2, cells, township=np.asarray(town, dtype=np.int64),
-        townships=townships)
+    cpos, town = np.asarray(cpos, dtype=np.int64), np.asarray(town, dtype=np.int64)
+    parts = np.asarray(parts, dtype=object)
+    if counties is not None and len(counties):  # never into a county without village rows
+        ok = np.isin(cpos, data_counties)
+        parts, cpos, town = parts[ok], cpos[ok], town[ok]
+    zone, n_small, a_small = geo.zone_frame(parts, cpos, counties, params.min_part_km2, cells,
+                                            township=town, townships=townships)
     return zone, n_small, a_small, np.array([int(done.sum()), int((n_v > 0).sum())])
 
 
 def _village_layer(v: pd.DataFrame) -> gpd.GeoDataFrame:
     cols = ["id", "name", "township", "county", "households", "converted_households", "ratio",
-            "completed", "converted", "method", "completed_on", "in_zone", "is_gap", "zone_id",
+            "completed", "converted", "method", "method_code", "clean_coal", "completed_on",
+            "in_zone", "is_gap", "zone_id",
             "county_code", "county_name", "township_code", "township_name", "lon", "lat", "row"]
     out = pd.DataFrame({c: v[c] if c in v else None for c in cols})
     out["completed_on"] = pd.to_datetime(out["completed_on"]).dt.strftime("%Y-%m-%d") \
@@ -623,9 +636,12 @@ def _by_county(zone, v, changes, violations, cur_union, counties) -> pd.DataFram
     z = z.groupby(key, as_index=False).sum()
     out = out.merge(z, on=key, how="outer")
     if len(changes):
+        add = (changes["change"] == "added").to_numpy()
+        hh = changes["households"].to_numpy(dtype=float)
         ch = _unit_keys(changes, "county").assign(
-            added_km2=np.where(changes["change"] == "added", changes["area_km2"], 0.0),
-            removed_km2=np.where(changes["change"] == "removed", changes["area_km2"], 0.0))
+            added_km2=np.where(add, changes["area_km2"], 0.0),
+            removed_km2=np.where(~add, changes["area_km2"], 0.0),
+            added_households=np.where(add, hh, 0.0), removed_households=np.where(~add, hh, 0.0))
         out = out.merge(ch.groupby(key, as_index=False).sum(), on=key, how="outer")
     if cur_union is not None and counties is not None and len(counties):
         cur = shapely.intersection(counties.geometry.to_numpy(), cur_union)
@@ -737,7 +753,7 @@ def build_map(result: Result) -> folium.Map:
                             style={"color": "#1a9850", "weight": 1, "fillColor": ZONE_COLOR,
                                    "fillOpacity": 0.35},
                             tooltip={"zone_id": "图斑", "county_name": "县区",
-                                     "area_km2": "面积 (km²)", "households": "户数",
+                                     "township_name": "乡镇", "area_km2": "面积 (km²)", "households": "户数",
                                      "n_gaps": "区内未改造村"})
     if len(L["changes"]):
         webmap.add_polygons(m, L["changes"], name="与现行禁燃区相比的变化",
@@ -764,9 +780,9 @@ def build_map(result: Result) -> folium.Map:
                                "ratio": "改造比例", "method": "改造方式"})
     if len(L["violations"]):
         webmap.add_points(m, L["violations"], name="区内燃煤设施", color="#000000", radius=6,
-                          tooltip={"name": "名称", "kind": "类型", "fuel": "燃料",
-                                   "status": "状态", "in_proposed": "在建议区内",
-                                   "in_current": "在现行区内"})
+                          tooltip={"name": "名称", "kind": "类型", "fuel_raw": "燃料",
+                                   "status": "状态", "rule": "违反条款",
+                                   "in_proposed": "在建议区内", "in_current": "在现行区内"})
     items = [(ZONE_COLOR, "建议禁燃区"), *[(CHANGE_COLORS[k], CHANGE_LABELS[k])
                                           for k in CHANGE_COLORS],
              *[(VILLAGE_COLORS[k], VILLAGE_LABELS[k]) for k in VILLAGE_COLORS],

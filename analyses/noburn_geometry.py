@@ -208,19 +208,31 @@ def zone_stats(zone: gpd.GeoDataFrame, v: pd.DataFrame, v_zone: np.ndarray,
     return gpd.GeoDataFrame(zone, geometry=geom.to_numpy(), crs="EPSG:4326")
 
 
-def changes(zone_union: shapely.Geometry, cur_union: shapely.Geometry | None,
+def changes(zone: gpd.GeoDataFrame, cur_union: shapely.Geometry | None,
             v: pd.DataFrame, counties: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Added (proposed, not current) and removed (current, not proposed) pieces, per county.
 
-    Each piece lies in one county (split along county boundaries); ``households`` are those of
-    the villages inside it (added: households joining the zone; removed: leaving it).
+    Added pieces are cut from each zone part and keep its county; removed pieces are split
+    along county boundaries. ``households`` are those of the villages inside a piece (added:
+    households joining the zone; removed: leaving it).
     """
     cols = ["change", "area_km2", "county_code", "county_name", "n_villages", "n_converted",
             "n_unconverted", "households", "village_ids"]
     if cur_union is None:
         return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
                                 geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    added, a_pos = by_county(shapely.difference(zone_union, cur_union), counties)
+    zone_union = shapely.union_all(zone.geometry.to_numpy()) if len(zone) else shapely.Polygon()
+    zpos = np.full(len(zone), -1, dtype=np.int64)
+    if counties is not None and len(counties) and len(zone):
+        lookup = {c: i for i, c in enumerate(counties["code"].to_numpy(dtype=object))}
+        zpos = np.array([lookup.get(c, -1) for c in zone["county_code"]], dtype=np.int64)
+    added, a_pos = [], []
+    for g, k in zip(shapely.difference(zone.geometry.to_numpy(), cur_union), zpos,
+                    strict=True):
+        p = polygon_parts(g)
+        added.extend(p)
+        a_pos.extend([k] * len(p))
+    added, a_pos = np.asarray(added, dtype=object), np.asarray(a_pos, dtype=np.int64)
     removed, r_pos = by_county(shapely.difference(cur_union, zone_union), counties)
     geoms = np.concatenate([added, removed]).astype(object)
     cpos = np.concatenate([a_pos, r_pos])

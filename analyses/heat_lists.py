@@ -17,7 +17,7 @@ from spatial import geodesy, io
 
 from . import vocab
 
-#: seed 003 (聊办字〔2017〕49号) item 9: "淘汰20蒸吨以下燃煤锅炉"; item 10: "保留的20蒸吨及以上
+#: 聊办字〔2017〕49号 item 9: "淘汰20蒸吨以下燃煤锅炉"; item 10: "保留的20蒸吨及以上
 #: 燃煤锅炉…超低排放" — below the limit a target is to be shut down, at or above it integrated
 #: into the CHP plant's heat network (parameter ``shutdown_below_th``)
 ADVICE_SHUTDOWN, ADVICE_INTEGRATE = "关停", "整合"

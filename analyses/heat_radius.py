@@ -134,7 +134,7 @@ VOCAB_FIELDS = {"plants": ("fuel", "status"), "boilers": ("fuel", "kind", "statu
 
 #: statuses whose coal boilers are due for shutdown or integration (idle: 停用/备用 included)
 ACTIVE = ("operating", "idle")
-#: statuses of new coal boilers (seed 000 §3: "全市范围原则上不再新建燃煤锅炉")
+#: statuses of new coal boilers (聊政字〔2024〕15号 二(二)3: "全市范围原则上不再新建燃煤锅炉")
 NEW = ("construction", "planned")
 #: fuel groups listed in ``unknown_fuel`` for the analyst to resolve (never silently clean)
 REVIEW_FUELS = (vocab.UNKNOWN, "coal_gas")
@@ -397,16 +397,18 @@ def _by_county(b: pd.DataFrame, screened: np.ndarray) -> pd.DataFrame:
 def rules(params: Params) -> list[str]:
     """The rule set applied, each with its source (recorded in the summary and the manifest)."""
     size = "summed units" if params.qualify_by == "plant" else "one unit"
+    src = "聊政字〔2024〕15号, 济宁市 2024 二(二)3, 金政字〔2024〕57号 二(二)7"
     return [
         f"qualifying plant: operating{', CHP' if params.chp_only else ''}, {size} >= "
-        f"{params.min_capacity_mw:g} MW (seed 000/001/002: 30万千瓦及以上热电联产电厂)",
+        f"{params.min_capacity_mw:g} MW ({src}: 30万千瓦及以上热电联产电厂)",
         f"target: {'/'.join(params.boiler_fuels)} boiler or small CHP unit, operating or idle, "
-        f"within {params.radius_km:g} km geodesic (seed 000/001/002: 30公里供热半径范围内的燃煤锅炉"
+        f"within {params.radius_km:g} km geodesic ({src}: 30公里供热半径范围内的燃煤锅炉"
         "和落后燃煤小热电机组（含自备电厂）关停或整合)",
         "fuel groups: 《高污染燃料目录》(国环规大气〔2017〕2号) 煤炭及其制品; 发生炉煤气 as coal "
-        "(seed 000 §3)",
-        f"advice: < {params.shutdown_below_th:g} t/h 关停, otherwise 整合 (seed 003 items 9-10)",
-        "new coal boilers listed (seed 000 §3: 全市范围原则上不再新建燃煤锅炉)",
+        "(聊政字〔2024〕15号 二(二)3)",
+        f"advice: < {params.shutdown_below_th:g} t/h 关停, otherwise 整合 "
+        "(聊办字〔2017〕49号 items 9-10)",
+        "new coal boilers listed (聊政字〔2024〕15号 二(二)3: 全市范围原则上不再新建燃煤锅炉)",
     ]
 
 

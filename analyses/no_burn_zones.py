@@ -169,7 +169,7 @@ class Params:
     unit
         ``"cells"``: the zone is delineated on H3 cells around the villages; ``"township"``
         (needs townships): a township whose villages have all completed conversion joins the
-        zone whole (seed 003 item 5: "以乡镇（街道）为单位，全行政区域整体推进").
+        zone whole (聊办字〔2017〕49号 item 5: "以乡镇（街道）为单位，全行政区域整体推进").
     zone_class
         ``"I"``, ``"II"`` or ``"III"`` (一般/较严/严格) of 《高污染燃料目录》: what violates
         inside the zone (see :mod:`analyses.noburn_rules`).
@@ -316,8 +316,8 @@ def _villages(villages: gpd.GeoDataFrame, params: Params) -> tuple[pd.DataFrame,
     v["ratio"] = np.round(ratio, 4)
     v["converted"] = np.where(flag.notna().to_numpy(), flag.fillna(False).to_numpy(dtype=bool),
                               by_ratio)
-    # seed 003 item 9: clean heating "不包括改燃洁净型煤、水煤浆、无烟煤、兰炭、绿焦、原油等" —
-    # a village converted to 洁净型煤 (method) has not completed clean-heating conversion
+    # 聊办字〔2017〕49号 item 9: clean heating "不包括改燃洁净型煤、水煤浆、无烟煤、兰炭、绿焦、
+    # 原油等" — a village converted to 洁净型煤 (method) has not completed clean-heating conversion
     v["method_code"] = vocab.method(v["method"] if "method" in v else [None] * len(v)).to_numpy()
     v["clean_coal"] = v["converted"].to_numpy(dtype=bool) & (v["method_code"] == "clean_coal")
     v["converted"] = v["converted"].to_numpy(dtype=bool) & ~v["clean_coal"].to_numpy()
@@ -753,7 +753,8 @@ def build_map(result: Result) -> folium.Map:
                             style={"color": "#1a9850", "weight": 1, "fillColor": ZONE_COLOR,
                                    "fillOpacity": 0.35},
                             tooltip={"zone_id": "图斑", "county_name": "县区",
-                                     "township_name": "乡镇", "area_km2": "面积 (km²)", "households": "户数",
+                                     "township_name": "乡镇", "area_km2": "面积 (km²)",
+                                     "households": "户数",
                                      "n_gaps": "区内未改造村"})
     if len(L["changes"]):
         webmap.add_polygons(m, L["changes"], name="与现行禁燃区相比的变化",

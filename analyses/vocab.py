@@ -55,17 +55,19 @@ FUEL: dict[str, tuple[str, ...]] = {
     "coal": ("coal", "燃煤", "煤", "煤炭", "原煤", "散煤", "煤矸石", "粉煤", "煤泥", "无烟煤",
              "烟煤", "褐煤", "块煤", "末煤", "混煤", "洗煤", "精煤"),
     # coal products (catalogue: 煤粉、水煤浆、型煤、焦炭、兰炭); 洁净型煤 is a 型煤 (2017 plan,
-    # seed 003 item 9: "不包括改燃洁净型煤、水煤浆、无烟煤、兰炭…")
+    # 聊办字〔2017〕49号 item 9: "不包括改燃洁净型煤、水煤浆、无烟煤、兰炭…")
     "coal_product": ("coal_product", "焦炭", "兰炭", "半焦", "型煤", "洁净型煤", "民用型煤",
                      "水煤浆", "蜂窝煤", "煤球", "煤粉"),
-    # catalogue item (二): 石油焦、油页岩、原油、重油、渣油、煤焦油; 油母页岩 = 油页岩 (seed 002);
-    # 绿焦 = green (raw) petroleum coke (seed 003 item 9); 燃料油 = residual fuel oil (GB 17411)
+    # catalogue item (二): 石油焦、油页岩、原油、重油、渣油、煤焦油; 油母页岩 = 油页岩
+    # (金政字〔2024〕57号); 绿焦 = green (raw) petroleum coke (聊办字〔2017〕49号 item 9);
+    # 燃料油 = residual fuel oil (GB 17411)
     "heavy_oil": ("heavy_oil", "石油焦", "油页岩", "油母页岩", "原油", "重油", "渣油", "煤焦油",
                   "燃料油", "绿焦"),
     "light_oil": ("light_oil", "柴油", "轻柴油", "轻油", "轻质油", "煤油", "汽油", "diesel"),
     "gas": ("gas", "natural gas", "燃气", "天然气", "管道天然气", "压缩天然气", "液化天然气",
             "液化石油气", "液化气", "lng", "cng", "lpg", "沼气", "生物天然气"),
-    # gas made from coal on site: counts as coal (seed 000 §3: "不再新增燃料类煤气发生炉")
+    # gas made from coal on site: counts as coal (聊政字〔2024〕15号 二(二)3: "不再新增燃料类
+    # 煤气发生炉")
     "producer_gas": ("producer_gas", "发生炉煤气", "煤气发生炉", "水煤气"),
     # a bare 煤气 may be producer gas or piped town gas: its own group, for review
     "coal_gas": ("coal_gas", "煤气", "焦炉煤气", "人工煤气"),
@@ -113,7 +115,7 @@ METHOD: dict[str, tuple[str, ...]] = {
     "geothermal": ("geothermal", "地热"),
     "solar": ("solar", "太阳能"),
     "biomass": ("biomass", "生物质", "生物质能"),
-    # 2017 plan (seed 003 item 9): clean-heating conversion "不包括改燃洁净型煤、水煤浆、
+    # 2017 plan (聊办字〔2017〕49号 item 9): clean-heating conversion "不包括改燃洁净型煤、水煤浆、
     # 无烟煤、兰炭、绿焦、原油等"
     "clean_coal": ("clean_coal", "洁净型煤", "改燃洁净型煤", "型煤", "水煤浆", "无烟煤", "兰炭",
                    "绿焦", "原油"),

@@ -1,5 +1,12 @@
 """Coal boilers and small coal CHP units within the heat-supply radius of large CHP plants.
 
+Fuels, kinds and statuses go through :mod:`analyses.vocab` (the fuel groups of the 2017
+high-polluting fuel catalogue); blank or unknown fuels are listed in ``unknown_fuel``, never
+taken as clean; unknown statuses or kinds are rejected rows. Plants of the ``plants`` input
+that do not qualify themselves and are smaller than ``min_capacity_mw`` are screened like
+boilers (kind ``small_chp``). Tables ``targets`` (关停整合清单, Chinese headers), ``unknown_fuel``
+and ``new_coal`` (coal boilers under construction or planned) are written besides the layers.
+
 Policy (Shandong action plan): "完成省下达30万千瓦及以上热电联产电厂30公里供热半径范围内的
 燃煤锅炉和落后燃煤小热电机组（含自备电厂）关停或整合任务" — the coal boilers and backward
 small coal CHP units (captive units included) within the 30 km heat-supply radius of CHP
@@ -449,7 +456,8 @@ def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, small: pd.D
 
 
 STATUS_COLORS = {"target": "#d7301f", "inside_other": "#fdae61", "outside": "#4575b4"}
-STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）", "inside_other": "半径内其他燃料/已关停",
+STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）",
+                 "inside_other": "半径内其他燃料/已关停/燃料待核实",
                  "outside": "半径外"}
 
 
@@ -474,8 +482,18 @@ def build_map(result: Result) -> folium.Map:
                              np.where(b["in_radius"], "inside_other", "outside"))
     webmap.add_points(m, b, name="锅炉", color_col="category", colors=STATUS_COLORS, radius=4,
                       tooltip={"name": "名称", "id": "编号", "capacity_th": "蒸吨 (t/h)",
-                               "fuel": "燃料", "nearest_plant_name": "最近电厂",
+                               "fuel_raw": "燃料", "nearest_plant_name": "最近电厂",
                                "distance_km": "距离 (km)", "county_name": "县区"})
+    small = L.get("small_chp")
+    if small is not None and len(small):
+        s = small.copy()
+        s["category"] = np.where(s["target"], "target",
+                                 np.where(s["in_radius"], "inside_other", "outside"))
+        webmap.add_points(m, s, name="落后燃煤小热电（不达标电厂）", color_col="category",
+                          colors=STATUS_COLORS, radius=7,
+                          tooltip={"name": "电厂", "capacity_mw": "装机 (MW)", "fuel_raw": "燃料",
+                                   "nearest_plant_name": "最近电厂", "distance_km": "距离 (km)",
+                                   "county_name": "县区"})
     webmap.add_points(m, L["plants"],
                       name=f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
                       color="#000000", radius_col="capacity_mw", radius_range=(6.0, 16.0),

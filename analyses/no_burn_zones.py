@@ -37,9 +37,18 @@ Method
    of the nearest village cells (ties: unconverted wins). Cells whose centre lies outside every
    county are dropped.
 4. The in-cells are dissolved exactly along cell edges (``spatial.h3grid.cells_to_shape``);
-   parts smaller than ``min_part_km2`` are removed. Holes are kept: each is either an
+   holes are kept: each is either an
    unconverted village (reported in ``gaps``, a priority target) or land no village touches.
-5. The remaining parts are split by county (cells by centre) into ``zone`` polygons.
+5. The parts are split by county (cells by centre) into ``zone`` polygons, and only then
+   parts under ``min_part_km2`` are removed. The fill and built-up land never reach into a
+   county that supplied no village rows.
+
+With ``unit = "township"`` (townships input), a township whose villages have all converted
+joins the zone whole instead (split by county, small parts removed). A village converted to
+洁净型煤 (method ``clean_coal``) counts as unconverted. Facilities inside the proposed or
+current zone are judged by ``zone_class`` (I/II/III of the 2017 catalogue,
+:mod:`analyses.noburn_rules`): ``violations`` name the clause broken (``rule``); facilities that
+cannot be judged go to the ``facility_review`` table.
 
 Areas are geodesic, on the WGS-84 ellipsoid (``pyproj.Geod.geometry_area_perimeter``), km².
 
@@ -730,6 +739,14 @@ def _summary(v, zone, changes, violations, review, n_fac, cur_union, params, *,
         lines.append(f"{len(review)} facilities inside a zone cannot be judged ("
                      + ", ".join(f"{k} {n}" for k, n in counts.items())
                      + "): see the facility_review table; they are not counted as clean.")
+    unit = ("township whole when all its villages converted (聊办字〔2017〕49号 item 5)"
+            if params.unit == "township" else "H3 cells of converted villages")
+    lines.append(
+        f"Rules: zone = {unit}, converted >= {params.threshold:.0%} of households "
+        "(济宁市 2024 二(二)4, 金政字〔2024〕57号 二(二)8: 整体完成清洁取暖改造的地区); "
+        "洁净型煤 not clean heating (聊办字〔2017〕49号 item 9); "
+        f"{rules.describe(params.zone_class)}; parts < {params.min_part_km2:g} km² removed "
+        "after the split by county.")
     return lines
 
 

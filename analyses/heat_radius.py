@@ -513,6 +513,11 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
                              np.where(b["in_radius"], "inside_other", "outside"))
     cells = result.layers["cells"]
     cells = cells[cells["n_targets"] > 0] if "n_targets" in cells else cells
+    small = result.layers.get("small_chp")
+    extra = []
+    if small is not None and small["target"].any():
+        extra = [figure.LayerStyle("small_chp", "落后燃煤小热电（关停/整合对象）", color="#67000d",
+                                   size=45, data=small[small["target"]])]
     return [
         figure.LayerStyle("cells", "含目标锅炉的 H3 网格", color="#fdae61", fill="#fdd49e",
                           alpha=0.5, linewidth=0.3, data=cells),
@@ -520,6 +525,7 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
                           color="#e31a1c", linewidth=1.4),
         figure.LayerStyle("boilers", "锅炉", column="category", colors=STATUS_COLORS,
                           labels=STATUS_LABELS, size=10, data=b),
+        *extra,
         figure.LayerStyle("plants", f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
                           color="#000000", size=60),
     ]

@@ -142,3 +142,18 @@ def test_check_lists_unknown_values_and_config_vocab_is_honoured(tmp_path):
         res = hr.run({k: t.frame for k, t in tables.items()}, hr.Params())
     assert sorted(res.tables["targets"]["编号"]) == ["A", "B", "C"]
     assert not checks.unknown_vocab(hr, {})
+
+
+def test_run_honours_config_vocab_and_records_it(tmp_path):
+    conf = _write_case(tmp_path, '[vocab.fuel]\n"某某煤" = "coal"\n'
+                                 '[vocab.status]\n"待查" = "idle"\n')
+    out = runner.execute("heat-radius", conf, out=tmp_path / "out", offline=True)
+    assert sorted(out.result.tables["targets"]["编号"]) == ["A", "B", "C"]
+    assert out.manifest["vocab"] == {"fuel": {"某某煤": "coal"}, "status": {"待查": "idle"}}
+    assert any(s.startswith("Rules:") for s in out.manifest["summary"])
+    # without the words: B and C are rejected (unknown status), A is an unknown fuel
+    conf = _write_case(tmp_path)
+    out = runner.execute("heat-radius", conf, out=tmp_path / "out2", offline=True)
+    assert sorted(out.result.tables["rejected"]["id"]) == ["B", "C"]
+    assert sorted(out.result.tables["unknown_fuel"]["id"]) == ["A", "D"]
+    assert out.result.tables["targets"].empty

@@ -205,3 +205,13 @@ def test_changes_per_county_with_households():
         want = 100 * int((shapely.contains(g, pts) & ~shapely.covers(cur, pts)).sum())
         assert bc.loc[name, "added_households"] == want
     assert any(s.strip().startswith("甲县:") for s in res.summary)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"coal_kinds": ("coal_sellr",)}, "coal_kinds"), ({"coal_fuels": ()}, "coal_fuels"),
+    ({"min_part_km2": float("nan")}, "min_part_km2"), ({"zone_class": "IV"}, "zone_class"),
+    ({"unit": "county"}, "unit"), ({"fill_m": float("inf")}, "fill_m")])
+def test_bad_params_name_the_parameter(kw, match):
+    with pytest.raises(ValueError, match=match):
+        nbz.Params(**kw)
+    assert nbz.Params(coal_fuels=("coal", "无烟煤")).coal_fuels == ("coal", "无烟煤")

@@ -2,6 +2,7 @@
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import points_frame
@@ -215,3 +216,16 @@ def test_bad_params_name_the_parameter(kw, match):
     with pytest.raises(ValueError, match=match):
         nbz.Params(**kw)
     assert nbz.Params(coal_fuels=("coal", "无烟煤")).coal_fuels == ("coal", "无烟煤")
+
+
+def test_demo_zone_stays_in_counties_with_villages_and_no_small_part(demo_out, root):
+    d = demo_out / "layers" / "no-burn-zones" / "no-burn-zones.gpkg"
+    zone = gpd.read_file(d, layer="zone")
+    villages_csv = pd.read_csv(root / "data/raw/villages.csv", encoding="gbk", dtype=str)
+    assert len(zone) and set(zone["county_name"]) <= set(villages_csv["县区"])
+    assert zone["township_name"].notna().all()            # the demo runs in township mode
+    for g in zone.geometry:
+        assert area_km2(g) >= 1.0
+    changes = gpd.read_file(d, layer="changes")
+    added = changes[changes["change"] == "added"]
+    assert set(added["county_name"]) <= set(villages_csv["县区"])

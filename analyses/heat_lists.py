@@ -23,7 +23,8 @@ from . import vocab
 ADVICE_SHUTDOWN, ADVICE_INTEGRATE = "关停", "整合"
 
 TARGET_COLUMNS = ["序号", "县（市、区）", "单位名称", "编号", "设备类型", "规模（蒸吨/小时或MW）",
-                  "规模单位", "燃料", "状态", "最近电厂", "距离（公里）", "建议（关停/整合）"]
+                  "规模单位", "燃料", "状态", "最近电厂", "距离（公里）", "建议（关停/整合）",
+                  "county_code"]  # the county's adcode: `lantian export --by county` splits by it
 
 
 @dataclass
@@ -109,6 +110,7 @@ def targets_table(boilers: pd.DataFrame, plants: pd.DataFrame, shutdown_below_th
         th = t[cap] if cap == "capacity_th" else pd.Series(np.nan, index=t.index)
         parts.append(pd.DataFrame({
             "县（市、区）": t["county_name"].fillna("(县区不明)").to_numpy(dtype=object),
+            "county_code": t["county_code"].to_numpy(dtype=object),
             "单位名称": t["name"].to_numpy(dtype=object),
             "编号": t["id"].to_numpy(dtype=object),
             "设备类型": vocab.labels("kind", t["kind"].fillna("boiler")).to_numpy(dtype=object),
@@ -129,7 +131,8 @@ def targets_table(boilers: pd.DataFrame, plants: pd.DataFrame, shutdown_below_th
 
 
 LIST_COLUMNS = ["source", "id", "name", "kind", "capacity_th", "capacity_mw", "fuel_raw", "fuel",
-                "status", "in_radius", "nearest_plant_name", "distance_km", "county_name", "row"]
+                "status", "in_radius", "nearest_plant_name", "distance_km", "county_code",
+                "county_name", "row"]
 
 
 def listing(boilers: pd.DataFrame, plants: pd.DataFrame, mask_b: np.ndarray,

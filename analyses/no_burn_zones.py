@@ -471,8 +471,9 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     cur_union = (shapely.make_valid(shapely.union_all(current.geometry.to_numpy()))
                  if current is not None and len(current) else None)
     changes = geo.changes(zone, cur_union, v, counties)
-    violations, review, n_fac, rej_f = _violations(inputs.get("facilities"), zone, cur_union,
-                                                   counties, townships, params)
+    violations, review, n_fac, rej_f = rules.screen_facilities(
+        inputs.get("facilities"), zone, cur_union, counties, townships, params.zone_class,
+        params.coal_fuels, params.coal_kinds)
     rejected = pd.concat([rejected, rej_f], ignore_index=True)
 
     villages_layer = _village_layer(v)
@@ -550,68 +551,6 @@ def _village_layer(v: pd.DataFrame) -> gpd.GeoDataFrame:
             shapely.get_type_id(geom), [3, 6]).all():  # not all polygons: use the points
         geom = shapely.points(v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float))
     return gpd.GeoDataFrame(out, geometry=geom, crs="EPSG:4326")
-
-
-def _violations(fac: gpd.GeoDataFrame | None, zone: gpd.GeoDataFrame,
-                cur_union: shapely.Geometry | None, counties: gpd.GeoDataFrame | None,
-                townships: gpd.GeoDataFrame | None, params: Params
-                ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int, pd.DataFrame]:
-    """Facilities (not retired) inside the proposed or current zone, judged by the zone class.
-
-    Returns the ``violations`` layer (finding = violation, with the catalogue's ``rule``), the
-    ``facility_review`` table (facilities the rules cannot judge: quality, capacity, dedicated
-    boiler or fuel unknown), the number of active facilities judged, and rejected rows
-    (unknown status or kind).
-    """
-    cols = ["id", "name", "kind", "fuel", "fuel_raw", "status", "capacity_th", "sulfur_pct",
-            "ash_pct", "finding", "rule", "in_proposed", "in_current", "zone_id", "county_code",
-            "county_name", "township_code", "township_name", "lon", "lat", "row"]
-    if fac is None or len(fac) == 0:
-        empty = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
-                                 geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-        return empty, pd.DataFrame(empty.drop(columns="geometry")), 0, io.empty_rejected()
-    f = fac.reset_index(drop=True).copy()
-    for c in ("fuel", "kind", "status", "name", "capacity_th", "sulfur_pct", "ash_pct"):
-        if c not in f:
-            f[c] = None
-    f["fuel_raw"] = f["fuel"].map(lambda x: None if pd.isna(x) or not str(x).strip()
-                                  else str(x).strip()).astype(object)
-    words = {c: vocab.words(f[c]) for c in ("fuel", "kind", "status")}
-    f["fuel"], f["kind"], f["status"] = (vocab.fuel(f["fuel"]), vocab.kind(f["kind"]),
-                                         vocab.status(f["status"]))
-    bad = (f["status"] == vocab.UNKNOWN) | (f["kind"] == vocab.UNKNOWN)
-    rej = io.empty_rejected()
-    if bad.any():
-        what = np.where(f["status"][bad] == vocab.UNKNOWN,
-                        "unknown status '" + words["status"][bad].astype(str) + "'",
-                        "unknown kind '" + words["kind"][bad].astype(str) + "'")
-        rej = pd.DataFrame({"input": "facilities", "file": "", "row": f["row"][bad].to_numpy(),
-                            "id": f["id"][bad].to_numpy(dtype=object),
-                            "reason": pd.Series(what).to_numpy(dtype=object)
-                            + ": add it under [vocab.status] / [vocab.kind] in the config"})
-        f, words = f[~bad].reset_index(drop=True), {
-            k: w[~bad].reset_index(drop=True) for k, w in words.items()}
-    lng, lat = f["lon"].to_numpy(dtype=float), f["lat"].to_numpy(dtype=float)
-    coal = vocab.matches(f["fuel"], words["fuel"], params.coal_fuels)
-    seller = vocab.matches(f["kind"], words["kind"], params.coal_kinds)
-    f["finding"], f["rule"] = rules.judge(f, params.zone_class, coal=coal, seller=seller)
-    active = (f["status"] != "retired").to_numpy()
-    zpos = geo.points_in(zone.geometry.to_numpy(), lng, lat)
-    f["in_proposed"] = zpos >= 0
-    f["zone_id"] = np.where(zpos >= 0, zone["zone_id"].to_numpy(dtype=object)[
-        np.maximum(zpos, 0)] if len(zone) else None, None)
-    f["in_current"] = (shapely.contains_xy(cur_union, lng, lat)
-                       | shapely.intersects_xy(shapely.boundary(cur_union), lng, lat)
-                       if cur_union is not None else np.zeros(len(f), dtype=bool))
-    inside = active & (f["in_proposed"].to_numpy() | f["in_current"].to_numpy())
-    f = f[inside & f["finding"].notna().to_numpy()].reset_index(drop=True)
-    f = admin.attach(f, f["lon"].to_numpy(), f["lat"].to_numpy(), counties, level="county")
-    f = admin.attach(f, f["lon"].to_numpy(), f["lat"].to_numpy(), townships, level="township")
-    viol = f[f["finding"] == "violation"]
-    out = gpd.GeoDataFrame(viol[cols], geometry=gpd.points_from_xy(viol["lon"], viol["lat"]),
-                           crs="EPSG:4326").reset_index(drop=True)
-    review = pd.DataFrame(f.loc[f["finding"] != "violation", cols]).reset_index(drop=True)
-    return out, review, int(active.sum()), rej
 
 
 def _unit_keys(frame: pd.DataFrame, level: str) -> pd.DataFrame:

@@ -19,9 +19,14 @@ the dedicated-boiler flag) or ``fuel_unknown`` (blank, unknown or 煤气 fuel).
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
+from spatial import admin, io
+
+from . import noburn_geometry as geometry
 from . import vocab
 
 ZONE_CLASSES = ("I", "II", "III")
@@ -133,3 +138,66 @@ def describe(zone_class: str) -> str:
     """One line for the summary and the manifest: the class and its source."""
     return (f"zone_class {zone_class} = {CLASS_NAMES[zone_class]} of 《高污染燃料目录》"
             "(国环规大气〔2017〕2号); sellers and stores: 大气污染防治法第三十八条")
+
+
+def screen_facilities(fac: gpd.GeoDataFrame | None, zone: gpd.GeoDataFrame,
+                      cur_union: shapely.Geometry | None, counties: gpd.GeoDataFrame | None,
+                      townships: gpd.GeoDataFrame | None, zone_class: str,
+                      coal_fuels: tuple[str, ...], coal_kinds: tuple[str, ...]
+                      ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int, pd.DataFrame]:
+    """Facilities (not retired) inside the proposed or current zone, judged by the zone class.
+
+    Returns the ``violations`` layer (finding = violation, with the catalogue's ``rule``), the
+    ``facility_review`` table (facilities the rules cannot judge: quality, capacity, dedicated
+    boiler or fuel unknown), the number of active facilities judged, and rejected rows
+    (unknown status or kind).
+    """
+    cols = ["id", "name", "kind", "fuel", "fuel_raw", "status", "capacity_th", "sulfur_pct",
+            "ash_pct", "finding", "rule", "in_proposed", "in_current", "zone_id", "county_code",
+            "county_name", "township_code", "township_name", "lon", "lat", "row"]
+    if fac is None or len(fac) == 0:
+        empty = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
+                                 geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+        return empty, pd.DataFrame(empty.drop(columns="geometry")), 0, io.empty_rejected()
+    f = fac.reset_index(drop=True).copy()
+    for c in ("fuel", "kind", "status", "name", "capacity_th", "sulfur_pct", "ash_pct"):
+        if c not in f:
+            f[c] = None
+    f["fuel_raw"] = f["fuel"].map(lambda x: None if pd.isna(x) or not str(x).strip()
+                                  else str(x).strip()).astype(object)
+    words = {c: vocab.words(f[c]) for c in ("fuel", "kind", "status")}
+    f["fuel"], f["kind"], f["status"] = (vocab.fuel(f["fuel"]), vocab.kind(f["kind"]),
+                                         vocab.status(f["status"]))
+    bad = (f["status"] == vocab.UNKNOWN) | (f["kind"] == vocab.UNKNOWN)
+    rej = io.empty_rejected()
+    if bad.any():
+        what = np.where(f["status"][bad] == vocab.UNKNOWN,
+                        "unknown status '" + words["status"][bad].astype(str) + "'",
+                        "unknown kind '" + words["kind"][bad].astype(str) + "'")
+        rej = pd.DataFrame({"input": "facilities", "file": "", "row": f["row"][bad].to_numpy(),
+                            "id": f["id"][bad].to_numpy(dtype=object),
+                            "reason": pd.Series(what).to_numpy(dtype=object)
+                            + ": add it under [vocab.status] / [vocab.kind] in the config"})
+        f, words = f[~bad].reset_index(drop=True), {
+            k: w[~bad].reset_index(drop=True) for k, w in words.items()}
+    lng, lat = f["lon"].to_numpy(dtype=float), f["lat"].to_numpy(dtype=float)
+    coal = vocab.matches(f["fuel"], words["fuel"], coal_fuels)
+    seller = vocab.matches(f["kind"], words["kind"], coal_kinds)
+    f["finding"], f["rule"] = judge(f, zone_class, coal=coal, seller=seller)
+    active = (f["status"] != "retired").to_numpy()
+    zpos = geometry.points_in(zone.geometry.to_numpy(), lng, lat)
+    f["in_proposed"] = zpos >= 0
+    f["zone_id"] = np.where(zpos >= 0, zone["zone_id"].to_numpy(dtype=object)[
+        np.maximum(zpos, 0)] if len(zone) else None, None)
+    f["in_current"] = (shapely.contains_xy(cur_union, lng, lat)
+                       | shapely.intersects_xy(shapely.boundary(cur_union), lng, lat)
+                       if cur_union is not None else np.zeros(len(f), dtype=bool))
+    inside = active & (f["in_proposed"].to_numpy() | f["in_current"].to_numpy())
+    f = f[inside & f["finding"].notna().to_numpy()].reset_index(drop=True)
+    f = admin.attach(f, f["lon"].to_numpy(), f["lat"].to_numpy(), counties, level="county")
+    f = admin.attach(f, f["lon"].to_numpy(), f["lat"].to_numpy(), townships, level="township")
+    viol = f[f["finding"] == "violation"]
+    out = gpd.GeoDataFrame(viol[cols], geometry=gpd.points_from_xy(viol["lon"], viol["lat"]),
+                           crs="EPSG:4326").reset_index(drop=True)
+    review = pd.DataFrame(f.loc[f["finding"] != "violation", cols]).reset_index(drop=True)
+    return out, review, int(active.sum()), rej

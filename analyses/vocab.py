@@ -211,20 +211,19 @@ def table(field: str) -> dict[str, str]:
 
 def words(values: Iterable[Any]) -> pd.Series:
     """The normalised words of `values` (None where blank), as an object Series."""
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
-    uniq = pd.unique(s.astype(object))
-    m = {u: normalise(u) for u in uniq if not (isinstance(u, float) and np.isnan(u))}
-    out = s.astype(object).map(lambda v: m.get(v) if not (isinstance(v, float) and np.isnan(v))
-                               else None)
+    s = (values if isinstance(values, pd.Series) else pd.Series(list(values))).astype(object)
+    m = {u: normalise(u) for u in pd.unique(s[s.notna()])}  # each distinct value once
+    out = s.map(m)
     return out.astype(object).where(out.notna(), None)
 
 
 def codes(values: Iterable[Any], field: str, *, blank: str | None = UNKNOWN) -> pd.Series:
     """Codes of `values` in vocabulary `field`: unknown words -> "unknown", blanks -> `blank`."""
     w = words(values)
-    t = table(field)
-    out = w.map(lambda x: blank if x is None else t.get(x, UNKNOWN))
-    return out.astype(object).where(out.notna(), None)
+    out = w.map(table(field)).astype(object)
+    out = out.where(out.notna(), UNKNOWN)
+    out[w.isna().to_numpy()] = blank
+    return out.where(out.notna(), None)
 
 
 def fuel(values: Iterable[Any]) -> pd.Series:
@@ -252,7 +251,7 @@ def unknown_values(values: Iterable[Any], field: str) -> pd.Series:
 
     Blanks are not counted here. Sorted by count, then word.
     """
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     w = words(s)
     t = table(field)
     bad = w.notna() & ~w.isin(list(t))

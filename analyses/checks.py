@@ -157,22 +157,27 @@ def unknown_vocab(module: ModuleType, tables: Mapping[str, io.Table]) -> list[st
                 continue
             col = t.frame[field]
             counts = vocab.unknown_values(col, field)
-            n_blank = int(vocab.words(col).isna().sum()) if field == "fuel" else 0
+            blank = vocab.words(col).isna().to_numpy() if field == "fuel" else np.zeros(0, bool)
+            n_blank = int(blank.sum())
             if not len(counts) and not n_blank:
                 continue
             items = [f"'{w}' × {n}" for w, n in counts.head(12).items()]
             if len(counts) > 12:
                 items.append(f"… {len(counts) - 12} more")
             if n_blank:
-                items.append(f"(blank) × {n_blank}")
+                rows = ", ".join(map(str, t.frame["row"][blank].head(8))) if "row" in t.frame \
+                    else ""
+                items.append(f"(blank) × {n_blank}" + (f" (rows {rows}"
+                                                        f"{' …' if n_blank > 8 else ''})"
+                                                        if rows else ""))
             header = t.columns.get(field, field) if t.columns else field
             effect = {"fuel": "these rows get fuel group 'unknown' (listed for review, never "
                               "treated as clean)",
                       "method": "these villages are judged by their household counts only"}.get(
                 field, "`run` puts these rows in the rejected table")
-            word = (list(counts.index) or ["…"])[0]
+            fix = (f'Map them in the config: [vocab.{field}] "{counts.index[0]}" = "<code>", '
+                   f"with a code of {', '.join(vocab.VOCABS[field])}" if len(counts)
+                   else f"Fill in the {field} in the inventory")
             out.append(f"{t.path}: column {header} ({name}.{field}) has values the {field} "
-                       f"vocabulary does not know: {', '.join(items)}; {effect}. Map them in the "
-                       f'config: [vocab.{field}] "{word}" = "<code>", with a code of '
-                       f"{', '.join(vocab.VOCABS[field])}.")
+                       f"vocabulary does not know: {', '.join(items)}; {effect}. {fix}.")
     return out

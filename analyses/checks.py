@@ -15,6 +15,8 @@ import pandas as pd
 
 from spatial import admin, coords, io
 
+from . import vocab
+
 #: how many more points a shifted reading must put inside the counties before we say so
 _SHIFT_MIN_GAIN = 3
 
@@ -76,7 +78,7 @@ def _shift_warning(name: str, t: io.Table, units: gpd.GeoDataFrame) -> str | Non
 
 def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str]:
     """Warnings about inputs that were read but look wrong (not errors: the run goes on)."""
-    out: list[str] = []
+    out: list[str] = unknown_vocab(module, tables)
     units = _boundaries(tables)
     specs = {s.name: s for s in module.INPUTS}
     for name, t in tables.items():
@@ -138,3 +140,47 @@ def report(tables: Mapping[str, io.Table], warnings: list[str]) -> str:
     else:
         lines.append("no warnings.")
     return "\n".join(lines)
+
+
+def unknown_vocab(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str]:
+    """One warning per input column whose words the vocabulary does not know, with row counts.
+
+    The columns are the analysis's ``VOCAB_FIELDS`` ({input: (field, …)}); the config's
+    ``[vocab.<field>]`` words count as known (the runner checks inside ``vocab.extended``).
+    A blank fuel is reported too (it is never taken as clean); blank kinds and statuses have a
+    documented meaning and are not.
+    """
+    out: list[str] = []
+    for name, fields in getattr(module, "VOCAB_FIELDS", {}).items():
+        t = tables.get(name)
+        if t is None or not isinstance(t.frame, pd.DataFrame) or not len(t.frame):
+            continue
+        for field in fields:
+            if field not in t.frame:
+                continue
+            col = t.frame[field]
+            counts = vocab.unknown_values(col, field)
+            blank = vocab.words(col).isna().to_numpy() if field == "fuel" else np.zeros(0, bool)
+            n_blank = int(blank.sum())
+            if not len(counts) and not n_blank:
+                continue
+            items = [f"'{w}' × {n}" for w, n in counts.head(12).items()]
+            if len(counts) > 12:
+                items.append(f"… {len(counts) - 12} more")
+            if n_blank:
+                rows = ", ".join(map(str, t.frame["row"][blank].head(8))) if "row" in t.frame \
+                    else ""
+                items.append(f"(blank) × {n_blank}" + (f" (rows {rows}"
+                                                        f"{' …' if n_blank > 8 else ''})"
+                                                        if rows else ""))
+            header = t.columns.get(field, field) if t.columns else field
+            effect = {"fuel": "these rows get fuel group 'unknown' (listed for review, never "
+                              "treated as clean)",
+                      "method": "these villages are judged by their household counts only"}.get(
+                field, "`run` puts these rows in the rejected table")
+            fix = (f'Map them in the config: [vocab.{field}] "{counts.index[0]}" = "<code>", '
+                   f"with a code of {', '.join(vocab.VOCABS[field])}" if len(counts)
+                   else f"Fill in the {field} in the inventory")
+            out.append(f"{t.path}: column {header} ({name}.{field}) has values the {field} "
+                       f"vocabulary does not know: {', '.join(items)}; {effect}. {fix}.")
+    return out

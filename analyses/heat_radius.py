@@ -1,5 +1,12 @@
 """Coal boilers and small coal CHP units within the heat-supply radius of large CHP plants.
 
+Fuels, kinds and statuses go through :mod:`analyses.vocab` (the fuel groups of the 2017
+high-polluting fuel catalogue); blank or unknown fuels are listed in ``unknown_fuel``, never
+taken as clean; unknown statuses or kinds are rejected rows. Plants of the ``plants`` input
+that do not qualify themselves and are smaller than ``min_capacity_mw`` are screened like
+boilers (kind ``small_chp``). Tables ``targets`` (关停整合清单, Chinese headers), ``unknown_fuel``
+and ``new_coal`` (coal boilers under construction or planned) are written besides the layers.
+
 Policy (Shandong action plan): "完成省下达30万千瓦及以上热电联产电厂30公里供热半径范围内的
 燃煤锅炉和落后燃煤小热电机组（含自备电厂）关停或整合任务" — the coal boilers and backward
 small coal CHP units (captive units included) within the 30 km heat-supply radius of CHP
@@ -32,6 +39,7 @@ in ``boiler_kinds`` and which is not retired.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import folium
@@ -39,11 +47,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial import admin, coords, figure, geodesy, h3grid, webmap
+from spatial import admin, coords, figure, h3grid, webmap
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
 
+from . import heat_lists as hl
 from . import vocab
 from .base import InputSpec, Result
 
@@ -80,13 +89,20 @@ class Params:
     radius_km
         Heat-supply radius, km (geodesic).
     min_capacity_mw
-        A plant qualifies at or above this total capacity, MW.
+        A plant qualifies at or above this capacity, MW (summed or per unit: `qualify_by`).
     chp_only
         Only combined heat and power plants qualify (needs the plants' is_chp column).
+    qualify_by
+        ``"plant"``: the plant's summed units reach `min_capacity_mw` (30万千瓦及以上热电联产
+        电厂); ``"unit"``: one unit does (30万千瓦及以上热电联产机组, as other provinces read it).
     boiler_fuels
-        Fuels whose boilers are targets.
+        Fuel groups (``coal``, ``coal_product``, ``producer_gas``, …) or fuel words (``无烟煤``)
+        whose boilers and small CHP plants are targets; a word selects the rows typed with it.
     boiler_kinds
-        Kinds that are targets (boiler, small_chp, captive); units of unknown kind count.
+        Kind codes or words that are targets (boiler, small_chp, captive); blank kinds count.
+    shutdown_below_th
+        Targets below this capacity (t/h) are to be shut down (关停), larger ones integrated
+        (整合) into the CHP heat network; idle boilers and small CHP units are shut down.
     h3_resolution
         Resolution of the ``cells`` layer (7: ~5.2 km² cells).
     """
@@ -94,22 +110,41 @@ class Params:
     radius_km: float = 30.0
     min_capacity_mw: float = 300.0
     chp_only: bool = True
-    boiler_fuels: tuple[str, ...] = ("coal",)
+    qualify_by: str = "plant"
+    boiler_fuels: tuple[str, ...] = vocab.COAL_GROUPS
     boiler_kinds: tuple[str, ...] = ("boiler", "small_chp", "captive")
+    shutdown_below_th: float = 20.0
     h3_resolution: int = 7
 
     def __post_init__(self) -> None:
-        if not 0 < self.radius_km <= 500:
+        if not (math.isfinite(self.radius_km) and 0 < self.radius_km <= 500):
             raise InputError(f"params.radius_km must be in (0, 500] km, not {self.radius_km}.")
-        if self.min_capacity_mw < 0:
-            raise InputError(f"params.min_capacity_mw must be >= 0, not {self.min_capacity_mw}.")
+        if not (math.isfinite(self.min_capacity_mw) and self.min_capacity_mw >= 0):
+            raise InputError(f"params.min_capacity_mw must be a finite number >= 0 (MW), not "
+                             f"{self.min_capacity_mw}.")
+        if not (math.isfinite(self.shutdown_below_th) and self.shutdown_below_th >= 0):
+            raise InputError(f"params.shutdown_below_th must be a finite number >= 0 (t/h), "
+                             f"not {self.shutdown_below_th}.")
+        if self.qualify_by not in ("plant", "unit"):
+            raise InputError(f'params.qualify_by must be "plant" or "unit", not '
+                             f"{self.qualify_by!r}.")
         if not 0 <= self.h3_resolution <= 15:
             raise InputError(f"params.h3_resolution must be 0..15, not {self.h3_resolution}.")
-        fuels = set(vocab.FUEL)
-        bad = [f for f in self.boiler_fuels if f not in fuels]
-        if bad:
-            raise InputError(f"params.boiler_fuels: unknown fuel(s) {bad}; use {sorted(fuels)}.")
+        object.__setattr__(self, "boiler_fuels",
+                           vocab.selection("fuel", self.boiler_fuels, param="boiler_fuels"))
+        object.__setattr__(self, "boiler_kinds",
+                           vocab.selection("kind", self.boiler_kinds, param="boiler_kinds"))
 
+
+#: categorical columns checked against the vocabularies by `lantian check`
+VOCAB_FIELDS = {"plants": ("fuel", "status"), "boilers": ("fuel", "kind", "status")}
+
+#: statuses whose coal boilers are due for shutdown or integration (idle: 停用/备用 included)
+ACTIVE = ("operating", "idle")
+#: statuses of new coal boilers (聊政字〔2024〕15号 二(二)3: "全市范围原则上不再新建燃煤锅炉")
+NEW = ("construction", "planned")
+#: fuel groups listed in ``unknown_fuel`` for the analyst to resolve (never silently clean)
+REVIEW_FUELS = (vocab.UNKNOWN, "coal_gas")
 
 FIELDS = {
     "n_boilers_inside": FieldMeta("n_inside", "半径内目标锅炉数", "台"),
@@ -133,7 +168,10 @@ FIELDS = {
     "n_targets": FieldMeta("n_targets", "目标锅炉数", "台"),
     "capacity_th_targets": FieldMeta("th_targets", "目标锅炉蒸吨", "t/h"),
     "name": FieldMeta("name", "名称"),
-    "fuel": FieldMeta("fuel", "燃料"),
+    "fuel": FieldMeta("fuel", "燃料类别"),
+    "fuel_raw": FieldMeta("fuel_raw", "燃料（原表）"),
+    "max_unit_mw": FieldMeta("max_unit", "最大单机容量", "MW"),
+    "n_small_chp_inside": FieldMeta("n_smallchp", "半径内落后燃煤小热电数", "座"),
     "kind": FieldMeta("kind", "类型"),
     "status": FieldMeta("status", "状态"),
     "lon": FieldMeta("lon", "经度", "°"),
@@ -142,20 +180,31 @@ FIELDS = {
 }
 
 
+def _code(frame: pd.DataFrame, field: str) -> pd.DataFrame:
+    """Add ``<field>_raw`` (as typed, stripped) and the vocabulary code in ``<field>``."""
+    raw = frame[field] if field in frame else pd.Series([None] * len(frame), index=frame.index)
+    frame[f"{field}_raw"] = raw.map(lambda v: None if pd.isna(v) or not str(v).strip()
+                                    else str(v).strip()).astype(object)
+    frame[field] = getattr(vocab, field)(raw).to_numpy(dtype=object)
+    return frame
+
+
 def merge_units(plants: pd.DataFrame) -> pd.DataFrame:
     """One row per plant id: capacity summed over its unit rows, location of the first row.
 
-    ``is_chp`` is true when any unit is CHP; ``status`` is operating when any unit operates.
+    ``max_unit_mw`` is the largest unit; ``is_chp`` is true when any unit is CHP; ``status``
+    is operating when any unit operates, else the first unit's. Statuses and fuels are coded
+    here unless already coded (``status_raw`` present).
     """
     p = plants.copy()
-    p["status"] = vocab.status(p["status"])
-    p["fuel"] = vocab.fuel(p["fuel"])
+    if "status_raw" not in p:
+        p = _code(_code(p, "status"), "fuel")
     p["_operating"] = p["status"] == "operating"
     g = p.groupby("id", sort=False)
     out = g.agg(name=("name", "first"), lon=("lon", "first"), lat=("lat", "first"),
-                capacity_mw=("capacity_mw", "sum"), n_units=("id", "size"),
-                fuel=("fuel", "first"), row=("row", "first"),
-                _operating=("_operating", "any")).reset_index()
+                capacity_mw=("capacity_mw", "sum"), max_unit_mw=("capacity_mw", "max"),
+                n_units=("id", "size"), fuel=("fuel", "first"), fuel_raw=("fuel_raw", "first"),
+                row=("row", "first"), _operating=("_operating", "any")).reset_index()
     chp = p["is_chp"].astype("boolean")
     out["is_chp"] = chp.groupby(p["id"], sort=False).agg(
         lambda s: pd.NA if s.isna().all() else bool(s.fillna(False).any())
@@ -165,70 +214,90 @@ def merge_units(plants: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _size(plants: pd.DataFrame, params: Params) -> np.ndarray:
+    """The capacity compared with min_capacity_mw: summed (plant) or largest unit (unit), MW."""
+    col = "capacity_mw" if params.qualify_by == "plant" else "max_unit_mw"
+    return plants[col].to_numpy(dtype=float)
+
+
 def qualifying(plants: pd.DataFrame, params: Params) -> np.ndarray:
     """Boolean mask of merged plants that qualify (operating, CHP if asked, >= threshold)."""
-    ok = (plants["status"] == "operating").to_numpy() & (
-        plants["capacity_mw"].to_numpy() >= params.min_capacity_mw)
+    ok = (plants["status"] == "operating").to_numpy() & (_size(plants, params)
+                                                         >= params.min_capacity_mw)
     if params.chp_only:
         ok &= plants["is_chp"].fillna(False).astype(bool).to_numpy()
     return ok
 
 
 def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
-    """Screen boilers against the heat-supply radius of qualifying CHP plants.
+    """Screen boilers and small coal CHP plants against the radius of qualifying CHP plants.
 
     Parameters
     ----------
     inputs
         ``plants``, ``boilers`` (and optional ``counties``) as read by ``spatial.io``:
         GeoDataFrames in EPSG:4326 with FORMATS.md field names and ``lon``/``lat`` columns.
+        Fuels, kinds and statuses are read through :mod:`analyses.vocab` (with the words of
+        an active ``vocab.extended`` block).
     params
         See :class:`Params`.
     """
-    raw_plants, boilers = inputs["plants"], inputs["boilers"].reset_index(drop=True)
+    raw_plants = inputs["plants"].reset_index(drop=True).copy()
+    boilers = inputs["boilers"].reset_index(drop=True)
     counties = inputs.get("counties")
     if params.chp_only and len(raw_plants) and raw_plants["is_chp"].isna().all():
         raise InputError(
             "plants: no is_chp values (热电联产 yes/no), so no plant can qualify as a CHP plant; "
             "add an is_chp column or run with --set params.chp_only=false."
         )
+    raw_plants, rej_p = hl.reject_unknown(_code(_code(raw_plants, "status"), "fuel"), "plants",
+                                          ("status",))
     plants = merge_units(raw_plants)
-    q = plants[qualifying(plants, params)].reset_index(drop=True)
+    q_mask = qualifying(plants, params)
+    q = plants[q_mask].reset_index(drop=True)
     radius_m = params.radius_km * 1000.0
 
     b = boilers.copy()
-    b["fuel"] = vocab.fuel(b["fuel"])
-    b["kind"] = vocab.kind(b["kind"])
-    b["status"] = vocab.status(b["status"])
-    blng, blat = b["lon"].to_numpy(), b["lat"].to_numpy()
-    ia, ip, d = geodesy.pairs_within(blng, blat, q["lon"].to_numpy(), q["lat"].to_numpy(),
-                                     distance=radius_m)
-    own = b["plant_id"].to_numpy(dtype=object)[ia] == q["id"].to_numpy(dtype=object)[ip]
-    ia, ip, d = ia[~own], ip[~own], d[~own]
-    n_within = np.bincount(ia, minlength=len(b))
-    near_i, near_d = geodesy.nearest(blng, blat, q["lon"].to_numpy(), q["lat"].to_numpy(),
-                                     a_key=b["plant_id"].to_numpy(dtype=object),
-                                     b_key=q["id"].to_numpy(dtype=object))
-    b["in_radius"] = n_within > 0
-    screened = (b["fuel"].isin(params.boiler_fuels)
-                & (b["kind"].isna() | b["kind"].isin(params.boiler_kinds))
-                & (b["status"] != "retired")).to_numpy()
-    b["target"] = b["in_radius"].to_numpy() & screened
-    has = near_i >= 0
-    for col, src in (("nearest_plant_id", "id"), ("nearest_plant_name", "name")):
-        vals = np.full(len(b), None, dtype=object)
-        vals[has] = q[src].to_numpy(dtype=object)[near_i[has]]
-        b[col] = vals
-    b["distance_km"] = np.round(near_d / 1000.0, 3)
-    b["n_plants_within"] = n_within
+    for f in ("fuel", "kind", "status"):
+        b = _code(b, f)
+    b, rej_b = hl.reject_unknown(b, "boilers", ("status", "kind"))
+    blng, blat = b["lon"].to_numpy(dtype=float), b["lat"].to_numpy(dtype=float)
+    sc = hl.screen(blng, blat, b["plant_id"].to_numpy(dtype=object) if "plant_id" in b
+                   else None, q, radius_m)
+    b["in_radius"] = sc.in_radius
+    fuel_ok = vocab.matches(b["fuel"], vocab.words(b["fuel_raw"]), params.boiler_fuels)
+    kind_ok = b["kind"].isna().to_numpy() | vocab.matches(
+        b["kind"], vocab.words(b["kind_raw"]), params.boiler_kinds)
+    active = b["status"].isin(ACTIVE).to_numpy()
+    screened = fuel_ok & kind_ok & active
+    b["target"] = sc.in_radius & screened
+    b["nearest_plant_id"], b["nearest_plant_name"] = sc.nearest_id, sc.nearest_name
+    b["distance_km"] = sc.distance_km
+    b["n_plants_within"] = sc.n_within
     b = admin.attach(b, blng, blat, counties, level="county", fallback="county")
 
-    # per plant: targets within its radius (a boiler may count for several plants)
-    tgt_pair = b["target"].to_numpy()[ia]
+    # small coal CHP plants and units that do not qualify themselves: screened like boilers
+    small = plants[~q_mask & plants["status"].isin(ACTIVE).to_numpy()
+                   & (_size(plants, params) < params.min_capacity_mw)].reset_index(drop=True)
+    slng, slat = small["lon"].to_numpy(dtype=float), small["lat"].to_numpy(dtype=float)
+    ss = hl.screen(slng, slat, None, q, radius_m)
+    small["kind"] = "small_chp"
+    small["in_radius"] = ss.in_radius
+    small_fuel_ok = vocab.matches(small["fuel"], vocab.words(small["fuel_raw"]),
+                                  params.boiler_fuels)
+    small["target"] = ss.in_radius & small_fuel_ok & ("small_chp" in params.boiler_kinds)
+    small["nearest_plant_id"], small["nearest_plant_name"] = ss.nearest_id, ss.nearest_name
+    small["distance_km"], small["n_plants_within"] = ss.distance_km, ss.n_within
+    small = admin.attach(small, slng, slat, counties, level="county")
+
+    # per plant: targets within its radius (a target may count for several plants)
+    tgt_pair = b["target"].to_numpy()[sc.pair_site]
     cap = b["capacity_th"].fillna(0.0).to_numpy()
-    q["n_boilers_inside"] = np.bincount(ip[tgt_pair], minlength=len(q))
-    q["capacity_th_inside"] = np.round(
-        np.bincount(ip[tgt_pair], weights=cap[ia[tgt_pair]], minlength=len(q)), 2)
+    q["n_boilers_inside"] = np.bincount(sc.pair_plant[tgt_pair], minlength=len(q))
+    q["capacity_th_inside"] = np.round(np.bincount(
+        sc.pair_plant[tgt_pair], weights=cap[sc.pair_site[tgt_pair]], minlength=len(q)), 2)
+    stgt = small["target"].to_numpy()[ss.pair_site]
+    q["n_small_chp_inside"] = np.bincount(ss.pair_plant[stgt], minlength=len(q))
     q = admin.attach(q, q["lon"].to_numpy(), q["lat"].to_numpy(), counties, level="county")
 
     circles = coords.geodesic_circles(q["lon"].to_numpy(), q["lat"].to_numpy(), radius_m)
@@ -238,27 +307,56 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
                               geometry=list(circles), crs="EPSG:4326")
     cells = _cells(radius, b, params)
     plants_layer = gpd.GeoDataFrame(
-        q[["id", "name", "capacity_mw", "n_units", "is_chp", "fuel", "status", "lon", "lat",
-           "county_code", "county_name", "n_boilers_inside", "capacity_th_inside"]],
+        q[["id", "name", "capacity_mw", "max_unit_mw", "n_units", "is_chp", "fuel", "fuel_raw",
+           "status", "lon", "lat", "county_code", "county_name", "n_boilers_inside",
+           "capacity_th_inside", "n_small_chp_inside"]],
         geometry=gpd.points_from_xy(q["lon"], q["lat"]), crs="EPSG:4326")
-    boiler_cols = ["id", "name", "capacity_th", "fuel", "kind", "status", "plant_id", "lon",
-                   "lat", "in_radius", "target", "nearest_plant_id", "nearest_plant_name",
+    boiler_cols = ["id", "name", "capacity_th", "fuel", "fuel_raw", "kind", "status", "plant_id",
+                   "lon", "lat", "in_radius", "target", "nearest_plant_id", "nearest_plant_name",
                    "distance_km", "n_plants_within", "county_code", "county_name", "row"]
-    boilers_layer = gpd.GeoDataFrame(b[boiler_cols], geometry=b.geometry.to_numpy(),
-                                     crs="EPSG:4326")
+    boilers_layer = gpd.GeoDataFrame(b.reindex(columns=boiler_cols),
+                                     geometry=b.geometry.to_numpy(), crs="EPSG:4326")
+    small_cols = ["id", "name", "kind", "capacity_mw", "max_unit_mw", "n_units", "is_chp", "fuel",
+                  "fuel_raw", "status", "lon", "lat", "in_radius", "target", "nearest_plant_id",
+                  "nearest_plant_name", "distance_km", "n_plants_within", "county_code",
+                  "county_name", "row"]
+    small_layer = gpd.GeoDataFrame(small[small_cols],
+                                   geometry=gpd.points_from_xy(small["lon"], small["lat"]),
+                                   crs="EPSG:4326")
     by_county = _by_county(b, screened)
     by_plant = q[["id", "name", "capacity_mw", "county_name", "n_boilers_inside",
-                  "capacity_th_inside"]].rename(columns={"id": "plant_id", "name": "plant_name"})
+                  "capacity_th_inside", "n_small_chp_inside"]].rename(
+        columns={"id": "plant_id", "name": "plant_name"})
     by_plant = by_plant.sort_values(["n_boilers_inside", "plant_id"], ascending=[False, True])
 
-    summary = _summary(plants, q, b, screened, params)
+    review_b = b["fuel"].isin(REVIEW_FUELS).to_numpy() & kind_ok & active
+    review_p = small["fuel"].isin(REVIEW_FUELS).to_numpy()
+    unknown_fuel = hl.listing(b, small, review_b, review_p)
+    new_b = fuel_ok & b["status"].isin(NEW).to_numpy()
+    new_plants = plants[plants["status"].isin(NEW).to_numpy()
+                        & vocab.matches(plants["fuel"], vocab.words(plants["fuel_raw"]),
+                                        params.boiler_fuels)].copy()
+    ns = hl.screen(new_plants["lon"].to_numpy(dtype=float),
+                   new_plants["lat"].to_numpy(dtype=float), None, q, radius_m)
+    new_plants = new_plants.assign(kind="plant", in_radius=ns.in_radius,
+                                   nearest_plant_name=ns.nearest_name,
+                                   distance_km=ns.distance_km)
+    new_plants = admin.attach(new_plants, new_plants["lon"].to_numpy(),
+                              new_plants["lat"].to_numpy(), counties, level="county")
+    new_coal = hl.listing(b, new_plants, new_b, np.ones(len(new_plants), dtype=bool))
+    targets = hl.targets_table(b, small, params.shutdown_below_th)
+    rejected = pd.concat([rej_p, rej_b], ignore_index=True)
+
+    summary = _summary(plants, q, b, small, screened, unknown_fuel, new_coal, params)
     return Result(
         analysis=NAME, params=params,
         layers={"plants": plants_layer, "radius": radius, "boilers": boilers_layer,
-                "cells": cells},
-        tables={"by_county": by_county, "by_plant": by_plant.reset_index(drop=True)},
+                "small_chp": small_layer, "cells": cells},
+        tables={"targets": targets, "by_county": by_county,
+                "by_plant": by_plant.reset_index(drop=True), "unknown_fuel": unknown_fuel,
+                "new_coal": new_coal, "rejected": rejected},
         summary=summary, fields=FIELDS,
-        title=f"{params.radius_km:g} 公里供热半径内燃煤锅炉筛查",
+        title=f"{params.radius_km:g} 公里供热半径内燃煤锅炉和落后燃煤小热电筛查",
         context={"counties": counties} if counties is not None else {},
     )
 
@@ -303,23 +401,63 @@ def _by_county(b: pd.DataFrame, screened: np.ndarray) -> pd.DataFrame:
                            kind="stable").reset_index(drop=True)
 
 
-def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, screened: np.ndarray,
+def rules(params: Params) -> list[str]:
+    """The rule set applied, each with its source (recorded in the summary and the manifest)."""
+    size = "summed units" if params.qualify_by == "plant" else "one unit"
+    src = "聊政字〔2024〕15号, 济宁市 2024 二(二)3, 金政字〔2024〕57号 二(二)7"
+    return [
+        f"qualifying plant: operating{', CHP' if params.chp_only else ''}, {size} >= "
+        f"{params.min_capacity_mw:g} MW ({src}: 30万千瓦及以上热电联产电厂)",
+        f"target: {'/'.join(params.boiler_fuels)} boiler or small CHP unit, operating or idle, "
+        f"within {params.radius_km:g} km geodesic ({src}: 30公里供热半径范围内的燃煤锅炉"
+        "和落后燃煤小热电机组（含自备电厂）关停或整合)",
+        "fuel groups: 《高污染燃料目录》(国环规大气〔2017〕2号) 煤炭及其制品; 发生炉煤气 as coal "
+        "(聊政字〔2024〕15号 二(二)3)",
+        f"advice: < {params.shutdown_below_th:g} t/h 关停, otherwise 整合 "
+        "(聊办字〔2017〕49号 items 9-10)",
+        "new coal boilers listed (聊政字〔2024〕15号 二(二)3: 全市范围原则上不再新建燃煤锅炉)",
+    ]
+
+
+def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, small: pd.DataFrame,
+             screened: np.ndarray, unknown_fuel: pd.DataFrame, new_coal: pd.DataFrame,
              params: Params) -> list[str]:
+    by = "summed units" if params.qualify_by == "plant" else "a single unit"
     lines = [f"{len(q)} of {len(plants)} plants qualify (operating"
-             f"{', CHP' if params.chp_only else ''}, >= {params.min_capacity_mw:g} MW)."]
+             f"{', CHP' if params.chp_only else ''}, {by} >= {params.min_capacity_mw:g} MW; "
+             f"qualify_by = {params.qualify_by})."]
     if len(q) == 0:
         lines.append("No plant qualifies, so no boiler is inside a heat-supply radius; the "
                      "layers are written empty. Check the plants' capacity_mw, is_chp and status.")
-    n_t = int(b["target"].sum())
-    th = float(b.loc[b["target"], "capacity_th"].fillna(0).sum())
-    lines.append(f"{n_t} of {int(screened.sum())} screened boilers "
-                 f"({'/'.join(params.boiler_fuels)}, not retired) lie within "
-                 f"{params.radius_km:g} km: {th:,.1f} t/h to shut down or integrate.")
+    t = b["target"].to_numpy(dtype=bool)
+    th = float(b.loc[t, "capacity_th"].fillna(0).sum())
+    n_idle = int((t & (b["status"] == "idle").to_numpy()).sum())
+    lines.append(f"{int(t.sum())} of {int(screened.sum())} screened boilers "
+                 f"({'/'.join(params.boiler_fuels)}, operating or idle) lie within "
+                 f"{params.radius_km:g} km: {th:,.1f} t/h to shut down or integrate "
+                 f"({n_idle} of them idle: 停用/备用).")
+    st = small["target"].to_numpy(dtype=bool)
+    mw = float(small.loc[st, "capacity_mw"].sum())
+    lines.append(f"{int(st.sum())} small coal CHP plants/units ({mw:,.0f} MW) that do not "
+                 "qualify themselves lie within the radius: targets of kind small_chp.")
+    for code, what in ((vocab.UNKNOWN, "a blank or unknown fuel"),
+                       ("coal_gas", "fuel 煤气 (producer gas from coal on site counts as coal)")):
+        sel = unknown_fuel[unknown_fuel["fuel"] == code]
+        if len(sel):
+            ids = ", ".join(map(str, sel["id"].head(8)))
+            lines.append(f"{len(sel)} boilers/plants ({int(sel['in_radius'].sum())} inside the "
+                         f"radius) have {what}: resolve them in the unknown_fuel table "
+                         f"(e.g. {ids}); they are not counted as targets.")
+    if len(new_coal):
+        lines.append(f"{len(new_coal)} coal boilers/plants under construction or planned "
+                     "(全市范围原则上不再新建燃煤锅炉): see the new_coal table.")
+    lines.append("Rules: " + "; ".join(rules(params)) + ".")
     return lines
 
 
 STATUS_COLORS = {"target": "#d7301f", "inside_other": "#fdae61", "outside": "#4575b4"}
-STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）", "inside_other": "半径内其他燃料/已关停",
+STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）",
+                 "inside_other": "半径内其他燃料/已关停/燃料待核实",
                  "outside": "半径外"}
 
 
@@ -344,8 +482,18 @@ def build_map(result: Result) -> folium.Map:
                              np.where(b["in_radius"], "inside_other", "outside"))
     webmap.add_points(m, b, name="锅炉", color_col="category", colors=STATUS_COLORS, radius=4,
                       tooltip={"name": "名称", "id": "编号", "capacity_th": "蒸吨 (t/h)",
-                               "fuel": "燃料", "nearest_plant_name": "最近电厂",
+                               "fuel_raw": "燃料", "nearest_plant_name": "最近电厂",
                                "distance_km": "距离 (km)", "county_name": "县区"})
+    small = L.get("small_chp")
+    if small is not None and len(small):
+        s = small.copy()
+        s["category"] = np.where(s["target"], "target",
+                                 np.where(s["in_radius"], "inside_other", "outside"))
+        webmap.add_points(m, s, name="落后燃煤小热电（不达标电厂）", color_col="category",
+                          colors=STATUS_COLORS, radius=7,
+                          tooltip={"name": "电厂", "capacity_mw": "装机 (MW)", "fuel_raw": "燃料",
+                                   "nearest_plant_name": "最近电厂", "distance_km": "距离 (km)",
+                                   "county_name": "县区"})
     webmap.add_points(m, L["plants"],
                       name=f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
                       color="#000000", radius_col="capacity_mw", radius_range=(6.0, 16.0),
@@ -365,6 +513,11 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
                              np.where(b["in_radius"], "inside_other", "outside"))
     cells = result.layers["cells"]
     cells = cells[cells["n_targets"] > 0] if "n_targets" in cells else cells
+    small = result.layers.get("small_chp")
+    extra = []
+    if small is not None and small["target"].any():
+        extra = [figure.LayerStyle("small_chp", "落后燃煤小热电（关停/整合对象）", color="#67000d",
+                                   size=45, data=small[small["target"]])]
     return [
         figure.LayerStyle("cells", "含目标锅炉的 H3 网格", color="#fdae61", fill="#fdd49e",
                           alpha=0.5, linewidth=0.3, data=cells),
@@ -372,6 +525,7 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
                           color="#e31a1c", linewidth=1.4),
         figure.LayerStyle("boilers", "锅炉", column="category", colors=STATUS_COLORS,
                           labels=STATUS_LABELS, size=10, data=b),
+        *extra,
         figure.LayerStyle("plants", f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
                           color="#000000", size=60),
     ]

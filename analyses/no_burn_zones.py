@@ -37,9 +37,18 @@ Method
    of the nearest village cells (ties: unconverted wins). Cells whose centre lies outside every
    county are dropped.
 4. The in-cells are dissolved exactly along cell edges (``spatial.h3grid.cells_to_shape``);
-   parts smaller than ``min_part_km2`` are removed. Holes are kept: each is either an
+   holes are kept: each is either an
    unconverted village (reported in ``gaps``, a priority target) or land no village touches.
-5. The remaining parts are split by county (cells by centre) into ``zone`` polygons.
+5. The parts are split by county (cells by centre) into ``zone`` polygons, and only then
+   parts under ``min_part_km2`` are removed. The fill and built-up land never reach into a
+   county that supplied no village rows.
+
+With ``unit = "township"`` (townships input), a township whose villages have all converted
+joins the zone whole instead (split by county, small parts removed). A village converted to
+洁净型煤 (method ``clean_coal``) counts as unconverted. Facilities inside the proposed or
+current zone are judged by ``zone_class`` (I/II/III of the 2017 catalogue,
+:mod:`analyses.noburn_rules`): ``violations`` name the clause broken (``rule``); facilities that
+cannot be judged go to the ``facility_review`` table.
 
 Areas are geodesic, on the WGS-84 ellipsoid (``pyproj.Geod.geometry_area_perimeter``), km².
 
@@ -74,6 +83,8 @@ from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
 
+from . import noburn_geometry as geo
+from . import noburn_rules as rules
 from . import vocab
 from .base import InputSpec, Result
 
@@ -128,6 +139,10 @@ INPUTS = (
         Field("fuel", "text", False, ("燃料", "燃料类型")),
         Field("kind", "text", False, ("类型", "设施类型", "类别")),
         Field("status", "text", False, ("状态", "运行状态")),
+        Field("capacity_th", "float", False, ("蒸吨", "额定蒸发量", "规模", "t/h")),
+        Field("sulfur_pct", "float", False, ("硫分", "含硫量", "全硫", "硫分(%)")),
+        Field("ash_pct", "float", False, ("灰分", "灰分(%)")),
+        Field("dedicated_boiler", "bool", False, ("专用锅炉", "是否专用锅炉")),
     ), False, "coal-using facilities: boilers, coal sellers, tea-water stoves"),
     InputSpec("counties", "polygons", (Field("code", "text", True), Field("name", "text", True)),
               False, "county boundaries with code and name"),
@@ -160,10 +175,17 @@ class Params:
         0 leaves them out, so the zone is only the villages' own disks. The default (1 km, about
         half the spacing of Shandong's villages) joins neighbouring converted villages into
         one zone, as counties draw it.
+    unit
+        ``"cells"``: the zone is delineated on H3 cells around the villages; ``"township"``
+        (needs townships): a township whose villages have all completed conversion joins the
+        zone whole (聊办字〔2017〕49号 item 5: "以乡镇（街道）为单位，全行政区域整体推进").
+    zone_class
+        ``"I"``, ``"II"`` or ``"III"`` (一般/较严/严格) of 《高污染燃料目录》: what violates
+        inside the zone (see :mod:`analyses.noburn_rules`).
     coal_fuels
-        Fuels that count as burning coal.
+        Fuel groups or words that count as coal and coal products (煤炭及其制品).
     coal_kinds
-        Facility kinds that count as coal whatever the fuel (coal sellers).
+        Kind codes or words that sell or store coal: violations whatever the fuel.
     """
 
     threshold: float = 0.95
@@ -172,8 +194,10 @@ class Params:
     include_built_up: bool = True
     min_part_km2: float = 1.0
     fill_m: float = 1000.0
-    coal_fuels: tuple[str, ...] = ("coal",)
-    coal_kinds: tuple[str, ...] = ("coal_seller",)
+    unit: str = "cells"
+    zone_class: str = "III"
+    coal_fuels: tuple[str, ...] = rules.COAL
+    coal_kinds: tuple[str, ...] = rules.SELLER_KINDS
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -184,16 +208,24 @@ class Params:
         if not 0 <= self.point_radius_m <= 5000:
             raise InputError(f"params.point_radius_m must be in [0, 5000] m, "
                              f"not {self.point_radius_m}.")
-        if self.min_part_km2 < 0:
-            raise InputError(f"params.min_part_km2 must be >= 0, not {self.min_part_km2}.")
+        if not (math.isfinite(self.min_part_km2) and self.min_part_km2 >= 0):
+            raise InputError(f"params.min_part_km2 must be a finite number >= 0, not "
+                             f"{self.min_part_km2}.")
         if not 0 <= self.fill_m <= 10000:
             raise InputError(f"params.fill_m must be in [0, 10000] m, not {self.fill_m}.")
-        bad = [f for f in self.coal_fuels if f not in vocab.FUEL]
-        if bad:
-            raise InputError(f"params.coal_fuels: unknown fuel(s) {bad}; use {sorted(vocab.FUEL)}.")
-        bad = [k for k in self.coal_kinds if k not in vocab.KIND]
-        if bad:
-            raise InputError(f"params.coal_kinds: unknown kind(s) {bad}; use {sorted(vocab.KIND)}.")
+        if self.unit not in ("cells", "township"):
+            raise InputError(f'params.unit must be "cells" or "township", not {self.unit!r}.')
+        if self.zone_class not in rules.ZONE_CLASSES:
+            raise InputError(f'params.zone_class must be "I", "II" or "III" (一般/较严/严格 of '
+                             f"the 2017 catalogue), not {self.zone_class!r}.")
+        object.__setattr__(self, "coal_fuels",
+                           vocab.selection("fuel", self.coal_fuels, param="coal_fuels"))
+        object.__setattr__(self, "coal_kinds",
+                           vocab.selection("kind", self.coal_kinds, param="coal_kinds"))
+
+
+#: categorical columns checked against the vocabularies by `lantian check`
+VOCAB_FIELDS = {"villages": ("method",), "facilities": ("fuel", "kind", "status")}
 
 
 FIELDS = {
@@ -238,112 +270,22 @@ FIELDS = {
     "current_km2": FieldMeta("cur_km2", "现行禁燃区面积", "km²"),
     "added_km2": FieldMeta("add_km2", "新增面积", "km²"),
     "removed_km2": FieldMeta("rem_km2", "调出面积", "km²"),
+    "added_households": FieldMeta("add_hh", "新增区域户数", "户"),
+    "removed_households": FieldMeta("rem_hh", "调出区域户数", "户"),
+    "finding": FieldMeta("finding", "判定"),
+    "rule": FieldMeta("rule", "违反条款（《高污染燃料目录》）"),
+    "fuel_raw": FieldMeta("fuel_raw", "燃料（原表）"),
+    "capacity_th": FieldMeta("cap_th", "额定蒸吨", "t/h"),
+    "sulfur_pct": FieldMeta("sulfur", "含硫量", "%"),
+    "ash_pct": FieldMeta("ash", "灰分", "%"),
+    "method_code": FieldMeta("method_cd", "改造方式代码"),
+    "clean_coal": FieldMeta("clean_coal", "改燃洁净型煤等（不计为完成）"),
     "n_violations": FieldMeta("n_viol", "建议区内燃煤设施数", "个"),
     "n_violations_current": FieldMeta("n_viol_cur", "现行区内燃煤设施数", "个"),
 }
 
 # cell statuses, in the order of precedence used in the cells layer
 CELL_STATUS = {0: "unconverted", 1: "converted", 2: "built_up", 3: "fill_converted"}
-
-
-# ------------------------------------------------------------------------------- helpers
-def geodesic_area_km2(geoms: Any) -> np.ndarray:
-    """Geodesic area (WGS-84 ellipsoid) of each (Multi)Polygon, km² (holes subtracted)."""
-    arr = np.asarray(geoms, dtype=object)
-    out = np.zeros(arr.size)
-    for i, g in enumerate(arr):
-        if g is not None and not g.is_empty:
-            a, _ = GEOD.geometry_area_perimeter(shapely.orient_polygons(g))
-            out[i] = abs(a) / 1e6
-    return out
-
-
-def _neighbours(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Cells within grid distance k (grid disk, self included) and the origin position of each."""
-    try:
-        import h3ronpy
-        import pyarrow as pa
-
-        lists = pa.array(h3ronpy.grid_disk(cells, k))
-        nb = lists.flatten().to_numpy().astype(np.uint64, copy=False)
-        origin = np.repeat(np.arange(cells.size), np.diff(lists.offsets.to_numpy()))
-    except ImportError:  # pragma: no cover - h3ronpy is a dependency
-        disks = [h3.api.basic_int.grid_disk(int(c), k) for c in cells.tolist()]
-        nb = np.fromiter((c for d in disks for c in d), np.uint64)
-        origin = np.repeat(np.arange(cells.size), [len(d) for d in disks])
-    return nb, origin
-
-
-def _disk_cells(lng: np.ndarray, lat: np.ndarray, radius_m: float, res: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(cell, point position) pairs: each point's own cell and cells with centre <= radius_m.
-
-    Candidates are the grid disk of the point's cell with k = ceil(radius / (0.8 x centre
-    spacing)) + 1 rings (enough for H3's distortion); their centres are tested geodesically.
-    """
-    centre = h3grid.points_to_cells(lat, lng, resolution=res)
-    if radius_m <= 0 or centre.size == 0:
-        return centre, np.arange(centre.size)
-    spacing = h3.average_hexagon_edge_length(res, unit="m") * math.sqrt(3)
-    k = int(math.ceil(radius_m / (0.8 * spacing))) + 1
-    cells, owner = _neighbours(centre, k)
-    clat, clng = h3grid.cell_centers(cells)
-    _, _, d = GEOD.inv(lng[owner], lat[owner], clng, clat)
-    keep = (d <= radius_m) | (cells == centre[owner])
-    return cells[keep], owner[keep]
-
-
-def _fill(labels: pd.Series, rings: int) -> pd.Series:
-    """Grow labelled cells ring by ring; return only the newly labelled cells.
-
-    An unlabelled cell takes the minimum label of the cells one ring in (0 = unconverted wins).
-    """
-    known = labels.copy()
-    frontier = labels
-    new_parts = []
-    for _ in range(rings):
-        if frontier.empty:
-            break
-        cells = frontier.index.to_numpy(dtype=np.uint64)
-        nb, origin = _neighbours(cells)
-        lab = frontier.to_numpy()[origin]
-        fresh = ~pd.Index(nb).isin(known.index)
-        if not fresh.any():
-            break
-        grown = pd.Series(lab[fresh], index=nb[fresh]).groupby(level=0).min()
-        known = pd.concat([known, grown])
-        new_parts.append(grown)
-        frontier = grown
-    if not new_parts:
-        return pd.Series(dtype=np.int64)
-    return pd.concat(new_parts)
-
-
-def _points_in(polys: Any, lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Position of the polygon containing each point (first one), -1 when none."""
-    out = np.full(len(lng), -1, dtype=np.int64)
-    polys = np.asarray(polys, dtype=object)
-    if len(lng) == 0 or polys.size == 0:
-        return out
-    tree = shapely.STRtree(polys)
-    p_idx, g_idx = tree.query(shapely.points(lng, lat), predicate="within")
-    order = np.lexsort((g_idx, p_idx))
-    p_idx, g_idx = p_idx[order], g_idx[order]
-    first = np.r_[True, p_idx[1:] != p_idx[:-1]] if len(p_idx) else np.zeros(0, bool)
-    out[p_idx[first]] = g_idx[first]
-    return out
-
-
-def _shells(polys: Any) -> np.ndarray:
-    """Polygons with their holes filled."""
-    return np.asarray([shapely.Polygon(p.exterior) for p in polys], dtype=object)
-
-
-def _polygon_parts(geom: shapely.Geometry) -> np.ndarray:
-    """The Polygon parts of any geometry (lines and points from overlays dropped)."""
-    parts = shapely.get_parts(geom)
-    return np.asarray([p for p in parts if p.geom_type == "Polygon" and not p.is_empty],
-                      dtype=object)
 
 
 # ----------------------------------------------------------------------------------- villages
@@ -383,6 +325,11 @@ def _villages(villages: gpd.GeoDataFrame, params: Params) -> tuple[pd.DataFrame,
     v["ratio"] = np.round(ratio, 4)
     v["converted"] = np.where(flag.notna().to_numpy(), flag.fillna(False).to_numpy(dtype=bool),
                               by_ratio)
+    # 聊办字〔2017〕49号 item 9: clean heating "不包括改燃洁净型煤、水煤浆、无烟煤、兰炭、绿焦、
+    # 原油等" — a village converted to 洁净型煤 (method) has not completed clean-heating conversion
+    v["method_code"] = vocab.method(v["method"] if "method" in v else [None] * len(v)).to_numpy()
+    v["clean_coal"] = v["converted"].to_numpy(dtype=bool) & (v["method_code"] == "clean_coal")
+    v["converted"] = v["converted"].to_numpy(dtype=bool) & ~v["clean_coal"].to_numpy()
     return v, rejected
 
 
@@ -398,7 +345,7 @@ def _village_cells(v: gpd.GeoDataFrame, params: Params) -> tuple[np.ndarray, np.
         parts_o.append(np.flatnonzero(poly)[o])
     if (~poly).any():
         pos = np.flatnonzero(~poly)
-        c, o = _disk_cells(v["lon"].to_numpy(dtype=float)[pos],
+        c, o = geo.disk_cells(v["lon"].to_numpy(dtype=float)[pos],
                            v["lat"].to_numpy(dtype=float)[pos], params.point_radius_m, res)
         parts_c.append(c)
         parts_o.append(pos[o])
@@ -416,13 +363,17 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     inputs
         ``villages`` (points or polygons, with ``lon``/``lat``), optional ``built_up``,
         ``current_zone``, ``facilities``, ``counties``, ``townships``: GeoDataFrames in
-        EPSG:4326 as read by ``spatial.io`` (FORMATS.md field names).
+        EPSG:4326 as read by ``spatial.io`` (FORMATS.md field names). Fuels, kinds, statuses
+        and methods are read through :mod:`analyses.vocab`.
     params
         See :class:`Params`.
     """
     res = params.h3_resolution
     counties = inputs.get("counties")
     townships = inputs.get("townships")
+    if params.unit == "township" and (townships is None or not len(townships)):
+        raise InputError('params.unit = "township" needs township boundaries: add '
+                         '[inputs.townships] with path = "…", or use unit = "cells".')
     v, rejected = _villages(inputs["villages"], params)
     vlng, vlat = v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float)
     conv = v["converted"].to_numpy(dtype=bool)
@@ -445,7 +396,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     if params.fill_m > 0 and len(label):
         spacing = h3.average_hexagon_edge_length(res, unit="m") * math.sqrt(3)
         rings = int(round(params.fill_m / spacing))
-        grown = _fill(label.clip(upper=1), rings)
+        grown = geo.fill(label.clip(upper=1), rings)
         label = pd.concat([label, grown[grown > 0] * 3])  # cells nearer unconverted stay out
     label = label.sort_index()
     cells = label.index.to_numpy(dtype=np.uint64)
@@ -455,40 +406,55 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     reason[status == 0] = "unconverted village"
     cand = status > 0
     cell_county = np.full(cells.size, -1, dtype=np.int64)
+    data_counties = np.zeros(0, dtype=np.int64)
     if counties is not None and len(counties):
         cell_county = admin.locate(clng, clat, counties)
         outside = cand & (cell_county < 0)
         reason[outside] = "outside counties"
         cand &= ~outside
-    # 4. dissolve, drop small parts (cells by centre in kept parts)
-    parts = _polygon_parts(h3grid.cells_to_shape(cells[cand]))
-    part_area = geodesic_area_km2(parts)
-    keep_part = part_area >= params.min_part_km2
-    in_part = _points_in(parts, clng, clat)
-    in_zone = cand & (in_part >= 0) & keep_part[np.maximum(in_part, 0)]
-    reason[cand & ~in_zone] = f"part < {params.min_part_km2:g} km²"
-    kept = parts[keep_part]
-    log.info("%d zone cells in %d parts (%d parts < %g km² removed)", in_zone.sum(),
-             keep_part.sum(), (~keep_part).sum(), params.min_part_km2)
+        # the fill and built-up land never reach into a county that supplied no village rows
+        data_counties = _counties_with_villages(v, vlng, vlat, counties)
+        no_data = cand & ~np.isin(cell_county, data_counties)
+        reason[no_data] = "county without village data"
+        cand &= ~no_data
 
-    # 5. zone polygons per county
-    zone = _zone_polygons(cells[in_zone], cell_county[in_zone], counties)
+    # 4. the zone: dissolved per county, then parts under min_part_km2 removed
+    towns = None
+    if params.unit == "cells":
+        sel = cells[cand]
+        parts, ppos = [], []
+        for k in np.unique(cell_county[cand]):
+            p = geo.polygon_parts(h3grid.cells_to_shape(sel[cell_county[cand] == k]))
+            parts.extend(p)
+            ppos.extend([k] * len(p))
+        zone, n_small, a_small = geo.zone_frame(
+            np.asarray(parts, dtype=object), np.asarray(ppos, dtype=np.int64), counties,
+            params.min_part_km2, sel)
+    else:
+        zone, n_small, a_small, towns = _township_zone(v, vlng, vlat, townships, counties,
+                                                       cells, data_counties, params)
     zone_geoms = zone.geometry.to_numpy()
+    in_part = geo.points_in(zone_geoms, clng, clat)
+    # township mode: a cell is in when its centre is in a township that joined whole
+    in_zone = (cand & (in_part >= 0)) if params.unit == "cells" else in_part >= 0
+    reason[cand & ~in_zone] = (f"part < {params.min_part_km2:g} km²" if params.unit == "cells"
+                               else "township not completely converted")
+    log.info("%d zone cells in %d parts (%d parts < %g km² removed)", in_zone.sum(),
+             len(zone), n_small, params.min_part_km2)
 
     # villages: county, township, in_zone, gaps
     v = admin.attach(v, vlng, vlat, counties, level="county", fallback="county")
     v = admin.attach(v, vlng, vlat, townships, level="township", fallback="township")
-    v_zone = _points_in(zone_geoms, vlng, vlat)
+    v_zone = geo.points_in(zone_geoms, vlng, vlat)
     v["in_zone"] = v_zone >= 0
-    v_shell = _points_in(_shells(kept), vlng, vlat)
-    v["is_gap"] = ~conv & (v_shell >= 0) & ~v["in_zone"].to_numpy()
-    gap_zone = _points_in(_shells(zone_geoms), vlng, vlat)
+    gap_zone = geo.points_in(geo.shells(zone_geoms), vlng, vlat)
+    v["is_gap"] = ~conv & (gap_zone >= 0) & ~v["in_zone"].to_numpy()
     v["zone_id"] = np.where(v["in_zone"], zone["zone_id"].to_numpy(dtype=object)[
         np.maximum(v_zone, 0)] if len(zone) else None, None)
     gz = v["is_gap"].to_numpy() & (gap_zone >= 0)
     if gz.any():
         v.loc[gz, "zone_id"] = zone["zone_id"].to_numpy(dtype=object)[gap_zone[gz]]
-    zone = _zone_stats(zone, v, v_zone, gap_zone)
+    zone = geo.zone_stats(zone, v, v_zone, gap_zone)
 
     # cells layer
     cells_layer = h3grid.cells_to_gdf(cells, {
@@ -504,74 +470,78 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     current = inputs.get("current_zone")
     cur_union = (shapely.make_valid(shapely.union_all(current.geometry.to_numpy()))
                  if current is not None and len(current) else None)
-    zone_union = shapely.union_all(zone_geoms) if len(zone) else shapely.Polygon()
-    changes = _changes(zone_union, cur_union, v, counties)
-    violations, n_fac = _violations(inputs.get("facilities"), zone, cur_union, counties,
-                                    townships, params)
+    changes = geo.changes(zone, cur_union, v, counties)
+    violations, review, n_fac, rej_f = rules.screen_facilities(
+        inputs.get("facilities"), zone, cur_union, counties, townships, params.zone_class,
+        params.coal_fuels, params.coal_kinds)
+    rejected = pd.concat([rejected, rej_f], ignore_index=True)
 
     villages_layer = _village_layer(v)
     gaps = villages_layer[villages_layer["is_gap"]].drop(columns=["in_zone", "is_gap"])
     by_county = _by_county(zone, v, changes, violations, cur_union, counties)
     by_township = _by_township(zone, v, violations, townships)
-    summary = _summary(v, zone, changes, violations, n_fac, cur_union, params)
+    summary = _summary(v, zone, changes, violations, review, n_fac, cur_union, params,
+                       n_small=n_small, a_small=a_small, towns=towns)
     context = {k: g for k, g in (("counties", counties), ("townships", townships),
                                  ("current_zone", current)) if g is not None}
     return Result(
         analysis=NAME, params=params,
         layers={"zone": zone, "cells": cells_layer, "villages": villages_layer, "gaps": gaps,
                 "changes": changes, "violations": violations},
-        tables={"by_county": by_county, "by_township": by_township, "rejected": rejected},
-        summary=summary, fields=FIELDS, title="高污染燃料禁燃区划定建议", context=context)
+        tables={"by_county": by_county, "by_township": by_township,
+                "facility_review": review, "rejected": rejected},
+        summary=summary, fields=FIELDS,
+        title=f"高污染燃料禁燃区划定建议（{rules.CLASS_NAMES[params.zone_class]}）",
+        context=context)
 
 
-def _zone_polygons(cells: np.ndarray, county_pos: np.ndarray,
-                   counties: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    """Dissolve zone cells per county into Polygon parts with geodesic area."""
-    rows: list[dict[str, Any]] = []
-    for k in np.unique(county_pos):
-        sel = cells[county_pos == k]
-        code = name = None
-        if k >= 0 and counties is not None:
-            code, name = counties["code"].iloc[k], counties["name"].iloc[k]
-        for p in _polygon_parts(h3grid.cells_to_shape(sel)):
-            rows.append({"county_code": code, "county_name": name, "geometry": p})
-    cols = ["zone_id", "county_code", "county_name", "area_km2", "n_cells"]
-    if not rows:
-        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
-                                geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    z = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    z["area_km2"] = np.round(geodesic_area_km2(z.geometry.to_numpy()), 6)
-    clat, clng = h3grid.cell_centers(cells)
-    part = _points_in(z.geometry.to_numpy(), clng, clat)
-    z["n_cells"] = np.bincount(part[part >= 0], minlength=len(z))
-    z = z.sort_values(["county_code", "area_km2"], ascending=[True, False],
-                      na_position="last").reset_index(drop=True)
-    z.insert(0, "zone_id", [f"Z{i:04d}" for i in range(1, len(z) + 1)])
-    return z[[*cols, "geometry"]]
+def _counties_with_villages(v: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
+                            counties: gpd.GeoDataFrame) -> np.ndarray:
+    """Positions of the counties that hold a village (by location, else by the name typed)."""
+    pos = admin.locate(lng, lat, counties)
+    typed = v["county"].to_numpy(dtype=object) if "county" in v else np.full(len(v), None)
+    names = counties["name"].to_numpy(dtype=object)
+    by_name = np.flatnonzero(np.isin(names, typed[(pos < 0) & pd.notna(typed)]))
+    return np.unique(np.concatenate([pos[pos >= 0], by_name]))
 
 
-def _zone_stats(zone: gpd.GeoDataFrame, v: pd.DataFrame, v_zone: np.ndarray,
-                gap_zone: np.ndarray) -> gpd.GeoDataFrame:
-    n = len(zone)
-    hh = v["households"].fillna(0).to_numpy(dtype=float)
-    done = v["converted_households"].fillna(0).to_numpy(dtype=float)
-    inz = v_zone >= 0
-    gap = v["is_gap"].to_numpy(dtype=bool) & (gap_zone >= 0)
-    zone = zone.copy()
-    zone["n_villages"] = np.bincount(v_zone[inz], minlength=n)
-    zone["households"] = np.bincount(v_zone[inz], weights=hh[inz], minlength=n).astype(np.int64)
-    zone["converted_households"] = np.bincount(v_zone[inz], weights=done[inz],
-                                               minlength=n).astype(np.int64)
-    zone["n_gaps"] = np.bincount(gap_zone[gap], minlength=n)
-    zone["gap_households"] = np.bincount(gap_zone[gap], weights=hh[gap],
-                                         minlength=n).astype(np.int64)
-    geom = zone.pop("geometry")
-    return gpd.GeoDataFrame(zone, geometry=geom.to_numpy(), crs="EPSG:4326")
+def _township_zone(v: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
+                   townships: gpd.GeoDataFrame, counties: gpd.GeoDataFrame | None,
+                   cells: np.ndarray, data_counties: np.ndarray, params: Params
+                   ) -> tuple[gpd.GeoDataFrame, int, float, np.ndarray]:
+    """Townships whose villages (by location, >= 1) are all converted join the zone whole.
+
+    Seed 003 item 5: "以乡镇（街道）为单位，全行政区域整体推进以电代煤、以气代煤". The
+    township polygons are split by county; parts under ``min_part_km2`` are removed.
+    """
+    tpos = admin.locate(lng, lat, townships)
+    has = tpos >= 0
+    n = len(townships)
+    n_v = np.bincount(tpos[has], minlength=n)
+    n_unconv = np.bincount(tpos[has & ~v["converted"].to_numpy(dtype=bool)], minlength=n)
+    done = (n_v > 0) & (n_unconv == 0)
+    log.info("%d of %d townships with villages are completely converted", done.sum(),
+             (n_v > 0).sum())
+    parts, cpos, town = [], [], []
+    for t in np.flatnonzero(done):
+        p, k = geo.by_county(townships.geometry.iloc[t], counties)
+        parts.extend(p)
+        cpos.extend(k)
+        town.extend([t] * len(p))
+    cpos, town = np.asarray(cpos, dtype=np.int64), np.asarray(town, dtype=np.int64)
+    parts = np.asarray(parts, dtype=object)
+    if counties is not None and len(counties):  # never into a county without village rows
+        ok = np.isin(cpos, data_counties)
+        parts, cpos, town = parts[ok], cpos[ok], town[ok]
+    zone, n_small, a_small = geo.zone_frame(parts, cpos, counties, params.min_part_km2, cells,
+                                            township=town, townships=townships)
+    return zone, n_small, a_small, np.array([int(done.sum()), int((n_v > 0).sum())])
 
 
 def _village_layer(v: pd.DataFrame) -> gpd.GeoDataFrame:
     cols = ["id", "name", "township", "county", "households", "converted_households", "ratio",
-            "completed", "converted", "method", "completed_on", "in_zone", "is_gap", "zone_id",
+            "completed", "converted", "method", "method_code", "clean_coal", "completed_on",
+            "in_zone", "is_gap", "zone_id",
             "county_code", "county_name", "township_code", "township_name", "lon", "lat", "row"]
     out = pd.DataFrame({c: v[c] if c in v else None for c in cols})
     out["completed_on"] = pd.to_datetime(out["completed_on"]).dt.strftime("%Y-%m-%d") \
@@ -581,81 +551,6 @@ def _village_layer(v: pd.DataFrame) -> gpd.GeoDataFrame:
             shapely.get_type_id(geom), [3, 6]).all():  # not all polygons: use the points
         geom = shapely.points(v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float))
     return gpd.GeoDataFrame(out, geometry=geom, crs="EPSG:4326")
-
-
-def _changes(zone_union: shapely.Geometry, cur_union: shapely.Geometry | None,
-             v: pd.DataFrame, counties: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    """Added (proposed, not current) and removed (current, not proposed) pieces."""
-    cols = ["change", "area_km2", "county_code", "county_name", "n_villages", "n_converted",
-            "n_unconverted", "households", "village_ids"]
-    if cur_union is None:
-        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
-                                geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    added = _polygon_parts(shapely.difference(zone_union, cur_union))
-    removed = _polygon_parts(shapely.difference(cur_union, zone_union))
-    geoms = np.concatenate([added, removed]).astype(object)
-    kind = np.array(["added"] * len(added) + ["removed"] * len(removed), dtype=object)
-    rep = shapely.point_on_surface(geoms) if len(geoms) else np.zeros(0, object)
-    out = pd.DataFrame({"change": kind, "area_km2": np.round(geodesic_area_km2(geoms), 6)})
-    out = admin.attach(out, shapely.get_x(rep), shapely.get_y(rep), counties, level="county")
-    pos = _points_in(geoms, v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float))
-    has = pos >= 0
-    n = len(geoms)
-    conv = v["converted"].to_numpy(dtype=bool)
-    out["n_villages"] = np.bincount(pos[has], minlength=n)
-    out["n_converted"] = np.bincount(pos[has & conv], minlength=n)
-    out["n_unconverted"] = out["n_villages"] - out["n_converted"]
-    out["households"] = np.bincount(pos[has], weights=v["households"].fillna(0).to_numpy()[has],
-                                    minlength=n).astype(np.int64)
-    ids = pd.Series(v["id"].to_numpy(dtype=object)[has]).groupby(pos[has]).agg(_id_list)
-    out["village_ids"] = ids.reindex(range(n)).to_numpy(dtype=object)
-    out = gpd.GeoDataFrame(out[cols], geometry=geoms, crs="EPSG:4326")
-    return out.sort_values(["change", "area_km2"], ascending=[True, False]).reset_index(drop=True)
-
-
-def _id_list(ids: pd.Series, limit: int = 200) -> str:
-    """Comma-joined ids, cut to about `limit` characters (Shapefile text holds 254 bytes)."""
-    text = ",".join(map(str, ids))
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(",", 1)[0]
-    return f"{cut},…(共{len(ids)}个)"
-
-
-def _violations(fac: gpd.GeoDataFrame | None, zone: gpd.GeoDataFrame,
-                cur_union: shapely.Geometry | None, counties: gpd.GeoDataFrame | None,
-                townships: gpd.GeoDataFrame | None, params: Params
-                ) -> tuple[gpd.GeoDataFrame, int]:
-    """Coal-burning, not retired facilities inside the proposed or the current zone."""
-    cols = ["id", "name", "kind", "fuel", "status", "in_proposed", "in_current", "zone_id",
-            "county_code", "county_name", "township_code", "township_name", "lon", "lat", "row"]
-    if fac is None or len(fac) == 0:
-        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
-                                geometry=gpd.GeoSeries([], crs="EPSG:4326"),
-                                crs="EPSG:4326"), 0
-    f = fac.reset_index(drop=True).copy()
-    for c in ("fuel", "kind", "status", "name"):
-        if c not in f:
-            f[c] = None
-    f["fuel"], f["kind"], f["status"] = (vocab.fuel(f["fuel"]), vocab.kind(f["kind"]),
-                                         vocab.status(f["status"]))
-    lng, lat = f["lon"].to_numpy(dtype=float), f["lat"].to_numpy(dtype=float)
-    coal = (f["fuel"].isin(params.coal_fuels) | f["kind"].isin(params.coal_kinds)).to_numpy()
-    active = (f["status"] != "retired").to_numpy()
-    zpos = _points_in(zone.geometry.to_numpy(), lng, lat)
-    f["in_proposed"] = zpos >= 0
-    f["zone_id"] = np.where(zpos >= 0, zone["zone_id"].to_numpy(dtype=object)[
-        np.maximum(zpos, 0)] if len(zone) else None, None)
-    f["in_current"] = (shapely.contains_xy(cur_union, lng, lat)
-                       | shapely.intersects_xy(shapely.boundary(cur_union), lng, lat)
-                       if cur_union is not None else np.zeros(len(f), dtype=bool))
-    hit = coal & active & (f["in_proposed"].to_numpy() | f["in_current"].to_numpy())
-    f = f[hit].reset_index(drop=True)
-    f = admin.attach(f, f["lon"].to_numpy(), f["lat"].to_numpy(), counties, level="county")
-    f = admin.attach(f, f["lon"].to_numpy(), f["lat"].to_numpy(), townships, level="township")
-    out = gpd.GeoDataFrame(f[cols], geometry=gpd.points_from_xy(f["lon"], f["lat"]),
-                           crs="EPSG:4326")
-    return out, int((coal & active).sum())
 
 
 def _unit_keys(frame: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -689,15 +584,18 @@ def _by_county(zone, v, changes, violations, cur_union, counties) -> pd.DataFram
     z = z.groupby(key, as_index=False).sum()
     out = out.merge(z, on=key, how="outer")
     if len(changes):
+        add = (changes["change"] == "added").to_numpy()
+        hh = changes["households"].to_numpy(dtype=float)
         ch = _unit_keys(changes, "county").assign(
-            added_km2=np.where(changes["change"] == "added", changes["area_km2"], 0.0),
-            removed_km2=np.where(changes["change"] == "removed", changes["area_km2"], 0.0))
+            added_km2=np.where(add, changes["area_km2"], 0.0),
+            removed_km2=np.where(~add, changes["area_km2"], 0.0),
+            added_households=np.where(add, hh, 0.0), removed_households=np.where(~add, hh, 0.0))
         out = out.merge(ch.groupby(key, as_index=False).sum(), on=key, how="outer")
     if cur_union is not None and counties is not None and len(counties):
         cur = shapely.intersection(counties.geometry.to_numpy(), cur_union)
         cc = pd.DataFrame({"county_code": counties["code"].to_numpy(dtype=object),
                            "county_name": counties["name"].to_numpy(dtype=object),
-                           "current_km2": geodesic_area_km2(cur)})
+                           "current_km2": geo.geodesic_area_km2(cur)})
         out = out.merge(cc[cc["current_km2"] > 0], on=key, how="outer")
     vk = _unit_keys(violations, "county").assign(
         n_violations=violations["in_proposed"].to_numpy(dtype=bool).astype(np.int64),
@@ -716,7 +614,7 @@ def _by_township(zone, v, violations, townships) -> pd.DataFrame:
     if townships is not None and len(townships) and len(zone):
         inter = shapely.intersection(townships.geometry.to_numpy()[:, None],
                                      zone.geometry.to_numpy()[None, :])
-        area = geodesic_area_km2(inter.ravel()).reshape(inter.shape).sum(axis=1)
+        area = geo.geodesic_area_km2(inter.ravel()).reshape(inter.shape).sum(axis=1)
         t = pd.DataFrame({"township_code": townships["code"].to_numpy(dtype=object),
                           "township_name": townships["name"].to_numpy(dtype=object),
                           "zone_km2": area})
@@ -735,24 +633,59 @@ def _by_township(zone, v, violations, townships) -> pd.DataFrame:
     return out.sort_values(key, kind="stable").reset_index(drop=True)
 
 
-def _summary(v, zone, changes, violations, n_fac, cur_union, params) -> list[str]:
+def _summary(v, zone, changes, violations, review, n_fac, cur_union, params, *,
+             n_small: int, a_small: float, towns: np.ndarray | None) -> list[str]:
     conv = v["converted"].to_numpy(dtype=bool)
-    lines = [f"{int(conv.sum())} of {len(v)} villages converted (>= {params.threshold:.0%} of "
-             "households, or flagged complete).",
-             f"Proposed zone: {len(zone)} parts, {zone['area_km2'].sum():,.1f} km², "
-             f"{int(zone['households'].sum()):,} households; parts under "
-             f"{params.min_part_km2:g} km² removed.",
-             f"{int(v['is_gap'].sum())} unconverted villages "
-             f"({int(v.loc[v['is_gap'], 'households'].fillna(0).sum()):,} households) lie "
-             "enclosed by the zone (gaps: priority targets)."]
+    lines = [f"Zone class {params.zone_class}: {rules.CLASS_NAMES[params.zone_class]} of "
+             "《高污染燃料目录》 (国环规大气〔2017〕2号); unit = "
+             f"{params.unit}.",
+             f"{int(conv.sum())} of {len(v)} villages converted (>= {params.threshold:.0%} of "
+             "households, or flagged complete)."]
+    n_cc = int(v["clean_coal"].sum())
+    if n_cc:
+        lines.append(f"{n_cc} villages converted to 洁净型煤 (or 水煤浆/无烟煤/兰炭…) count as "
+                     "unconverted: not clean heating (聊办字〔2017〕49号 item 9).")
+    if towns is not None:
+        lines.append(f"{towns[0]} of {towns[1]} townships with villages are completely "
+                     "converted and join the zone whole (以乡镇（街道）为单位整体推进).")
+    lines += [f"Proposed zone: {len(zone)} parts, {zone['area_km2'].sum():,.1f} km², "
+              f"{int(zone['households'].sum()):,} households; {n_small} parts under "
+              f"{params.min_part_km2:g} km² ({a_small:,.2f} km²) removed after the split by "
+              "county.",
+              f"{int(v['is_gap'].sum())} unconverted villages "
+              f"({int(v.loc[v['is_gap'], 'households'].fillna(0).sum()):,} households) lie "
+              "enclosed by the zone (gaps: priority targets)."]
     if cur_union is not None:
         a = changes.loc[changes["change"] == "added", "area_km2"].sum()
         r = changes.loc[changes["change"] == "removed", "area_km2"].sum()
         lines.append(f"Against the current zone: {a:,.1f} km² added, {r:,.1f} km² removed.")
+        per = changes.assign(county=changes["county_name"].fillna("(县区不明)")).groupby(
+            ["county", "change"], sort=True)[["area_km2", "households"]].sum()
+        for county in per.index.get_level_values(0).unique():
+            parts = []
+            for kind, sign in (("added", "+"), ("removed", "−")):
+                if (county, kind) in per.index:
+                    km2, hh = per.loc[(county, kind)]
+                    parts.append(f"{sign}{km2:,.2f} km² ({int(hh):,} households)")
+            lines.append(f"  {county}: {', '.join(parts)}")
     if n_fac:
-        lines.append(f"{int(violations['in_proposed'].sum())} of {n_fac} active coal facilities "
-                     f"lie inside the proposed zone, {int(violations['in_current'].sum())} "
-                     "inside the current zone.")
+        lines.append(f"{int(violations['in_proposed'].sum())} of {n_fac} active facilities "
+                     f"violate zone class {params.zone_class} inside the proposed zone, "
+                     f"{int(violations['in_current'].sum())} inside the current zone "
+                     "(rule column: the catalogue's wording).")
+    if len(review):
+        counts = review["finding"].value_counts().sort_index()
+        lines.append(f"{len(review)} facilities inside a zone cannot be judged ("
+                     + ", ".join(f"{k} {n}" for k, n in counts.items())
+                     + "): see the facility_review table; they are not counted as clean.")
+    unit = ("township whole when all its villages converted (聊办字〔2017〕49号 item 5)"
+            if params.unit == "township" else "H3 cells of converted villages")
+    lines.append(
+        f"Rules: zone = {unit}, converted >= {params.threshold:.0%} of households "
+        "(济宁市 2024 二(二)4, 金政字〔2024〕57号 二(二)8: 整体完成清洁取暖改造的地区); "
+        "洁净型煤 not clean heating (聊办字〔2017〕49号 item 9); "
+        f"{rules.describe(params.zone_class)}; parts < {params.min_part_km2:g} km² removed "
+        "after the split by county.")
     return lines
 
 
@@ -776,7 +709,8 @@ def build_map(result: Result) -> folium.Map:
                             style={"color": "#1a9850", "weight": 1, "fillColor": ZONE_COLOR,
                                    "fillOpacity": 0.35},
                             tooltip={"zone_id": "图斑", "county_name": "县区",
-                                     "area_km2": "面积 (km²)", "households": "户数",
+                                     "township_name": "乡镇", "area_km2": "面积 (km²)",
+                                     "households": "户数",
                                      "n_gaps": "区内未改造村"})
     if len(L["changes"]):
         webmap.add_polygons(m, L["changes"], name="与现行禁燃区相比的变化",
@@ -803,9 +737,9 @@ def build_map(result: Result) -> folium.Map:
                                "ratio": "改造比例", "method": "改造方式"})
     if len(L["violations"]):
         webmap.add_points(m, L["violations"], name="区内燃煤设施", color="#000000", radius=6,
-                          tooltip={"name": "名称", "kind": "类型", "fuel": "燃料",
-                                   "status": "状态", "in_proposed": "在建议区内",
-                                   "in_current": "在现行区内"})
+                          tooltip={"name": "名称", "kind": "类型", "fuel_raw": "燃料",
+                                   "status": "状态", "rule": "违反条款",
+                                   "in_proposed": "在建议区内", "in_current": "在现行区内"})
     items = [(ZONE_COLOR, "建议禁燃区"), *[(CHANGE_COLORS[k], CHANGE_LABELS[k])
                                           for k in CHANGE_COLORS],
              *[(VILLAGE_COLORS[k], VILLAGE_LABELS[k]) for k in VILLAGE_COLORS],

@@ -31,7 +31,7 @@ from spatial import (
 )
 from spatial.errors import InputError
 
-from . import REGISTRY, checks, get
+from . import REGISTRY, checks, get, vocab
 from .base import Result, params_from_mapping
 
 log = logging.getLogger(__name__)
@@ -185,8 +185,17 @@ def infer_analysis(config: dict[str, Any]) -> str:
 
 def check(name: str, config: dict[str, Any], *, strict: bool = False
           ) -> tuple[dict[str, io.Table], list[str]]:
-    """Read and check every input of analysis `name`; with `strict`, warnings are errors."""
+    """Read and check every input of analysis `name`; with `strict`, warnings are errors.
+
+    The config's ``[vocab.<field>]`` words extend the vocabularies while checking.
+    """
     module = get(name)
+    with vocab.extended(config.get("vocab"), str(config.get("path", "config"))):
+        return _check(module, config, strict=strict)
+
+
+def _check(module: ModuleType, config: dict[str, Any], *, strict: bool
+           ) -> tuple[dict[str, io.Table], list[str]]:
     params_from_mapping(module.Params, config["params"])  # a bad parameter fails here too
     return _read_checked(module, config, strict=strict)
 
@@ -266,8 +275,18 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     ``maps/<name>.html``, ``maps/<name>.png`` and ``maps/<name>.pdf`` as one set: built in a
     staging folder and published together (:mod:`spatial.publish`), under a lock on `out` and
     `name` (a second run exits with status 2 naming the holder). The work is estimated against
-    the config's ``[limits]`` before it is done (:mod:`spatial.limits`).
+    the config's ``[limits]`` before it is done (:mod:`spatial.limits`). The config's
+    ``[vocab.<field>]`` words extend the vocabularies for the whole run (recorded in the
+    manifest).
     """
+    with vocab.extended(config.get("vocab"), str(config.get("path", "config"))):
+        return _execute(name, config, out=out, strict=strict, basemap=basemap, offline=offline,
+                        default_offline=default_offline, engine=engine)
+
+
+def _execute(name: str, config: dict[str, Any], *, out: Path, strict: bool,
+             basemap: str | None, offline: bool | None, default_offline: bool,
+             engine: Any) -> RunOutput:
     module = get(name)
     settings = map_settings(config, basemap=basemap, offline=offline,
                             default_offline=default_offline)
@@ -350,6 +369,7 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
             for k, t in tables.items()
         },
         "params": dataclasses.asdict(params),
+        "vocab": vocab.extension(),
         "summary": result.summary,
         "warnings": warnings,
         "versions": _versions(),

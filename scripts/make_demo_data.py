@@ -35,7 +35,7 @@ PLANTS = [
     ("P04", "任城热电厂（示例）", "370811", [330, 330], "是", "煤", "在运"),
     ("P05", "邹城发电厂（示例）", "370883", [600, 600, 600, 600], "否", "煤", "在运"),  # not CHP
     ("P06", "嘉祥热电厂（示例）", "370829", [350], "是", "煤", "关停"),             # retired
-    ("P07", "金乡热电厂（示例）", "370828", [200, 200], "是", "气", "在建"),         # building
+    ("P07", "金乡热电厂（示例）", "370828", [200, 200], "是", "天然气", "在建"),     # building
     ("P08", "曲阜热电厂（示例）", "370881", [350], "是", "煤", "在运"),
 ]
 QUALIFYING = ("P01", "P02", "P04", "P08")
@@ -100,6 +100,15 @@ def make_boilers(counties: gpd.GeoDataFrame, plants: pd.DataFrame, rng: np.rando
                      "经度": round(p.at["P01", "lon"] + 0.002 * k, 6),
                      "纬度": round(p.at["P01", "lat"], 6), "蒸吨": 130.0, "燃料类型": "燃煤",
                      "类型": "自备电厂", "状态": "在用", "县区": "", "所属电厂编号": "P01"})
+    # Words offices type (issue 11, the 2017 catalogue): coal and coal products, a blank fuel,
+    # a bare 煤气 (to review), idle (停用/备用) and 在营 boilers, 5-7 km from P01.
+    for j, (fuel, status) in enumerate([("无烟煤", "在用"), ("焦炭", "在营"), ("水煤浆", "停用"),
+                                        ("", "在用"), ("煤气", "在用"), ("型煤", "备用")]):
+        x, y, _ = GEOD.fwd(p.at["P01", "lon"], p.at["P01", "lat"], 15.0 + 60.0 * j,
+                           5000.0 + 400.0 * j)
+        edge.append({"编号": f"GLV{j + 1:02d}", "单位名称": f"燃料示例企业{j + 1}（示例）",
+                     "经度": round(x, 7), "纬度": round(y, 7), "蒸吨": 6.0, "燃料类型": fuel,
+                     "类型": "锅炉", "状态": status, "县区": "", "所属电厂编号": ""})
     # Rows an office export really contains: no coordinates, text in a number column.
     edge.append({"编号": "GL9998", "单位名称": "坐标待补充企业（示例）", "经度": None, "纬度": None,
                  "蒸吨": 4.0, "燃料类型": "燃煤", "类型": "锅炉", "状态": "在用", "县区": "莘县",

@@ -7,7 +7,9 @@ not public, so the demo runs on plausible made-up ones in the formats real files
   已改造户数, 改造方式, 完成日期), about 2,400 villages over six demo counties; conversion
   progresses outward from each county seat (a logistic fall-off with distance), with a few
   unconverted villages left inside the converted core (they become gaps) and a few at exactly
-  94-96 % converted (either side of the 95 % threshold).
+  94-96 % converted (either side of the 95 % threshold). Conversion is pushed township by
+  township: two thirds of the mostly converted townships are finished whole, and a few
+  converted villages outside them switched to 洁净型煤 (not clean heating).
 - ``current_zone.gpkg``: the zone in force, a hand-drawn-looking polygon (8-12 vertices) around
   each county seat.
 - ``coal_facilities.csv``: GBK CSV of boilers, coal sellers (散煤销售点) and tea-water stoves
@@ -98,6 +100,7 @@ def make_villages(counties, towns, rng) -> pd.DataFrame:
                    how="left", predicate="within")
     tw = tw[~tw.index.duplicated()]
     v["town"] = tw["name"].fillna("").to_numpy()
+    v = _by_township(v)
     out = pd.DataFrame({
         "编号": [f"V{i:05d}" for i in range(1, len(v) + 1)],
         "村名": [f"示例{i}村（示例）" for i in range(1, len(v) + 1)],
@@ -110,6 +113,29 @@ def make_villages(counties, towns, rng) -> pd.DataFrame:
     out.loc[5, "总户数"] = ""
     out.loc[9, "已改造户数"] = str(int(out.loc[9, "总户数"]) + 20)
     return out
+
+
+def _by_township(v: pd.DataFrame) -> pd.DataFrame:
+    """Conversion pushed township by township (聊办字〔2017〕49号 item 5), with no random draws.
+
+    Townships whose villages are at least 80 % converted were finished by the campaign (every
+    village converted), except every third of them (by name), where the core hold-outs stay
+    unconverted. Every 41st other converted village switched to 洁净型煤, which is not clean
+    heating (item 9): no-burn-zones counts it as unconverted.
+    """
+    v = v.copy()
+    conv = v["done"] >= 0.95 * v["hh"]
+    share = conv.groupby(v["town"]).mean()
+    mostly = sorted(t for t, s in share.items() if t and s >= 0.8)
+    finished = [t for i, t in enumerate(mostly) if i % 3 != 2]
+    fill = v["town"].isin(finished).to_numpy() & ~conv.to_numpy()
+    v.loc[fill, "done"] = v.loc[fill, "hh"]
+    v.loc[fill, "method"] = np.where(np.arange(fill.sum()) % 2 == 0, "气代煤", "电代煤")
+    v.loc[fill, "date"] = "2023-10-15"
+    conv = v["done"] >= 0.95 * v["hh"]
+    rest = np.flatnonzero(conv.to_numpy() & ~v["town"].isin(finished).to_numpy())
+    v.loc[rest[::41], "method"] = "洁净型煤"
+    return v
 
 
 def octagon(cx, cy, r_km, rng, n=10):

@@ -20,8 +20,8 @@ def load(path: Path | str) -> dict[str, Any]:
     -------
     dict
         ``{"inputs": {name: {"path": Path, "crs": str, "columns": dict, "sheet": ...}},
-        "params": {...}, "base": Path}``. Relative input paths are resolved against the config
-        file's folder, then against the current folder.
+        "params": {...}, "vocab": {field: {word: code}}, "base": Path}``. Relative input
+        paths are resolved against the config file's folder, then against the current folder.
     """
     path = Path(path)
     if not path.exists():
@@ -35,11 +35,11 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: the config must be saved as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
-    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "limits"})
+    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "limits", "vocab"})
     if unknown:
         raise InputError(
             f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>], "
-            "[params], [map] and [limits] tables."
+            "[params], [map], [limits] and [vocab.<field>] tables."
         )
     inputs: dict[str, dict[str, Any]] = {}
     given = raw.get("inputs") or {}
@@ -77,7 +77,7 @@ def load(path: Path | str) -> dict[str, Any]:
     return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
             "analysis": raw.get("analysis"), "map": map_options(raw.get("map"), path),
             "limits": limits.from_config(raw.get("limits"), path),
-            "base": path.parent, "path": path}
+            "vocab": raw.get("vocab") or {}, "base": path.parent, "path": path}
 
 
 MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool, "date": str}

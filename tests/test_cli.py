@@ -16,13 +16,14 @@ from spatial import cli
 def test_demo_writes_every_output(demo_out):
     d = demo_out / "layers" / "heat-radius"
     assert sorted(n for n, _ in pyogrio.list_layers(d / "heat-radius.gpkg")) == [
-        "boilers", "cells", "plants", "radius"]
+        "boilers", "cells", "plants", "radius", "small_chp"]
     for layer in ("plants", "radius", "boilers", "cells"):
         assert (d / "shp" / f"{layer}.shp").exists()
         assert (d / "shp" / f"{layer}.cpg").read_text().strip().upper() == "UTF-8"
     assert (demo_out / "maps" / "heat-radius.html").stat().st_size > 10_000
     tables = pd.read_excel(d / "tables.xlsx", sheet_name=None)
-    assert set(tables) == {"by_county", "by_plant", "rejected"}
+    assert set(tables) == {"targets", "by_county", "by_plant", "unknown_fuel", "new_coal",
+                           "rejected"}
     assert (d / "by_county.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
     assert len(man["inputs"]["boilers"]["sha256"]) == 64
@@ -45,6 +46,18 @@ def test_demo_boundary_boilers(demo_out):
         assert row["plant_id"] == "P01" and row["nearest_plant_id"] == "P02"
         assert row["distance_km"] == pytest.approx(d / 1000, abs=0.001) and d > 35_000
         assert not row["in_radius"] and not row["target"] and row["n_plants_within"] == 0
+    # the six fuel words of issue 11 (GLV01-06): four coal targets (two idle), two for review
+    assert sorted(b.index[b["target"] & b.index.str.startswith("GLV")]) == [
+        "GLV01", "GLV02", "GLV03", "GLV06"]
+    assert b.loc[["GLV03", "GLV06"], "status"].tolist() == ["idle", "idle"]
+    d = demo_out / "layers" / "heat-radius"
+    review = pd.read_csv(d / "unknown_fuel.csv", encoding="utf-8-sig").set_index("id")
+    assert review.loc[["GLV04", "GLV05"], "fuel"].tolist() == ["unknown", "coal_gas"]
+    # the 135 MW 茌平热电厂 (P03), 16.8 km from P01, is a small coal CHP target
+    small = gpd.read_file(d / "heat-radius.gpkg", layer="small_chp").set_index("id")
+    assert small.loc["P03", "target"] and abs(small.loc["P03", "distance_km"] - 16.8) < 0.1
+    targets = pd.read_csv(d / "targets.csv", encoding="utf-8-sig")
+    assert targets.set_index("编号").loc["P03", "规模单位"] == "MW"
 
 
 def test_shapefiles_short_names_and_chinese_values(demo_out):

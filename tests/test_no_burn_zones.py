@@ -12,6 +12,7 @@ from h3.api import basic_int as h3i
 from pyproj import Geod
 
 from analyses import no_burn_zones as nbz
+from analyses import noburn_geometry as geo
 from spatial import coords, h3grid, io, osm
 from spatial.errors import InputError
 
@@ -86,7 +87,7 @@ def test_small_parts_are_removed():
 
 def test_point_disk_cells_are_centres_within_radius():
     lng, lat = 115.9812, 36.4523
-    cells, owner = nbz._disk_cells(np.array([lng]), np.array([lat]), 300.0, RES)
+    cells, owner = geo.disk_cells(np.array([lng]), np.array([lat]), 300.0, RES)
     brute = []
     for c in h3i.grid_disk(int(h3grid.points_to_cells([lat], [lng], resolution=RES)[0]), 4):
         clat, clng = h3i.cell_to_latlng(c)

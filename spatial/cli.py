@@ -67,10 +67,62 @@ def _parser() -> argparse.ArgumentParser:
                      help="analysis name (default: inferred from the inputs)")
     chk.add_argument("--config", type=Path, required=True, help="TOML config: inputs and params")
     chk.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
+    _fetch_parser(sub)
     for sp in (demo, run, chk, exp):
         sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
         sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
     return p
+
+
+def _fetch_parser(sub: argparse._SubParsersAction) -> None:
+    fetch = sub.add_parser("fetch", help="download FIRMS detections (or OSM features) of the "
+                           "config's counties into the cache")
+    fsub = fetch.add_subparsers(dest="what", required=True)
+    firms = fsub.add_parser("firms", help="NASA FIRMS area API (MAP_KEY) or keyless files")
+    firms.add_argument("--config", type=Path, required=True,
+                       help="TOML config with [inputs.counties] and optional [fetch]")
+    firms.add_argument("--days", type=int, default=None, help="the last N UTC days (default 1)")
+    firms.add_argument("--start", default=None, help="first UTC day YYYY-MM-DD")
+    firms.add_argument("--end", default=None, help="last UTC day YYYY-MM-DD (default: --start)")
+    firms.add_argument("--source", default=None, help="comma-separated FIRMS sources, e.g. "
+                       "VIIRS_SNPP_NRT,MODIS_NRT,VIIRS_SNPP_SP (default: [fetch] sources)")
+    firms.add_argument("--cache", type=Path, default=None,
+                       help="cache folder (default: [fetch] cache, else data/raw)")
+    firms.add_argument("--keyless", action="store_true",
+                       help="use the keyless regional 24h/48h/7d files even with a MAP_KEY")
+    for sp in (fetch, firms):
+        sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+        sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """``lantian fetch firms``: download into the cache and print rows per source and day."""
+    import dataclasses
+    import datetime as dt
+
+    from . import config as cfg
+    from . import fetch, io
+
+    conf = cfg.load(args.config)
+    s = fetch.settings(conf)
+    if args.cache is not None:
+        s = dataclasses.replace(s, cache=args.cache)
+    if "counties" not in conf["inputs"]:
+        raise InputError(f"{args.config}: fetch needs [inputs.counties] (the area to download).")
+    c = conf["inputs"]["counties"]
+    counties = io.read_polygons(c["path"], fields=(), name="counties", crs=c["crs"],
+                                columns=c["columns"]).frame
+    bbox = fetch.bbox_of(counties.total_bounds, margin_km=s.margin_km)
+    today = dt.datetime.now(dt.UTC).date()
+    days = fetch.day_range(days=args.days, start=args.start, end=args.end, today=today)
+    sources = [x.strip().upper() for x in args.source.split(",")] if args.source else None
+    reports = fetch.fetch_firms(s, bbox=bbox, days=days, sources=sources, today=today,
+                                keyless=True if args.keyless else None)
+    if not args.quiet:
+        print(f"== fetch firms: box {bbox} (W, S, E, N), {len(days)} day(s), cache {s.cache}")
+        for r in reports:
+            print(f"   {r.line()}")
+    return 0
 
 
 def _setup_logging(verbose: int, quiet: int) -> None:
@@ -144,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 for z in zips:
                     print(f"   {z}")
             return 0
+        if args.command == "fetch":
+            return _fetch(args)
         if args.command == "check":
             conf = cfg.load(args.config)
             name = args.analysis or runner.infer_analysis(conf)

@@ -31,11 +31,11 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: the config must be saved as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
-    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map"})
+    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "fetch"})
     if unknown:
         raise InputError(
             f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>], "
-            "[params] and [map] tables."
+            "[params], [map] and [fetch] tables."
         )
     inputs: dict[str, dict[str, Any]] = {}
     for name, spec in (raw.get("inputs") or {}).items():
@@ -68,6 +68,7 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: [params] must be a table.")
     return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
             "analysis": raw.get("analysis"), "map": map_options(raw.get("map"), path),
+            "fetch": dict(raw.get("fetch") or {}),  # checked by spatial.fetch.settings
             "base": path.parent, "path": path}
 
 

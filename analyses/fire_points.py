@@ -81,11 +81,14 @@ from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
 
+from . import fire_accountability as acc
+from . import fire_daily, fire_verification
 from .base import InputSpec, Result
 
 NAME = "fire-points"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
-STATUSES = ("kept", "industrial", "outside_window", "low_confidence", "duplicate")
+STATUSES = ("kept", "off_cropland", "industrial", "outside_window", "low_confidence",
+            "duplicate")
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 
 
@@ -109,6 +112,18 @@ def read_cropland(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
                             columns=cfg["columns"])
 
 
+def _read_warnings(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+    """Reader of the ``warnings`` input: a table of warning periods (no coordinates)."""
+    return io.read_table(cfg["path"], fields=spec.fields, name=spec.name,
+                         columns=cfg["columns"], sheet=cfg["sheet"])
+
+
+def _read_villages(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+    """Reader of the ``villages`` input: points (tables, point files) or polygons."""
+    return io.read_features(cfg["path"], fields=spec.fields, name=spec.name, crs=cfg["crs"],
+                            columns=cfg["columns"], sheet=cfg["sheet"])
+
+
 INPUTS = (
     InputSpec("fires", "custom", (), True,
               "NASA FIRMS MODIS/VIIRS downloads (CSV or Shapefile; list or glob)", read_fires,
@@ -126,6 +141,19 @@ INPUTS = (
         Field("id", "text"), Field("name", "text"),
         Field("kind", "text", False, ("类型", "行业", "类别")),
     ), False, "known industrial heat sources (steel, coking, power, chemical)"),
+    InputSpec("warnings", "custom", acc.WARNING_FIELDS, False,
+              "heavy-pollution warning periods: start, end (local), level, area", _read_warnings),
+    InputSpec("villages", "custom", acc.VILLAGE_FIELDS, False,
+              "villages (points or polygons) with name, township and grid keeper (网格员)",
+              _read_villages),
+    InputSpec("receptors", "points", acc.RECEPTOR_FIELDS, False,
+              "sensitive receptors: schools, hospitals, care homes (name, kind)"),
+    InputSpec("verification", "custom", (), False,
+              "returned 核查 workbooks (notice_<date>.xlsx filled by the townships)",
+              fire_verification.read_verification_input, check_extent=False),
+    InputSpec("previous", "custom", (), False,
+              "the previous result's points (set by --date / --since last)",
+              fire_daily.read_previous, check_extent=False),
 )
 
 _WINDOW = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(?:/|\.\.)\s*(\d{4}-\d{2}-\d{2})\s*$")
@@ -179,6 +207,22 @@ class Params:
         Leave out detections outside every county (when counties are given).
     local_tz
         Time zone of the output dates and times.
+    accountability_rules
+        ``"N=who"``: from the N-th event of a township in a window, ``who`` is answerable
+        (聊办字〔2017〕49号 (十七) 二: 1 起 乡镇长, 2 起 乡镇书记).
+    require_cropland
+        Detections off cropland get status ``off_cropland`` and form no event (needs
+        ``cropland``); default: kept and flagged, the summary counts them.
+    village_max_km
+        Nearest village (and its grid keeper) within this distance of an event, km.
+    receptor_km
+        Sensitive receptors within this distance of an event are listed, km.
+    report_date
+        Daily runs (``--date``/``--since last``): the run's local date; detections after it are
+        left out and ``first_reported``/``is_new`` are filled. Empty: not a daily run.
+    since_last
+        New means "not in the previous result" (``--since last``) instead of "first reported on
+        report_date".
     """
 
     windows: tuple[str, ...] = ()
@@ -198,8 +242,24 @@ class Params:
     cropland_classes: tuple[int, ...] = (40,)
     clip_to_counties: bool = True
     local_tz: str = firms.LOCAL_TZ
+    accountability_rules: tuple[str, ...] = acc.DEFAULT_RULES
+    require_cropland: bool = False
+    village_max_km: float = 2.0
+    receptor_km: float = 3.0
+    report_date: str = ""
+    since_last: bool = False
 
     def __post_init__(self) -> None:
+        acc.parse_rules(self.accountability_rules)
+        for key in ("village_max_km", "receptor_km"):
+            if not 0 <= getattr(self, key) <= 50:
+                raise InputError(f"params.{key} must be in [0, 50] km, not {getattr(self, key)}.")
+        if self.report_date:
+            try:
+                dt.date.fromisoformat(self.report_date)
+            except ValueError:
+                raise InputError(f"params.report_date {self.report_date!r}: expected "
+                                 "YYYY-MM-DD.") from None
         for w in self.windows:
             parse_window(w)
         bad = [c for c in self.viirs_classes if c not in ("l", "n", "h")]
@@ -278,15 +338,32 @@ FIELDS = {
     "n_months": FieldMeta("n_months", "检测月份数", "个"),
     "n_cells": FieldMeta("n_cells", "H3网格数", "个"),
     "n_excluded": FieldMeta("n_excluded", "排除的检测数", "个"),
+    "first_reported": FieldMeta("first_rep", "首次通报日期"),
+    "is_new": FieldMeta("is_new", "本次新增"),
+    "event_code": FieldMeta("ev_code", "事件编号（核查用）"),
+    "n_off_cropland": FieldMeta("n_offcrop", "非耕地火点数", "个"),
+    "verification": FieldMeta("verify", "核查结果"),
+    "township_event_no": FieldMeta("town_evno", "本时段乡镇第几起"),
+    "accountability": FieldMeta("account", "问责对象"),
+    "during_warning": FieldMeta("in_warning", "重污染天气预警期间"),
+    "warning_level": FieldMeta("warn_level", "预警级别"),
+    "village_name": FieldMeta("village", "最近村庄"),
+    "village_township": FieldMeta("vill_town", "村庄所属乡镇"),
+    "keeper": FieldMeta("keeper", "网格员"),
+    "keeper_phone": FieldMeta("keeper_tel", "网格员电话"),
+    "village_km": FieldMeta("village_km", "距村庄", "km"),
+    "receptors": FieldMeta("receptors", "周边敏感点"),
+    "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
 }
 
 POINT_COLUMNS = ["lon", "lat", "local_time", "local_date", "utc_time", "satellite", "instrument",
                  "confidence", "conf_class", "frp", "brightness", "bright_2", "daynight",
                  "status", "event_id", "window", "heat_source", "county_code", "county_name",
-                 "township_code", "township_name", "on_cropland", "file", "row"]
+                 "township_code", "township_name", "on_cropland", "file", "row",
+                 "first_reported", "is_new"]
 EVENT_COLUMNS = ["event_id", "start_time", "end_time", "start_date", "window", "n_points",
                  "frp_max", "frp_sum", "instruments", "lon", "lat", "county_code", "county_name",
-                 "township_code", "township_name", "first_in_township"]
+                 "township_code", "township_name", "first_in_township", "event_code"]
 SOURCE_COLUMNS = ["source", "id", "name", "kind", "lon", "lat", "n_detections", "n_dates",
                   "n_months", "first_date", "last_date", "n_cells", "n_excluded"]
 
@@ -509,6 +586,14 @@ def run(inputs: dict[str, Any], params: Params, *,
         lng, lat = lng[inside], lat[inside]
         summary.append(f"{len(f)} of {n_input} detections lie in the {len(counties)} counties "
                        f"({n_input - len(f)} outside are left out).")
+    if params.report_date and len(f):
+        later = local_days(f["local_time"]) > np.datetime64(params.report_date, "D")
+        if later.any():
+            f = f[~later].reset_index(drop=True)
+            cty = {k: v[~later] for k, v in cty.items()}
+            lng, lat = lng[~later], lat[~later]
+            summary.append(f"{int(later.sum())} detections after {params.report_date} (local) "
+                           "are left out of the run for that day.")
     n = len(f)
     twn = _attach_units(lng, lat, townships, ("code", "name"))
 
@@ -542,6 +627,15 @@ def run(inputs: dict[str, Any], params: Params, *,
         known_rows = pd.DataFrame({"source": "known", "id": kid, "name": k["name"].to_numpy(),
                                    "kind": k["kind"].to_numpy(), "lon": k["lon"].to_numpy(),
                                    "lat": k["lat"].to_numpy()})
+    verif = inputs.get("verification")
+    vsrc = fire_verification.verified_sources(verif) if verif is not None else None
+    if vsrc is not None and len(vsrc):  # 工业热源 answers: sources for later local dates
+        vhit = fire_verification.match_verified(lng, lat, days, vsrc,
+                                                radius_km=max(params.heat_source_radius_km, 0))
+        miss = pd.isna(heat_source) & pd.notna(vhit)
+        heat_source[miss] = vhit[miss]
+        known_rows = pd.concat([d for d in (known_rows, vsrc.drop(columns="after")) if len(d)],
+                               ignore_index=True).reindex(columns=SOURCE_COLUMNS)
     evidence = ~dup & confident
     derived = pd.DataFrame(columns=SOURCE_COLUMNS)
     if params.derive_persistent and n:
@@ -569,9 +663,15 @@ def run(inputs: dict[str, Any], params: Params, *,
         dmask = (src_of >= 0) & pd.isna(heat_source)
         heat_source[dmask] = ids[src_of[dmask]]
 
-    status = np.select([dup, ~confident, ~in_time, pd.notna(heat_source)],
-                       ["duplicate", "low_confidence", "outside_window", "industrial"],
-                       default="kept").astype(object)
+    on_crop = _on_cropland(cropland, lng, lat, params)
+    if params.require_cropland and cropland is None:
+        raise InputError("params.require_cropland = true needs [inputs.cropland] (a land-cover "
+                         "GeoTIFF or cropland polygons).")
+    off_crop = np.asarray(pd.array(on_crop, dtype="boolean").fillna(True)) == False  # noqa: E712
+    status = np.select([dup, ~confident, ~in_time, pd.notna(heat_source),
+                        off_crop & params.require_cropland],
+                       ["duplicate", "low_confidence", "outside_window", "industrial",
+                        "off_cropland"], default="kept").astype(object)
     heat_source[status != "industrial"] = None
 
     # events
@@ -593,8 +693,6 @@ def run(inputs: dict[str, Any], params: Params, *,
         ids[~in_ev] = pd.NA
         event_id[kept] = ids
 
-    on_crop = _on_cropland(cropland, lng, lat, params)
-
     pts = pd.DataFrame({
         "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
         "local_date": pd.Series(days).astype(str).to_numpy(dtype=object) if n else [],
@@ -609,11 +707,17 @@ def run(inputs: dict[str, Any], params: Params, *,
         "township_code": twn["code"], "township_name": twn["name"], "on_cropland": on_crop,
         "file": f["file"].map(lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1]).to_numpy(
             dtype=object) if n else [],
-        "row": f["row"].to_numpy(np.int64),
+        "row": f["row"].to_numpy(np.int64), "first_reported": None, "is_new": None,
     }, columns=POINT_COLUMNS)
+    if params.report_date:
+        prev = inputs.get("previous")
+        pts["first_reported"], pts["is_new"] = fire_daily.first_reported(
+            fire_daily.detection_keys(pts), prev, label=params.report_date,
+            since_last=params.since_last)
     points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
 
     events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels)
+    events, rejected = _apply_rules(events, points, inputs, params, summary)
     cells = _cells(points, params)
     sources = pd.concat([d for d in (known_rows, derived) if len(d)] or
                         [pd.DataFrame(columns=SOURCE_COLUMNS)], ignore_index=True
@@ -636,6 +740,8 @@ def run(inputs: dict[str, Any], params: Params, *,
                             "county_code", "county_name", "township_code", "township_name"],
                             labels)),
         "bulletin": _bulletin(points, kept, cty.get("city_name")),
+        "accountability": acc.township_table(events, params.accountability_rules),
+        "rejected": rejected,
     }
     summary += _summary(points, events, derived, known_rows, params, townships is not None,
                         n_input)
@@ -694,6 +800,7 @@ def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.
         "township_code": o["township_code"].to_numpy(dtype=object),
         "township_name": o["township_name"].to_numpy(dtype=object),
     })
+    out["event_code"] = acc.event_codes(out["start_time"], fire_daily.detection_keys(o))
     first = pd.array([pd.NA] * n_ev, dtype="boolean")
     if has_townships and n_ev:
         known = out["township_code"].notna().to_numpy()
@@ -704,6 +811,49 @@ def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.
     out["first_in_township"] = first
     return gpd.GeoDataFrame(out[EVENT_COLUMNS], geometry=list(geom) if n_ev else [],
                             crs="EPSG:4326")
+
+
+def _apply_rules(events: gpd.GeoDataFrame, points: gpd.GeoDataFrame, inputs: dict[str, Any],
+                 params: Params, summary: list[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Daily columns, cropland flags and the plans' rules (:mod:`.fire_accountability`)."""
+    k = points[points["status"] == "kept"]
+    g = k.groupby("event_id")
+    ids = events["event_id"]
+    off = (k["on_cropland"].astype("boolean") == False).fillna(False)  # noqa: E712
+    events["n_off_cropland"] = ids.map(off.groupby(k["event_id"]).sum()).fillna(0).astype(
+        np.int64).to_numpy()
+    if params.report_date:
+        events["first_reported"] = ids.map(g["first_reported"].min()).to_numpy(dtype=object)
+        events["is_new"] = ids.map(g["is_new"].all()).astype(bool).to_numpy()
+    else:
+        events["first_reported"], events["is_new"] = None, None
+    verif = inputs.get("verification")
+    verdicts, rejected = None, io.empty_rejected()
+    if verif is not None:
+        known, rejected, n_later = fire_verification.unknown_codes(
+            verif, events["event_code"], after=params.report_date or None)
+        verdicts = pd.Series(known["result"].to_numpy(), index=known["event_code"].to_numpy())
+        summary.append(f"Verification: {len(known)} answers read"
+                       + (f", {len(rejected)} for unknown event codes rejected" if len(rejected)
+                          else "")
+                       + (f", {n_later} for events after {params.report_date} set aside"
+                          if n_later else "") + ".")
+    events = acc.annotate(events, rules=params.accountability_rules, tz=params.local_tz,
+                          verdicts=verdicts, warnings=inputs.get("warnings"),
+                          villages=inputs.get("villages"), village_max_km=params.village_max_km,
+                          receptors=inputs.get("receptors"), receptor_km=params.receptor_km)
+    n_off = int(off.sum())
+    if params.require_cropland:
+        summary.append(f"{int((points['status'] == 'off_cropland').sum())} detections off "
+                       "cropland left out of the events (require_cropland).")
+    elif n_off:
+        summary.append(f"{n_off} kept detections lie off cropland (in "
+                       f"{int((events['n_off_cropland'] > 0).sum())} events): kept and flagged "
+                       "(on_cropland false); set require_cropland = true to leave them out.")
+    if inputs.get("warnings") is not None:
+        summary.append(f"{int(events['during_warning'].sum())} events during heavy-pollution "
+                       "warnings (加重问责).")
+    return events, rejected
 
 
 def _cells(points: gpd.GeoDataFrame, params: Params) -> gpd.GeoDataFrame:
@@ -808,9 +958,11 @@ def _summary(points: pd.DataFrame, events: pd.DataFrame, derived: pd.DataFrame,
 
 # ------------------------------------------------------------------------------ map
 
-STATUS_COLORS = {"kept": "#d7301f", "industrial": "#6a3d9a", "outside_window": "#fdae61",
+STATUS_COLORS = {"kept": "#d7301f", "off_cropland": "#fc9272", "industrial": "#6a3d9a",
+                 "outside_window": "#fdae61",
                  "low_confidence": "#bdbdbd", "duplicate": "#636363"}
-STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "industrial": "工业热源（排除）",
+STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "off_cropland": "非耕地（排除）",
+                 "industrial": "工业热源（排除）",
                  "outside_window": "时段外", "low_confidence": "低可信度", "duplicate": "重复"}
 
 

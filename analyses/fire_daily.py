@@ -93,8 +93,11 @@ def prepare(config: dict[str, Any], *, out: Path, date: str | None, since_last: 
     """
     from .fire_accountability import today_local
 
-    if date is None and not since_last:
-        raise InputError("a daily run needs --date YYYY-MM-DD or --since last.")
+    layers = Path(out) / "layers" / NAME
+    if verification:
+        config["inputs"]["verification"] = _entry(*verification)
+    if date is None and not since_last:  # answers read back without a daily notice
+        return {}
     if date is not None:
         try:
             pd.Timestamp(date)
@@ -102,12 +105,9 @@ def prepare(config: dict[str, Any], *, out: Path, date: str | None, since_last: 
             raise InputError(f"--date {date!r}: expected YYYY-MM-DD.") from None
     config["params"]["report_date"] = date or today_local(tz)
     config["params"]["since_last"] = bool(since_last)
-    layers = Path(out) / "layers" / NAME
     gpkg = layers / f"{NAME}.gpkg"
     if gpkg.exists():
         config["inputs"]["previous"] = _entry(gpkg)
-    if verification:
-        config["inputs"]["verification"] = _entry(*verification)
     return {p.name: p.read_bytes() for p in sorted(layers.glob("notice_*.*"))}
 
 
@@ -124,6 +124,8 @@ def finish(output: Any, kept: dict[str, bytes]) -> list[Path]:
         if not (folder / name).exists():
             export.write_bytes_atomic(folder / name, data)
     date = result.params.report_date
+    if not date:
+        return []
     figure = next((p for p in getattr(output, "figure_paths", ()) if p.suffix == ".png"), None)
     docx = folder / f"notice_{date}.docx"
     xlsx = folder / f"notice_{date}.xlsx"
@@ -228,16 +230,20 @@ def _by_township(result: Result) -> pd.DataFrame:
     acc = result.tables["accountability"]
     if len(acc) == 0:
         return pd.DataFrame(columns=["县区", "乡镇（街道）", "新增事件", "累计事件", "属实",
-                                     "待核查", "问责层级（已查实）"])
+                                     "待核查", "问责层级（已查实）", "问责层级（含待核查）"])
     key = ["county_name", "township_name"]
     n_new = new.groupby(key).size()
     t = acc.groupby(key, sort=False)[["n_events", "n_confirmed", "n_pending"]].sum()
-    lvl = acc.groupby(key, sort=False)["level_confirmed"].agg(
-        lambda s: "；".join(sorted({x for x in s if isinstance(x, str)})) or "")
+    def levels(col: str) -> np.ndarray:
+        return acc.groupby(key, sort=False)[col].agg(
+            lambda s: "；".join(sorted({x for x in s if isinstance(x, str)}))).to_numpy()
+
     out = pd.DataFrame({"县区": [k[0] for k in t.index], "乡镇（街道）": [k[1] for k in t.index],
                         "新增事件": n_new.reindex(t.index).fillna(0).astype(int).to_numpy(),
                         "累计事件": t["n_events"].to_numpy(), "属实": t["n_confirmed"].to_numpy(),
-                        "待核查": t["n_pending"].to_numpy(), "问责层级（已查实）": lvl.to_numpy()})
+                        "待核查": t["n_pending"].to_numpy(),
+                        "问责层级（已查实）": levels("level_confirmed"),
+                        "问责层级（含待核查）": levels("level")})
     return out.sort_values(["新增事件", "累计事件", "县区", "乡镇（街道）"],
                            ascending=[False, False, True, True], kind="stable"
                            ).reset_index(drop=True)

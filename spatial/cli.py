@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="params.NAME=VALUE", help="override a parameter, e.g. "
                      "--set params.radius_km=15 (repeatable)")
     run.add_argument("--strict", action="store_true", help="input warnings are errors")
+    day = run.add_mutually_exclusive_group()
+    day.add_argument("--date", default=None, metavar="YYYY-MM-DD",
+                     help="fire-points daily run for this local date: new detections, "
+                     "layers/fire-points/notice_<date>.docx and .xlsx (核查 sheet)")
+    day.add_argument("--since", choices=["last"], default=None,
+                     help="fire-points daily run: new = not in the previous result in --out")
+    run.add_argument("--verification", nargs="+", type=Path, default=None, metavar="XLSX",
+                     help="fire-points: returned 核查 workbooks (any number)")
     run.add_argument("--engine", choices=["local", "dask"], default="local",
                      help="where the heavy steps run: in this process (default) or on Dask "
                      "(fire-points, pollution-hotspots; needs pip install lantian[dask])")
@@ -179,11 +187,24 @@ def main(argv: list[str] | None = None) -> int:
 
                     dask.config.refresh()
                 logging.getLogger("distributed").setLevel(logging.WARNING)
+            daily = args.date or args.since or args.verification
+            if daily and args.analysis != "fire-points":
+                raise InputError("--date, --since and --verification are for fire-points.")
+            if daily:
+                from analyses import fire_daily
+
+                kept = fire_daily.prepare(conf, out=args.out, date=args.date,
+                                          since_last=args.since == "last",
+                                          verification=args.verification)
             with get_engine(args.engine, scheduler=args.scheduler) as engine:
                 out = runner.execute(args.analysis, conf, out=args.out, strict=args.strict,
                                      basemap=args.basemap, offline=args.offline,
                                      engine=None if args.engine == "local" else engine)
             _report(args.analysis, out, args.quiet > 0)
+            if daily:
+                for p in fire_daily.finish(out, kept):
+                    if not args.quiet:
+                        print(f"   notice: {p}")
             return 0
         if args.command == "export":
             from . import packs

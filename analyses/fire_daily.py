@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -26,6 +27,7 @@ from spatial import export, io
 from spatial.errors import InputError
 from spatial.report import Report
 
+from . import fire_accountability as acc
 from . import fire_verification
 from .base import Result
 
@@ -84,6 +86,49 @@ def first_reported(keys: np.ndarray, previous: pd.DataFrame | None, *, label: st
     return first, np.asarray(is_new, bool)
 
 
+def apply_rules(events: gpd.GeoDataFrame, points: gpd.GeoDataFrame, inputs: dict[str, Any],
+                params: Any, summary: list[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Daily columns, cropland flags and the plans' rules (:mod:`.fire_accountability`)."""
+    k = points[points["status"] == "kept"]
+    g = k.groupby("event_id")
+    ids = events["event_id"]
+    off = (k["on_cropland"].astype("boolean") == False).fillna(False)  # noqa: E712
+    events["n_off_cropland"] = ids.map(off.groupby(k["event_id"]).sum()).fillna(0).astype(
+        np.int64).to_numpy()
+    if params.report_date:
+        events["first_reported"] = ids.map(g["first_reported"].min()).to_numpy(dtype=object)
+        events["is_new"] = ids.map(g["is_new"].all()).astype(bool).to_numpy()
+    else:
+        events["first_reported"], events["is_new"] = None, None
+    verif = inputs.get("verification")
+    verdicts, rejected = None, io.empty_rejected()
+    if verif is not None:
+        known, rejected, n_later = fire_verification.unknown_codes(
+            verif, events["event_code"], after=params.report_date or None)
+        verdicts = pd.Series(known["result"].to_numpy(), index=known["event_code"].to_numpy())
+        summary.append(f"Verification: {len(known)} answers read"
+                       + (f", {len(rejected)} for unknown event codes rejected" if len(rejected)
+                          else "")
+                       + (f", {n_later} for events after {params.report_date} set aside"
+                          if n_later else "") + ".")
+    events = acc.annotate(events, rules=params.accountability_rules, tz=params.local_tz,
+                          verdicts=verdicts, warnings=inputs.get("warnings"),
+                          villages=inputs.get("villages"), village_max_km=params.village_max_km,
+                          receptors=inputs.get("receptors"), receptor_km=params.receptor_km)
+    n_off = int(off.sum())
+    if params.require_cropland:
+        summary.append(f"{int((points['status'] == 'off_cropland').sum())} detections off "
+                       "cropland left out of the events (require_cropland).")
+    elif n_off:
+        summary.append(f"{n_off} kept detections lie off cropland (in "
+                       f"{int((events['n_off_cropland'] > 0).sum())} events): kept and flagged "
+                       "(on_cropland false); set require_cropland = true to leave them out.")
+    if inputs.get("warnings") is not None:
+        summary.append(f"{int(events['during_warning'].sum())} events during heavy-pollution "
+                       "warnings (加重问责).")
+    return events, rejected
+
+
 def prepare(config: dict[str, Any], *, out: Path, date: str | None, since_last: bool,
             verification: list[Path] | None, tz: str = "Asia/Shanghai") -> dict[str, bytes]:
     """Set up a daily run in `config` (params and inputs); return the earlier notices to keep.
@@ -136,7 +181,7 @@ def finish(output: Any, kept: dict[str, bytes]) -> list[Path]:
 
 def new_events(result: Result) -> pd.DataFrame:
     """The events first reported in this run, with 度分秒 coordinates, by event id."""
-    from .fire_points import dms
+    from .fire_tables import dms
 
     ev = result.layers["events"]
     e = pd.DataFrame(ev[ev["is_new"].fillna(False).astype(bool)].drop(columns="geometry"))

@@ -31,7 +31,8 @@ Status of every detection, in order of precedence (the first that applies wins):
 3. ``outside_window`` — local date outside every harvest window, or day/night not chosen.
 4. ``industrial`` — within ``heat_source_radius_km`` [1 km, geodesic] of a known source, or in
    a persistent-source H3 cell (below).
-5. ``kept`` — straw-burning candidate; only these form events.
+5. ``off_cropland`` — only with ``require_cropland``: off the cropland input.
+6. ``kept`` — straw-burning candidate; only these form events.
 
 Persistent sources: every non-duplicate, confident detection (all dates, day and night: the
 history is the evidence) is indexed to H3 at ``persistent_resolution`` [9, ~0.1 km²]. A cell is
@@ -49,12 +50,19 @@ belongs to the county and township of its earliest detection (where the fire was
 ``first_in_township`` flags each township's earliest event in each window (whole run without
 windows).
 
+Rules of the plans (:mod:`.fire_accountability`): per township and window ``township_event_no``
+and ``accountability`` (聊办字〔2017〕49号), ``during_warning`` (optional ``warnings`` input),
+the nearest village and grid keeper (``villages``), sensitive receptors (``receptors``), the
+township checks (``verification``, :mod:`.fire_verification`); daily runs
+(:mod:`.fire_daily`) add ``first_reported``/``is_new``.
+
 Outputs
 -------
 Layers ``points`` (every detection in the area, with status and attribution), ``events``,
 ``cells`` (H3 ``h3_resolution`` [8] with kept detections, events and FRP), ``heat_sources``
 (known and derived); tables ``by_county``, ``by_township`` (per window and per local day,
-ranked), ``bulletin`` (national bulletin shape, one row per kept detection), ``rejected``.
+ranked), ``bulletin`` (national bulletin shape, one row per kept detection), ``accountability``
+(per window and township: events, confirmed / refuted / pending, level reached), ``rejected``.
 Times in outputs are local (``local_tz``, Asia/Shanghai) text ``YYYY-MM-DD HH:MM``.
 """
 
@@ -72,18 +80,20 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
 from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, webmap
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
-from spatial.export import FieldMeta
 from spatial.io import Field
 
 from . import fire_accountability as acc
 from . import fire_daily, fire_verification
 from .base import InputSpec, Result
+from .fire_sources import SOURCE_COLUMNS, derived_sources, persistent_cells
+from .fire_tables import FIELDS, bulletin, dms, ranked
+
+__all__ = ["FIELDS", "INPUTS", "NAME", "Params", "build_map", "derived_sources", "dms",
+           "persistent_cells", "run"]
 
 NAME = "fire-points"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
@@ -292,70 +302,6 @@ class Params:
                              "(e.g. Asia/Shanghai).") from None
 
 
-FIELDS = {
-    "local_time": FieldMeta("local_time", "过境时间（北京时间）"),
-    "local_date": FieldMeta("local_date", "日期（北京时间）"),
-    "utc_time": FieldMeta("utc_time", "过境时间（UTC）"),
-    "satellite": FieldMeta("satellite", "卫星"),
-    "instrument": FieldMeta("instrument", "传感器"),
-    "confidence": FieldMeta("conf", "可信度（0-100）"),
-    "conf_class": FieldMeta("conf_class", "可信度等级 l/n/h"),
-    "frp": FieldMeta("frp", "火辐射功率", "MW"),
-    "brightness": FieldMeta("bright", "亮温（MODIS 21/22 或 VIIRS I4）", "K"),
-    "bright_2": FieldMeta("bright_2", "亮温（MODIS 31 或 VIIRS I5）", "K"),
-    "daynight": FieldMeta("daynight", "昼/夜 D/N"),
-    "status": FieldMeta("status", "判定"),
-    "event_id": FieldMeta("event_id", "火点事件编号"),
-    "window": FieldMeta("window", "时段"),
-    "heat_source": FieldMeta("heat_src", "所属工业热源"),
-    "county_code": FieldMeta("cnty_code", "县区代码"),
-    "county_name": FieldMeta("cnty_name", "县区名称"),
-    "township_code": FieldMeta("town_code", "乡镇代码"),
-    "township_name": FieldMeta("town_name", "乡镇名称"),
-    "on_cropland": FieldMeta("cropland", "是否在耕地"),
-    "file": FieldMeta("file", "来源文件"),
-    "row": FieldMeta("row", "原表行号"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
-    "start_time": FieldMeta("start", "开始时间（北京时间）"),
-    "end_time": FieldMeta("end", "结束时间（北京时间）"),
-    "start_date": FieldMeta("start_date", "开始日期（北京时间）"),
-    "n_points": FieldMeta("n_points", "火点数", "个"),
-    "frp_max": FieldMeta("frp_max", "最大火辐射功率", "MW"),
-    "frp_sum": FieldMeta("frp_sum", "火辐射功率合计", "MW"),
-    "instruments": FieldMeta("instrs", "传感器"),
-    "first_in_township": FieldMeta("first_town", "本时段乡镇首个火点"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
-    "n_events": FieldMeta("n_events", "火点事件数", "个"),
-    "first_date": FieldMeta("first_date", "首次日期"),
-    "last_date": FieldMeta("last_date", "末次日期"),
-    "source": FieldMeta("source", "来源 known/derived"),
-    "id": FieldMeta("id", "编号"),
-    "name": FieldMeta("name", "名称"),
-    "kind": FieldMeta("kind", "类型"),
-    "n_detections": FieldMeta("n_detect", "历史检测数", "个"),
-    "n_dates": FieldMeta("n_dates", "检测日期数", "天"),
-    "n_months": FieldMeta("n_months", "检测月份数", "个"),
-    "n_cells": FieldMeta("n_cells", "H3网格数", "个"),
-    "n_excluded": FieldMeta("n_excluded", "排除的检测数", "个"),
-    "first_reported": FieldMeta("first_rep", "首次通报日期"),
-    "is_new": FieldMeta("is_new", "本次新增"),
-    "event_code": FieldMeta("ev_code", "事件编号（核查用）"),
-    "n_off_cropland": FieldMeta("n_offcrop", "非耕地火点数", "个"),
-    "verification": FieldMeta("verify", "核查结果"),
-    "township_event_no": FieldMeta("town_evno", "本时段乡镇第几起"),
-    "accountability": FieldMeta("account", "问责对象"),
-    "during_warning": FieldMeta("in_warning", "重污染天气预警期间"),
-    "warning_level": FieldMeta("warn_level", "预警级别"),
-    "village_name": FieldMeta("village", "最近村庄"),
-    "village_township": FieldMeta("vill_town", "村庄所属乡镇"),
-    "keeper": FieldMeta("keeper", "网格员"),
-    "keeper_phone": FieldMeta("keeper_tel", "网格员电话"),
-    "village_km": FieldMeta("village_km", "距村庄", "km"),
-    "receptors": FieldMeta("receptors", "周边敏感点"),
-    "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
-}
-
 POINT_COLUMNS = ["lon", "lat", "local_time", "local_date", "utc_time", "satellite", "instrument",
                  "confidence", "conf_class", "frp", "brightness", "bright_2", "daynight",
                  "status", "event_id", "window", "heat_source", "county_code", "county_name",
@@ -364,8 +310,6 @@ POINT_COLUMNS = ["lon", "lat", "local_time", "local_date", "utc_time", "satellit
 EVENT_COLUMNS = ["event_id", "start_time", "end_time", "start_date", "window", "n_points",
                  "frp_max", "frp_sum", "instruments", "lon", "lat", "county_code", "county_name",
                  "township_code", "township_name", "first_in_township", "event_code"]
-SOURCE_COLUMNS = ["source", "id", "name", "kind", "lon", "lat", "n_detections", "n_dates",
-                  "n_months", "first_date", "last_date", "n_cells", "n_excluded"]
 
 
 # ------------------------------------------------------------------------------ steps
@@ -386,111 +330,6 @@ def window_index(days: np.ndarray, windows: list[tuple[dt.date, dt.date]]) -> np
     return out
 
 
-def persistent_cells(lat: np.ndarray, lng: np.ndarray, days: np.ndarray, *, resolution: int,
-                     k: int, min_dates: int, min_months: int
-                     ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Find H3 cells that detect fire on many distinct dates (industrial heat sources).
-
-    A cell is *persistent* when its own detections fall on at least ``min_dates`` distinct
-    local days in at least ``min_months`` distinct calendar months. The exclusion *zone* is the
-    persistent cells and every cell within ``k`` rings of one (repeated detections of one
-    chimney scatter by a pixel or so).
-
-    Parameters
-    ----------
-    lat, lng
-        Detections in WGS-84 degrees (**lat first**, h3 order).
-    days
-        Local day of each detection, ``datetime64[D]``.
-    resolution
-        H3 resolution of the cells.
-    k
-        Rings of neighbours added to the zone around each persistent cell.
-    min_dates, min_months
-        Thresholds of distinct days and distinct months.
-
-    Returns
-    -------
-    cells, in_zone, zone
-        ``cells``: uint64 cell of each detection; ``in_zone``: bool per detection;
-        ``zone``: one row per zone cell holding detections (``cell`` sorted, ``persistent``,
-        ``n_dates``, ``n_months`` of the cell's own detections).
-    """
-    cells = h3grid.points_to_cells(lat, lng, resolution=resolution)
-    if len(cells) == 0:
-        return cells, np.zeros(0, dtype=bool), pd.DataFrame(
-            {"cell": np.zeros(0, np.uint64), "persistent": np.zeros(0, bool),
-             "n_dates": np.zeros(0, np.int64), "n_months": np.zeros(0, np.int64)})
-    ucells, inv = np.unique(cells, return_inverse=True)
-    day = days.astype("datetime64[D]")
-    cd = pd.DataFrame({"c": inv, "d": day.astype(np.int64),
-                       "m": day.astype("datetime64[M]").astype(np.int64)})
-    n_dates = cd.groupby("c")["d"].nunique().reindex(range(ucells.size)).to_numpy()
-    n_months = cd.groupby("c")["m"].nunique().reindex(range(ucells.size)).to_numpy()
-    pers = (n_dates >= min_dates) & (n_months >= min_months)
-    zone = pers.copy()
-    if k > 0 and pers.any():
-        src, dst = h3grid.grid_disk_pairs(ucells, k)
-        zone[dst[pers[src]]] = True
-    table = pd.DataFrame({"cell": ucells[zone], "persistent": pers[zone],
-                          "n_dates": n_dates[zone], "n_months": n_months[zone]})
-    return cells, zone[inv], table
-
-
-def derived_sources(zone: pd.DataFrame, cells: np.ndarray, lat: np.ndarray, lng: np.ndarray,
-                    days: np.ndarray, evidence: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Merge adjacent zone cells (from :func:`persistent_cells`) into sources.
-
-    Parameters
-    ----------
-    zone
-        Zone cells, ``cell`` sorted ascending.
-    cells
-        Cell of every detection (same resolution).
-    lat, lng, days
-        Every detection (lat first), local day ``datetime64[D]``.
-    evidence
-        Detections counted in a source's statistics (non-duplicate, confident).
-
-    Returns
-    -------
-    sources, source_of_point
-        One row per source (id ``PS01``…, numbered by first evidence detection; location =
-        mean of its evidence detections; detections, dates, months, first/last date, cells);
-        the row of the source of each detection (-1 for none).
-    """
-    n = len(cells)
-    of_point = np.full(n, -1, dtype=np.int64)
-    if len(zone) == 0:
-        return pd.DataFrame(columns=SOURCE_COLUMNS), of_point
-    zc = zone["cell"].to_numpy(dtype=np.uint64)
-    src, dst = h3grid.grid_disk_pairs(zc, 1)
-    graph = coo_array((np.ones(src.size), (src, dst)), shape=(zc.size, zc.size))
-    _, comp = connected_components(graph, directed=False)
-    pos = h3grid.lookup(zc, cells)
-    hit = pos >= 0
-    ev = hit & evidence
-    first = pd.Series(np.flatnonzero(ev)).groupby(comp[pos[ev]]).min().sort_values()
-    rank = np.full(comp.max() + 1, -1, dtype=np.int64)
-    rank[first.index.to_numpy()] = np.arange(len(first))
-    of_point[hit] = rank[comp[pos[hit]]]
-    sel = (of_point >= 0) & evidence
-    df = pd.DataFrame({"s": of_point[sel], "lat": lat[sel], "lon": lng[sel], "d": days[sel],
-                       "m": days[sel].astype("datetime64[M]")})
-    g = df.groupby("s")
-    out = pd.DataFrame({
-        "lon": g["lon"].mean().round(5), "lat": g["lat"].mean().round(5),
-        "n_detections": g.size(), "n_dates": g["d"].nunique(), "n_months": g["m"].nunique(),
-        "first_date": g["d"].min().astype(str), "last_date": g["d"].max().astype(str)})
-    zr = rank[comp]
-    out["n_cells"] = pd.Series(zr[zr >= 0]).value_counts()
-    out["source"] = "derived"
-    out["id"] = [f"PS{i + 1:02d}" for i in out.index]
-    out["name"] = "持续热源（由历史火点识别）"
-    out["kind"] = "persistent"
-    return out.reset_index(drop=True), of_point
-
-
 def event_polygons(lng: np.ndarray, lat: np.ndarray, label: np.ndarray, half_pixel_m: np.ndarray,
                    n_events: int) -> np.ndarray:
     """Convex hull of each event's detections buffered by its largest half pixel (metres, UTM).
@@ -508,19 +347,6 @@ def event_polygons(lng: np.ndarray, lat: np.ndarray, label: np.ndarray, half_pix
     np.maximum.at(r, label, half_pixel_m)
     poly = shapely.buffer(shapely.convex_hull(mp), r, quad_segs=8)
     return gpd.GeoSeries(poly, crs=crs).to_crs("EPSG:4326").to_numpy()
-
-
-def dms(values: np.ndarray) -> np.ndarray:
-    """Degrees as degrees-minutes-seconds text with tenths of a second: ``116°30'15.2"``."""
-    v = np.asarray(values, dtype="float64")
-    tenths = np.round(np.abs(v) * 36000).astype(np.int64)
-    d, rest = np.divmod(tenths, 36000)
-    m, s10 = np.divmod(rest, 600)
-    sign = np.where(v < 0, "-", "")
-    sec = pd.Series(s10 // 10).astype(str).str.zfill(2) + "." + pd.Series(s10 % 10).astype(str)
-    text = (pd.Series(sign) + pd.Series(d).astype(str) + "°" + pd.Series(m).astype(str).str.zfill(2)
-            + "'" + sec + '"')
-    return text.to_numpy(dtype=object)
 
 
 def _utc_ns(t: pd.Series) -> np.ndarray:
@@ -717,7 +543,7 @@ def run(inputs: dict[str, Any], params: Params, *,
     points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
 
     events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels)
-    events, rejected = _apply_rules(events, points, inputs, params, summary)
+    events, rejected = fire_daily.apply_rules(events, points, inputs, params, summary)
     cells = _cells(points, params)
     sources = pd.concat([d for d in (known_rows, derived) if len(d)] or
                         [pd.DataFrame(columns=SOURCE_COLUMNS)], ignore_index=True
@@ -733,13 +559,13 @@ def run(inputs: dict[str, Any], params: Params, *,
 
     kept_pts = points.iloc[kept]
     tables = {
-        "by_county": _ranked(kept_pts, events, ["county_code", "county_name"], labels),
-        "by_township": (_ranked(kept_pts, events, ["county_code", "county_name", "township_code",
+        "by_county": ranked(kept_pts, events, ["county_code", "county_name"], labels),
+        "by_township": (ranked(kept_pts, events, ["county_code", "county_name", "township_code",
                                                    "township_name"], labels)
-                        if townships is not None else _ranked(kept_pts.iloc[:0], events.iloc[:0], [
+                        if townships is not None else ranked(kept_pts.iloc[:0], events.iloc[:0], [
                             "county_code", "county_name", "township_code", "township_name"],
                             labels)),
-        "bulletin": _bulletin(points, kept, cty.get("city_name")),
+        "bulletin": bulletin(points, kept, cty.get("city_name")),
         "accountability": acc.township_table(events, params.accountability_rules),
         "rejected": rejected,
     }
@@ -813,49 +639,6 @@ def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.
                             crs="EPSG:4326")
 
 
-def _apply_rules(events: gpd.GeoDataFrame, points: gpd.GeoDataFrame, inputs: dict[str, Any],
-                 params: Params, summary: list[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Daily columns, cropland flags and the plans' rules (:mod:`.fire_accountability`)."""
-    k = points[points["status"] == "kept"]
-    g = k.groupby("event_id")
-    ids = events["event_id"]
-    off = (k["on_cropland"].astype("boolean") == False).fillna(False)  # noqa: E712
-    events["n_off_cropland"] = ids.map(off.groupby(k["event_id"]).sum()).fillna(0).astype(
-        np.int64).to_numpy()
-    if params.report_date:
-        events["first_reported"] = ids.map(g["first_reported"].min()).to_numpy(dtype=object)
-        events["is_new"] = ids.map(g["is_new"].all()).astype(bool).to_numpy()
-    else:
-        events["first_reported"], events["is_new"] = None, None
-    verif = inputs.get("verification")
-    verdicts, rejected = None, io.empty_rejected()
-    if verif is not None:
-        known, rejected, n_later = fire_verification.unknown_codes(
-            verif, events["event_code"], after=params.report_date or None)
-        verdicts = pd.Series(known["result"].to_numpy(), index=known["event_code"].to_numpy())
-        summary.append(f"Verification: {len(known)} answers read"
-                       + (f", {len(rejected)} for unknown event codes rejected" if len(rejected)
-                          else "")
-                       + (f", {n_later} for events after {params.report_date} set aside"
-                          if n_later else "") + ".")
-    events = acc.annotate(events, rules=params.accountability_rules, tz=params.local_tz,
-                          verdicts=verdicts, warnings=inputs.get("warnings"),
-                          villages=inputs.get("villages"), village_max_km=params.village_max_km,
-                          receptors=inputs.get("receptors"), receptor_km=params.receptor_km)
-    n_off = int(off.sum())
-    if params.require_cropland:
-        summary.append(f"{int((points['status'] == 'off_cropland').sum())} detections off "
-                       "cropland left out of the events (require_cropland).")
-    elif n_off:
-        summary.append(f"{n_off} kept detections lie off cropland (in "
-                       f"{int((events['n_off_cropland'] > 0).sum())} events): kept and flagged "
-                       "(on_cropland false); set require_cropland = true to leave them out.")
-    if inputs.get("warnings") is not None:
-        summary.append(f"{int(events['during_warning'].sum())} events during heavy-pollution "
-                       "warnings (加重问责).")
-    return events, rejected
-
-
 def _cells(points: gpd.GeoDataFrame, params: Params) -> gpd.GeoDataFrame:
     k = points[points["status"] == "kept"]
     cells = h3grid.points_to_cells(k["lat"].to_numpy(), k["lon"].to_numpy(),
@@ -870,64 +653,6 @@ def _cells(points: gpd.GeoDataFrame, params: Params) -> gpd.GeoDataFrame:
             "last_date": g["d"].max().to_numpy(dtype=object)}
     ucells = np.asarray(g.size().index.to_numpy(), dtype=np.uint64)
     return h3grid.cells_to_gdf(ucells, data)
-
-
-def _ranked(points: pd.DataFrame, events: pd.DataFrame, keys: list[str], labels: list[str]
-            ) -> pd.DataFrame:
-    """Events and kept detections per unit, per window and per local day, ranked by events."""
-    cols = ["period_kind", "period", "rank", *keys, "n_events", "n_points", "frp_sum"]
-    parts = []
-    p = pd.DataFrame({k: points[k].fillna("").to_numpy(dtype=object) for k in keys})
-    p["window"], p["day"], p["frp"] = (points["window"].to_numpy(dtype=object),
-                                       points["local_date"].to_numpy(dtype=object),
-                                       points["frp"].to_numpy("float64"))
-    e = pd.DataFrame({k: events[k].fillna("").to_numpy(dtype=object) for k in keys})
-    e["window"], e["day"] = (events["window"].to_numpy(dtype=object),
-                             events["start_date"].to_numpy(dtype=object))
-    for kind, col in (("window", "window"), ("day", "day")):
-        pp = p.dropna(subset=[col]).groupby([col, *keys], sort=True)
-        a = pd.DataFrame({"n_points": pp.size(), "frp_sum": pp["frp"].sum().round(1)})
-        b = e.dropna(subset=[col]).groupby([col, *keys], sort=True).size().rename("n_events")
-        t = a.join(b, how="outer").fillna(0).reset_index().rename(columns={col: "period"})
-        t["period_kind"] = kind
-        parts.append(t)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    if len(out) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    out[["n_events", "n_points"]] = out[["n_events", "n_points"]].astype(np.int64)
-    out["rank"] = out.groupby(["period_kind", "period"])["n_events"].rank(
-        method="min", ascending=False).astype(np.int64)
-    for k in keys:
-        out[k] = out[k].replace("", None)
-    order = {"window": 0, "day": 1}
-    out = out.sort_values(["period_kind", "period", "rank", "n_points", keys[0]],
-                          key=lambda s: s.map(order) if s.name == "period_kind" else s,
-                          ascending=[True, True, True, False, True], kind="stable")
-    return out[cols].reset_index(drop=True)
-
-
-def _bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) -> pd.DataFrame:
-    """The national bulletin's list: one row per kept detection, by local overpass time."""
-    p = points.iloc[kept]
-    city = city[kept] if city is not None else np.full(len(p), None, dtype=object)
-    out = pd.DataFrame({
-        "市": city, "县": p["county_name"].to_numpy(dtype=object),
-        "乡镇": p["township_name"].to_numpy(dtype=object),
-        "经度": p["lon"].round(4).to_numpy(), "纬度": p["lat"].round(4).to_numpy(),
-        "经度（度分秒）": dms(p["lon"].to_numpy()), "纬度（度分秒）": dms(p["lat"].to_numpy()),
-        "过境时间（北京时间）": p["local_time"].to_numpy(dtype=object),
-        "卫星": p["satellite"].to_numpy(dtype=object),
-        "传感器": p["instrument"].to_numpy(dtype=object),
-        "可信度": p["conf_class"].to_numpy(dtype=object),
-        "火辐射功率（MW）": p["frp"].to_numpy(),
-        "火点事件编号": p["event_id"].to_numpy(),
-        "是否在耕地": np.array([None, "否", "是"], dtype=object)[
-            pd.array(p["on_cropland"], dtype="boolean").astype("Int64").fillna(-1).to_numpy() + 1],
-        "_utc": p["utc_time"].to_numpy(dtype=object),
-    })
-    out = out.sort_values(["_utc", "县", "经度", "纬度"], kind="stable").drop(columns="_utc")
-    out.insert(0, "序号", np.arange(1, len(out) + 1))
-    return out.reset_index(drop=True)
 
 
 def _summary(points: pd.DataFrame, events: pd.DataFrame, derived: pd.DataFrame,

@@ -250,10 +250,11 @@ def notice_bytes(result: Result, *, figure: Path | None = None) -> bytes:
         r.paragraph(f"{c['with_receptors']}起新火点事件周边有学校、医院、养老机构等敏感点："
                     f"{names}。")
     r.heading("一、分县区、乡镇（街道）情况")
-    r.table(_by_township(result), size=10.5)
+    r.table(_by_township(result), size=10, widths_cm=[2.0, 3.0, 1.5, 1.5, 1.2, 1.4, 2.8, 2.8])
     r.heading("二、新增火点事件清单")
     if len(new):
-        r.table(_event_list(new), size=9)
+        r.table(_event_list(new), size=9,
+                widths_cm=[2.3, 1.3, 1.7, 1.2, 1.6, 0.9, 1.7, 1.6, 0.9, 2.2, 0.8])
     else:
         r.paragraph("无。")
     if figure is not None and Path(figure).exists():
@@ -270,28 +271,33 @@ def notice_bytes(result: Result, *, figure: Path | None = None) -> bytes:
 
 
 def _by_township(result: Result) -> pd.DataFrame:
+    """Townships with new events: new and season events, checks, levels; a 合计 row (season)."""
     ev = result.layers["events"]
     new = ev[ev["is_new"].fillna(False).astype(bool)]
-    acc = result.tables["accountability"]
-    if len(acc) == 0:
-        return pd.DataFrame(columns=["县区", "乡镇（街道）", "新增事件", "累计事件", "属实",
-                                     "待核查", "问责层级（已查实）", "问责层级（含待核查）"])
+    acc_t = result.tables["accountability"]
+    cols = ["县区", "乡镇（街道）", "新增事件", "累计事件", "属实", "待核查", "问责层级（已查实）",
+            "问责层级（含待核查）"]
     key = ["county_name", "township_name"]
-    n_new = new.groupby(key).size()
-    t = acc.groupby(key, sort=False)[["n_events", "n_confirmed", "n_pending"]].sum()
+    t = acc_t.groupby(key, sort=False)[["n_events", "n_confirmed", "n_pending"]].sum()
+    n_new = new.groupby(key).size().reindex(t.index).fillna(0).astype(int)
+
     def levels(col: str) -> np.ndarray:
-        return acc.groupby(key, sort=False)[col].agg(
+        return acc_t.groupby(key, sort=False)[col].agg(
             lambda s: "；".join(sorted({x for x in s if isinstance(x, str)}))).to_numpy()
 
     out = pd.DataFrame({"县区": [k[0] for k in t.index], "乡镇（街道）": [k[1] for k in t.index],
-                        "新增事件": n_new.reindex(t.index).fillna(0).astype(int).to_numpy(),
-                        "累计事件": t["n_events"].to_numpy(), "属实": t["n_confirmed"].to_numpy(),
-                        "待核查": t["n_pending"].to_numpy(),
-                        "问责层级（已查实）": levels("level_confirmed"),
-                        "问责层级（含待核查）": levels("level")})
-    return out.sort_values(["新增事件", "累计事件", "县区", "乡镇（街道）"],
-                           ascending=[False, False, True, True], kind="stable"
-                           ).reset_index(drop=True)
+                        "新增事件": n_new.to_numpy(), "累计事件": t["n_events"].to_numpy(),
+                        "属实": t["n_confirmed"].to_numpy(), "待核查": t["n_pending"].to_numpy(),
+                        "问责层级（已查实）": levels("level_confirmed") if len(t) else [],
+                        "问责层级（含待核查）": levels("level") if len(t) else []},
+                       columns=cols)
+    out = out[out["新增事件"] > 0].sort_values(["新增事件", "累计事件", "县区", "乡镇（街道）"],
+                                             ascending=[False, False, True, True],
+                                             kind="stable")
+    total = pd.DataFrame([["合计", f"{len(out)}个乡镇（街道）", int(out["新增事件"].sum()),
+                           len(ev), int((ev["verification"] == "属实").sum()),
+                           int((ev["verification"] == "待核查").sum()), "", ""]], columns=cols)
+    return pd.concat([out, total], ignore_index=True)
 
 
 def _event_list(new: pd.DataFrame) -> pd.DataFrame:
@@ -300,4 +306,4 @@ def _event_list(new: pd.DataFrame) -> pd.DataFrame:
         "村": new["village_name"], "开始时间": new["start_time"], "火点数": new["n_points"],
         "经度": new["lon_dms"], "纬度": new["lat_dms"],
         "乡镇第几起": new["township_event_no"], "问责": new["accountability"],
-        "敏感点": new["n_receptors"].where(new["n_receptors"] > 0, None)})
+        "敏感点数": new["n_receptors"].where(new["n_receptors"] > 0, None)})

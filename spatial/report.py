@@ -118,6 +118,9 @@ class Report:
                 text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
                 set_font(cell.paragraphs[0].add_run(text), TABLE_FONT, size=size)
         if widths_cm:
+            t.autofit = False
+            for col, w in zip(t.columns, widths_cm, strict=False):
+                col.width = Cm(w)
             for r in t.rows:
                 for cell, w in zip(r.cells, widths_cm, strict=False):
                     cell.width = Cm(w)

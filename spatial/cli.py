@@ -98,13 +98,21 @@ def _fetch_parser(sub: argparse._SubParsersAction) -> None:
                        help="cache folder (default: [fetch] cache, else data/raw)")
     firms.add_argument("--keyless", action="store_true",
                        help="use the keyless regional 24h/48h/7d files even with a MAP_KEY")
-    for sp in (fetch, firms):
+    osm = fsub.add_parser("osm", help="OpenStreetMap features through osmnx (Overpass)")
+    osm.add_argument("--config", type=Path, required=True,
+                     help="TOML config with [inputs.counties] and optional [fetch]")
+    osm.add_argument("--what", dest="what_list", default="built_up,receptors",
+                     help="comma-separated: built_up, roads, receptors (default: built_up, "
+                     "receptors)")
+    osm.add_argument("--cache", type=Path, default=None,
+                     help="cache folder (default: [fetch] cache, else data/raw)")
+    for sp in (fetch, firms, osm):
         sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
         sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    """``lantian fetch firms``: download into the cache and print rows per source and day."""
+    """``lantian fetch firms|osm``: download into the cache and say what was fetched."""
     import dataclasses
     import datetime as dt
 
@@ -120,6 +128,17 @@ def _fetch(args: argparse.Namespace) -> int:
     c = conf["inputs"]["counties"]
     counties = io.read_polygons(c["path"], fields=(), name="counties", crs=c["crs"],
                                 columns=c["columns"]).frame
+    if args.what == "osm":
+        from . import osm
+
+        area = counties.geometry.union_all()
+        for what in [w.strip() for w in args.what_list.split(",") if w.strip()]:
+            path, n = osm.download_features(what, area, overpass_url=s.overpass_url,
+                                            cache=s.cache, timeout_s=max(s.timeout_s, 180))
+            if not args.quiet:
+                print(f"== fetch osm {what}: {n} features" + (" (none in the area)" if not n
+                                                              else "") + f" -> {path}")
+        return 0
     bbox = fetch.bbox_of(counties.total_bounds, margin_km=s.margin_km)
     today = dt.datetime.now(dt.UTC).date()
     days = fetch.day_range(days=args.days, start=args.start, end=args.end, today=today)

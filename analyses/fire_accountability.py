@@ -32,6 +32,7 @@ import pandas as pd
 from spatial import admin, geodesy
 from spatial.errors import InputError
 from spatial.io import Field
+from spatial.receptors import receptors_near
 
 #: 聊办字〔2017〕49号 (十七) 二: 1 起 -> 乡镇长, 2 起 -> 乡镇书记 and county departments
 DEFAULT_RULES = ("1=乡镇（街道、园区）长（主任）",
@@ -54,10 +55,6 @@ VILLAGE_FIELDS = (
     Field("township", "text", False, ("乡镇", "所属乡镇", "镇街")),
     Field("keeper", "text", False, ("网格员", "网格长", "责任人", "联系人")),
     Field("phone", "text", False, ("电话", "联系电话", "手机")),
-)
-RECEPTOR_FIELDS = (
-    Field("id", "text"), Field("name", "text", True),
-    Field("kind", "text", False, ("类型", "类别", "amenity")),
 )
 ALL_AREA = {"", "全市", "全域", "全部", "all"}
 
@@ -180,34 +177,6 @@ def nearest_village(lng: np.ndarray, lat: np.ndarray, villages: gpd.GeoDataFrame
             out[col][ok] = v[src].to_numpy(dtype=object)[ib[ok]]
     out["village_km"][ok] = np.round(d[ok] / 1000.0, 2)
     return out
-
-
-def receptors_near(lng: np.ndarray, lat: np.ndarray, receptors: pd.DataFrame | None, *,
-                   km: float) -> tuple[np.ndarray, np.ndarray]:
-    """Sensitive receptors within `km` (geodesic) of each point, nearest first.
-
-    Returns
-    -------
-    text, count
-        ``"第一小学（school，0.84 km）；…"`` (None without any) and how many, per point.
-    """
-    n = len(lng)
-    text, count = np.full(n, None, dtype=object), np.zeros(n, np.int64)
-    if receptors is None or len(receptors) == 0 or n == 0:
-        return text, count
-    r = receptors.reset_index(drop=True)
-    ia, ib, d = geodesy.pairs_within(lng, lat, r["lon"].to_numpy(float),
-                                     r["lat"].to_numpy(float), distance=km * 1000.0)
-    kind = r["kind"].to_numpy(dtype=object) if "kind" in r else np.full(len(r), None, object)
-    df = pd.DataFrame({"a": ia, "d": d, "name": r["name"].to_numpy(dtype=object)[ib],
-                       "kind": kind[ib]}).sort_values(["a", "d", "name"], kind="stable")
-    df["t"] = [f"{nm}（{k + '，' if isinstance(k, str) and k else ''}{x / 1000:.2f} km）"
-               for nm, k, x in zip(df["name"], df["kind"], df["d"], strict=True)]
-    g = df.groupby("a")["t"]
-    joined = g.agg("；".join)
-    text[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
-    count[joined.index.to_numpy()] = g.size().to_numpy()
-    return text, count
 
 
 def annotate(events: gpd.GeoDataFrame, *, rules: Sequence[str], tz: str,

@@ -81,7 +81,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, webmap
+from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, receptors, webmap
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
@@ -156,7 +156,7 @@ INPUTS = (
     InputSpec("villages", "custom", acc.VILLAGE_FIELDS, False,
               "villages (points or polygons) with name, township and grid keeper (网格员)",
               _read_villages),
-    InputSpec("receptors", "points", acc.RECEPTOR_FIELDS, False,
+    InputSpec("receptors", "points", receptors.RECEPTOR_FIELDS, False,
               "sensitive receptors: schools, hospitals, care homes (name, kind)"),
     InputSpec("verification", "custom", (), False,
               "returned 核查 workbooks (notice_<date>.xlsx filled by the townships)",

@@ -144,7 +144,8 @@ INPUTS = (
     InputSpec("townships", "polygons", UNIT_FIELDS[:2], False,
               "township boundaries with code and name"),
     InputSpec("receptors", "points", receptors.RECEPTOR_FIELDS, False,
-              "sensitive receptors: schools, hospitals, care homes (listed near hot spots)"),
+              "sensitive receptors: schools, hospitals, care homes (listed near hot spots)",
+              check_extent=False),
 )
 
 

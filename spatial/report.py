@@ -115,7 +115,7 @@ class Report:
         for row in df.itertuples(index=False):
             cells = t.add_row().cells
             for cell, v in zip(cells, row, strict=True):
-                text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+                text = _text(v)
                 set_font(cell.paragraphs[0].add_run(text), TABLE_FONT, size=size)
         if widths_cm:
             t.autofit = False
@@ -146,6 +146,15 @@ class Report:
         buf = _io.BytesIO()
         self.doc.save(buf)
         return fixed_zip(buf.getvalue())
+
+
+def _text(v: object) -> str:
+    """Cell text: blank for missing values, whole floats without ``.0``."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def fixed_zip(data: bytes) -> bytes:

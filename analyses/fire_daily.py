@@ -123,6 +123,12 @@ def apply_rules(events: gpd.GeoDataFrame, points: gpd.GeoDataFrame, inputs: dict
         summary.append(f"{n_off} kept detections lie off cropland (in "
                        f"{int((events['n_off_cropland'] > 0).sum())} events): kept and flagged "
                        "(on_cropland false); set require_cropland = true to leave them out.")
+    if inputs.get("villages") is not None:
+        summary.append(f"{int(events['village_name'].notna().sum())} of {len(events)} events have "
+                       f"a village within {params.village_max_km:g} km (the others: none named).")
+    if inputs.get("receptors") is not None:
+        summary.append(f"{int((events['n_receptors'] > 0).sum())} events have sensitive receptors "
+                       f"within {params.receptor_km:g} km.")
     if inputs.get("warnings") is not None:
         summary.append(f"{int(events['during_warning'].sum())} events during heavy-pollution "
                        "warnings (加重问责).")

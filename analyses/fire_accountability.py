@@ -197,6 +197,7 @@ def annotate(events: gpd.GeoDataFrame, *, rules: Sequence[str], tz: str,
         got = ev["event_code"].map(verdicts)
         verdict = np.where(got.notna(), got, PENDING).astype(object)
     ev["verification"] = verdict
+    # 聊办字〔2017〕49号 21 "一经查实": events the township refuted do not count
     counted = ~np.isin(verdict, REFUTED)
     no = township_event_no(ev, counted)
     ev["township_event_no"] = no
@@ -206,6 +207,7 @@ def annotate(events: gpd.GeoDataFrame, *, rules: Sequence[str], tz: str,
     who = level_for(np.asarray(no.fillna(0), dtype=np.int64), parse_rules(rules))
     acc = pd.Series(who, dtype=object)
     has = acc.notna().to_numpy()
+    # 聊办字〔2017〕49号 21: "对重污染天气预警期间出现秸秆焚烧的，一律加重问责"
     acc[has & flag] = acc[has & flag] + WARNING_NOTE
     acc[has & (verdict == PENDING)] = acc[has & (verdict == PENDING)] + PENDING_NOTE
     ev["accountability"] = acc.to_numpy(dtype=object)

@@ -131,10 +131,28 @@ def during_warning(start_local: Sequence[str], county_code: Sequence[Any],
     return flag, level
 
 
+def check_warnings(frame: pd.DataFrame, *, path: Any) -> None:
+    """Raise InputError naming the rows whose start or end is not a time (or ends first)."""
+    bad = []
+    for i, (a, b) in enumerate(zip(frame["start"], frame["end"], strict=True)):
+        try:
+            ta, tb = _warning_bounds(a, b, tz="")
+            if tb < ta:
+                bad.append(int(frame["row"].iloc[i]))
+        except InputError:
+            bad.append(int(frame["row"].iloc[i]))
+    if bad:
+        raise InputError(f"{path}: rows {', '.join(map(str, bad[:8]))} have a start or end that is "
+                         "not a local time (YYYY-MM-DD HH:MM, or a date for the whole day) or end "
+                         "before they start; correct them or remove the rows.")
+
+
 def _warning_bounds(start: Any, end: Any, *, tz: str) -> tuple[np.datetime64, np.datetime64]:
     a, b = str(start).strip(), str(end).strip()
     try:
         ta, tb = pd.Timestamp(a), pd.Timestamp(b)
+        if pd.isna(ta) or pd.isna(tb):
+            raise ValueError(a)
     except ValueError:
         raise InputError(f"warnings: {a!r} / {b!r} are not times (YYYY-MM-DD HH:MM, local)."
                          ) from None

@@ -123,9 +123,11 @@ def read_cropland(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
 
 
 def _read_warnings(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
-    """Reader of the ``warnings`` input: a table of warning periods (no coordinates)."""
-    return io.read_table(cfg["path"], fields=spec.fields, name=spec.name,
-                         columns=cfg["columns"], sheet=cfg["sheet"])
+    """Reader of the ``warnings`` input: warning periods (no coordinates), times checked."""
+    t = io.read_table(cfg["path"], fields=spec.fields, name=spec.name, columns=cfg["columns"],
+                      sheet=cfg["sheet"])
+    acc.check_warnings(t.frame, path=cfg["path"])
+    return t
 
 
 def _read_villages(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
@@ -708,7 +710,10 @@ def build_map(result: Result) -> folium.Map:
                             style={"color": "#b10026", "weight": 1.5, "fillOpacity": 0.15},
                             tooltip={"event_id": "事件", "start_time": "开始", "end_time": "结束",
                                      "n_points": "火点数", "county_name": "县区",
-                                     "township_name": "乡镇", "first_in_township": "乡镇首个"},
+                                     "township_name": "乡镇", "first_in_township": "乡镇首个",
+                                     "event_code": "事件编号", "township_event_no": "乡镇第几起",
+                                     "accountability": "问责", "verification": "核查",
+                                     "village_name": "最近村庄", "receptors": "周边敏感点"},
                             filter_col="start_date")
     pts = L["points"]
     for st in reversed(STATUSES):

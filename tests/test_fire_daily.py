@@ -126,3 +126,23 @@ def test_verification_flag_rejects_unknown_rows(tmp_path):
     _run(cfg, out, "--date", "2024-06-02", "--verification", str(filled))
     rej = pd.read_csv(out / "layers/fire-points/rejected.csv")
     assert rej[["row", "id"]].values.tolist() == [[5, "20240602-0000-ffff"]]
+
+
+def test_warnings_file_with_chinese_headers(tmp_path, capsys):
+    cfg = _setup(tmp_path)
+    (tmp_path / "warnings.csv").write_text(
+        "开始时间,结束时间,预警级别,区域\n2024-06-02 12:00,2024-06-02 13:30,橙色,甲县\n",
+        encoding="gbk")
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '[inputs.warnings]\npath = "warnings.csv"\n',
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    _run(cfg, out)
+    ev = pyogrio.read_dataframe(out / "layers/fire-points/fire-points.gpkg", layer="events",
+                                read_geometry=False)
+    # 06-02 13:00 local (event 2) is inside 12:00-13:30; 14:00 (event 3) is not
+    assert ev["during_warning"].tolist() == [False, True, False, False, False]
+    (tmp_path / "warnings.csv").write_text(
+        "开始时间,结束时间,预警级别,区域\n2024-06-02,6月2日,橙色,甲县\n", encoding="gbk")
+    code = cli.main(["run", "fire-points", "--config", str(cfg), "--out", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "warnings.csv: rows 2 have a start or end" in err

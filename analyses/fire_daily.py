@@ -241,7 +241,9 @@ def notice_bytes(result: Result, *, figure: Path | None = None) -> bytes:
     if c["new_points"]:
         r.paragraph(f"据 NASA FIRMS 卫星遥感监测，截至{c['date']}新监测到疑似秸秆焚烧火点"
                     f"{c['new_points']}个{cmp}，归并为火点事件{c['new_events']}起，涉及"
-                    f"{c['new_counties']}个县（市、区）{c['new_townships']}个乡镇（街道）。")
+                    f"{c['new_counties']}个县（市、区）"
+                    + (f"{c['new_townships']}个乡镇（街道）" if c["new_townships"] else "")
+                    + "。")
     else:
         r.paragraph(f"据 NASA FIRMS 卫星遥感监测，截至{c['date']}未监测到新的疑似秸秆焚烧火点"
                     f"{cmp}。")
@@ -277,32 +279,39 @@ def notice_bytes(result: Result, *, figure: Path | None = None) -> bytes:
 
 
 def _by_township(result: Result) -> pd.DataFrame:
-    """Townships with new events: new and season events, checks, levels; a 合计 row (season)."""
-    ev = result.layers["events"]
-    new = ev[ev["is_new"].fillna(False).astype(bool)]
-    acc_t = result.tables["accountability"]
+    """Townships (or counties, without townships) with new events; a 合计 row for the season."""
+    ev = pd.DataFrame(result.layers["events"].drop(columns="geometry"))
     cols = ["县区", "乡镇（街道）", "新增事件", "累计事件", "属实", "待核查", "问责层级（已查实）",
             "问责层级（含待核查）"]
     key = ["county_name", "township_name"]
-    t = acc_t.groupby(key, sort=False)[["n_events", "n_confirmed", "n_pending"]].sum()
-    n_new = new.groupby(key).size().reindex(t.index).fillna(0).astype(int)
+    e = ev.assign(county_name=ev["county_name"].fillna("—"),
+                  township_name=ev["township_name"].fillna("—"),
+                  new=ev["is_new"].fillna(False).astype(int),
+                  conf=(ev["verification"] == "属实").astype(int),
+                  pend=(ev["verification"] == "待核查").astype(int))
+    g = e.groupby(key, sort=True)
+    t = g[["new", "conf", "pend"]].sum().join(g.size().rename("n")).reset_index()
+    acc_t = result.tables["accountability"]
 
     def levels(col: str) -> np.ndarray:
-        return acc_t.groupby(key, sort=False)[col].agg(
-            lambda s: "；".join(sorted({x for x in s if isinstance(x, str)}))).to_numpy()
+        if len(acc_t) == 0:
+            return np.full(len(t), "", dtype=object)
+        lv = acc_t.groupby(key)[col].agg(
+            lambda s: "；".join(sorted({x for x in s if isinstance(x, str)})))
+        return t.set_index(key).index.map(lv).fillna("").to_numpy(dtype=object)
 
-    out = pd.DataFrame({"县区": [k[0] for k in t.index], "乡镇（街道）": [k[1] for k in t.index],
-                        "新增事件": n_new.to_numpy(), "累计事件": t["n_events"].to_numpy(),
-                        "属实": t["n_confirmed"].to_numpy(), "待核查": t["n_pending"].to_numpy(),
-                        "问责层级（已查实）": levels("level_confirmed") if len(t) else [],
-                        "问责层级（含待核查）": levels("level") if len(t) else []},
-                       columns=cols)
+    out = pd.DataFrame({"县区": t["county_name"], "乡镇（街道）": t["township_name"],
+                        "新增事件": t["new"], "累计事件": t["n"], "属实": t["conf"],
+                        "待核查": t["pend"], "问责层级（已查实）": levels("level_confirmed"),
+                        "问责层级（含待核查）": levels("level")}, columns=cols)
     out = out[out["新增事件"] > 0].sort_values(["新增事件", "累计事件", "县区", "乡镇（街道）"],
                                              ascending=[False, False, True, True],
                                              kind="stable")
-    total = pd.DataFrame([["合计", f"{len(out)}个乡镇（街道）", int(out["新增事件"].sum()),
-                           len(ev), int((ev["verification"] == "属实").sum()),
-                           int((ev["verification"] == "待核查").sum()), "", ""]], columns=cols)
+    units = (f"{len(out)}个乡镇（街道）" if ev["township_code"].notna().any()
+             else f"{out['县区'].nunique()}个县（市、区）")
+    total = pd.DataFrame([["合计", units, int(out["新增事件"].sum()),
+                           len(ev), int(e["conf"].sum()), int(e["pend"].sum()), "", ""]],
+                         columns=cols)
     return pd.concat([out, total], ignore_index=True)
 
 

@@ -189,7 +189,9 @@ def unknown_codes(verif: pd.DataFrame, codes: Sequence[str], *, name: str = "ver
     known = verif["event_code"].isin(set(codes)).to_numpy()
     later = np.zeros(len(verif), bool)
     if after:
-        later = ~known & (verif["event_code"].astype(str).str[:8] > after.replace("-", ""))
+        code = verif["event_code"].astype(str)
+        later = (~known & code.str.fullmatch(r"\d{8}-\d{4}-[0-9a-f]{4}")
+                 & (code.str[:8] > after.replace("-", "")))
         later = np.asarray(later, bool)
     bad = ~known & ~later
     r = verif[bad]

@@ -122,10 +122,11 @@ def test_verification_flag_rejects_unknown_rows(tmp_path):
     # a first run: every event is new and on the sheet; row 2 is event 1
     assert ev["verification"].tolist() == ["属实", "待核查", "待核查"]
     ws.cell(row=5, column=1).value = "20240602-0000-ffff"
+    ws.append(["事件3", None, None, None, None, None, None, None, None, None, None, None, "属实"])
     wb.save(filled)
     _run(cfg, out, "--date", "2024-06-02", "--verification", str(filled))
     rej = pd.read_csv(out / "layers/fire-points/rejected.csv")
-    assert rej[["row", "id"]].values.tolist() == [[5, "20240602-0000-ffff"]]
+    assert rej[["row", "id"]].values.tolist() == [[5, "20240602-0000-ffff"], [6, "事件3"]]
 
 
 def test_warnings_file_with_chinese_headers(tmp_path, capsys):

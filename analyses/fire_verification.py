@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pandas as pd
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from spatial import geodesy, io
@@ -37,7 +37,7 @@ COLUMNS = (("事件编号", "event_code"), ("县区", "county_name"), ("乡镇",
            ("火点数", "n_points"), ("经度", "lon"), ("纬度", "lat"), ("经度（度分秒）", "lon_dms"),
            ("纬度（度分秒）", "lat_dms"), ("周边敏感点", "receptors"), ("核查结果", None),
            ("备注", None))
-WIDTHS = (20, 10, 12, 12, 10, 18, 7, 11, 11, 14, 14, 30, 14, 30)
+WIDTHS = (20, 10, 18, 20, 10, 18, 7, 11, 11, 14, 14, 30, 14, 30)
 
 
 def workbook_bytes(events: pd.DataFrame, *, title: str) -> bytes:
@@ -71,6 +71,16 @@ def workbook_bytes(events: pd.DataFrame, *, title: str) -> bytes:
         for col in (ans, ans + 1):
             ws.cell(row=r, column=col).fill = fill
     ws.freeze_panes = "B2"
+    side = Side(style="thin", color="808080")
+    for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=len(COLUMNS)):
+        for c in row:
+            c.border = Border(left=side, right=side, top=side, bottom=side)
+    # printed on A4 landscape, one page wide, the header row on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
     info = wb.create_sheet("说明")
     for line in (title,
                  "请各乡镇（街道）对“核查”表中每个火点事件进行现场核查，在“核查结果”列选择：",

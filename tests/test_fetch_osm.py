@@ -20,6 +20,9 @@ STATUS = ("Connected as: 1\nCurrent time: 2024-06-01T00:00:00Z\nAnnounced endpoi
 AREA = shapely.box(115.95, 36.42, 116.02, 36.48)
 
 
+LANDUSE = (ROOT / "tests" / "data" / "overpass_landuse.json").read_text(encoding="utf-8")
+
+
 def overpass(interpreter=(200, ANSWER, 0)):
     def routes(path):
         if path.endswith("/status"):
@@ -83,3 +86,19 @@ def test_cli_fetch_osm(tmp_path, monkeypatch, capsys):
     assert "receptors: 4 features" in out
     pts = gpd.read_file(tmp_path / "raw" / "osm" / "receptors.gpkg")
     assert len(pts) == 4 and (pts.geometry.geom_type == "Point").all()
+
+
+def test_built_up_cache_is_an_input_of_no_burn_zones(tmp_path):
+    from analyses import no_burn_zones as nbz
+
+    with serve(overpass((200, LANDUSE, 0))) as srv:
+        path, n = osm.download_features("built_up", AREA, overpass_url=srv.url + "/api",
+                                        cache=tmp_path)
+    assert n == 2  # the two landuse ways of the recorded answer (the road is not landuse)
+    spec = next(s for s in nbz.INPUTS if s.name == "built_up")
+    t = spec.reader({"path": path, "paths": [path], "crs": "wgs84", "columns": {},
+                     "sheet": None}, spec)
+    assert sorted(t.frame["id"]) == ["way/501", "way/502"]
+    assert (t.frame.geometry.geom_type == "Polygon").all()
+    got = gpd.read_file(path).set_index("id")
+    assert got.loc["way/501", "kind"] == "residential" and got.loc["way/501", "name"] == "示例小区"

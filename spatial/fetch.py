@@ -198,6 +198,9 @@ class DayReport:
     def line(self) -> str:
         what = {"downloaded": "downloaded", "cached": "cached, not downloaded again",
                 "empty": "no detection in the area that day (zero rows)"}[self.status]
+        if self.status == "empty" and self.source.endswith("_SP"):
+            what += ("; standard-processing (SP) data appear weeks to months later: use NRT "
+                     "for recent days")
         return f"{self.source:17s} {self.day}  {self.rows:6d} rows  {what}"
 
 

@@ -93,7 +93,8 @@ class Settings:
 def settings(config: Mapping[str, Any], *, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from a loaded config (``spatial.config.load``) and the environment.
 
-    The cache folder (``[fetch] cache``, default ``data/raw``) is relative to the config's folder.
+    The cache folder ``[fetch] cache`` is relative to the config's folder; without it the cache
+    is ``data/raw`` in the current folder.
     """
     env = os.environ if environ is None else environ
     table = dict(config.get("fetch") or {})
@@ -108,7 +109,8 @@ def settings(config: Mapping[str, Any], *, environ: Mapping[str, str] | None = N
     sources = tuple(str(s).upper() for s in table.get("sources", Settings.sources))
     check_sources(sources)
     base = Path(config.get("base", "."))
-    cache = Path(table.get("cache", "data/raw"))
+    # [fetch] cache is relative to the config's folder (like input paths); default: ./data/raw
+    cache = Path(table["cache"]) if "cache" in table else None
     return Settings(
         firms_url=(env.get("LANTIAN_FIRMS_URL") or table.get("firms_url")
                    or DEFAULT_FIRMS_URL).rstrip("/"),
@@ -116,7 +118,8 @@ def settings(config: Mapping[str, Any], *, environ: Mapping[str, str] | None = N
         or DEFAULT_OVERPASS_URL,
         map_key=env.get("FIRMS_MAP_KEY") or table.get("map_key") or None,
         sources=sources, margin_km=float(table.get("margin_km", 10.0)),
-        cache=cache if cache.is_absolute() else base / cache,
+        cache=Path("data/raw") if cache is None else cache if cache.is_absolute()
+        else base / cache,
         firms_region=table.get("firms_region", "Russia_Asia"),
         timeout_s=float(table.get("timeout_s", 60.0)),
         rate_wait_s=float(table.get("rate_wait_s", 60.0)),

@@ -60,6 +60,9 @@ def test_daily_dates_notice_and_since_last(tmp_path):
     pts = _points(out)
     assert pts["first_reported"].tolist() == ["2024-06-01", "2024-06-02", "2024-06-02"]
     assert pts["is_new"].tolist() == [False, True, True]
+    bull = pd.read_csv(out / "layers/fire-points/bulletin.csv")
+    assert bull["首次通报日期"].tolist() == ["2024-06-01", "2024-06-02", "2024-06-02"]
+    assert bull["本次新增"].tolist() == ["否", "是", "是"]
     text, tables = _text(folder / "notice_2024-06-02.docx")
     # by hand: 2 new detections (1 the day before), 2 events, 1 county, 2 townships; season 3/3
     assert "新监测到疑似秸秆焚烧火点2个，较上次通报（2024-06-01）增加1个，归并为火点事件2起，" \

@@ -70,9 +70,13 @@ def read_previous(cfg: dict[str, Any], spec: Any) -> io.Table:
                     encoding="utf-8", crs="wgs84", n_read=len(frame), paths=[path])
 
 
-def first_reported(keys: np.ndarray, previous: pd.DataFrame | None, *, label: str,
+def first_reported(keys: np.ndarray, previous: pd.DataFrame | None, *, label: str | None,
                    since_last: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``first_reported`` and ``is_new`` of each detection key against the previous result."""
+    """``first_reported`` and ``is_new`` of each detection key against the previous result.
+
+    A detection keeps the ``first_reported`` of the previous result; others get `label`. New:
+    first reported on `label`, or (`since_last`) not reported by an earlier run.
+    """
     n = len(keys)
     first = np.full(n, label, dtype=object)
     seen = np.zeros(n, bool)
@@ -82,6 +86,8 @@ def first_reported(keys: np.ndarray, previous: pd.DataFrame | None, *, label: st
         seen = pd.Series(keys).isin(prev.index).to_numpy()
         has = seen & got.notna().to_numpy()
         first[has] = got.to_numpy(dtype=object)[has]
+        # a run that was not daily reported nothing: its detections are not "seen"
+        seen = has
     is_new = ~seen if since_last else first == label
     return first, np.asarray(is_new, bool)
 
@@ -95,11 +101,9 @@ def apply_rules(events: gpd.GeoDataFrame, points: gpd.GeoDataFrame, inputs: dict
     off = (k["on_cropland"].astype("boolean") == False).fillna(False)  # noqa: E712
     events["n_off_cropland"] = ids.map(off.groupby(k["event_id"]).sum()).fillna(0).astype(
         np.int64).to_numpy()
-    if params.report_date:
-        events["first_reported"] = ids.map(g["first_reported"].min()).to_numpy(dtype=object)
-        events["is_new"] = ids.map(g["is_new"].all()).astype(bool).to_numpy()
-    else:
-        events["first_reported"], events["is_new"] = None, None
+    events["first_reported"] = ids.map(g["first_reported"].min()).to_numpy(dtype=object)
+    events["is_new"] = (ids.map(g["is_new"].all()).astype(bool).to_numpy()
+                        if params.report_date else None)
     verif = inputs.get("verification")
     verdicts, rejected = None, io.empty_rejected()
     if verif is not None:
@@ -137,7 +141,9 @@ def apply_rules(events: gpd.GeoDataFrame, points: gpd.GeoDataFrame, inputs: dict
 
 def prepare(config: dict[str, Any], *, out: Path, date: str | None, since_last: bool,
             verification: list[Path] | None, tz: str = "Asia/Shanghai") -> dict[str, bytes]:
-    """Set up a daily run in `config` (params and inputs); return the earlier notices to keep.
+    """Set up a fire-points run in `config` (params and inputs); return the notices to keep.
+
+    Called for every fire-points run of the CLI, so that earlier notices survive any run.
 
     Adds ``params.report_date`` / ``params.since_last``, the ``previous`` input (the last result
     in `out`, when there is one) and the ``verification`` input (`verification` workbooks).
@@ -145,10 +151,15 @@ def prepare(config: dict[str, Any], *, out: Path, date: str | None, since_last: 
     from .fire_accountability import today_local
 
     layers = Path(out) / "layers" / NAME
+    # the run replaces layers/fire-points/: the notices of earlier days are put back after it
+    kept = {p.name: p.read_bytes() for p in sorted(layers.glob("notice_*.*"))}
     if verification:
         config["inputs"]["verification"] = _entry(*verification)
-    if date is None and not since_last:  # answers read back without a daily notice
-        return {}
+    gpkg = layers / f"{NAME}.gpkg"
+    if gpkg.exists():  # first_reported is carried over by every run
+        config["inputs"]["previous"] = _entry(gpkg)
+    if date is None and not since_last:  # not a daily run: no notice
+        return kept
     if date is not None:
         try:
             pd.Timestamp(date)
@@ -156,10 +167,7 @@ def prepare(config: dict[str, Any], *, out: Path, date: str | None, since_last: 
             raise InputError(f"--date {date!r}: expected YYYY-MM-DD.") from None
     config["params"]["report_date"] = date or today_local(tz)
     config["params"]["since_last"] = bool(since_last)
-    gpkg = layers / f"{NAME}.gpkg"
-    if gpkg.exists():
-        config["inputs"]["previous"] = _entry(gpkg)
-    return {p.name: p.read_bytes() for p in sorted(layers.glob("notice_*.*"))}
+    return kept
 
 
 def _entry(*paths: Path) -> dict[str, Any]:

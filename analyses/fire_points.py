@@ -538,11 +538,13 @@ def run(inputs: dict[str, Any], params: Params, *,
             dtype=object) if n else [],
         "row": f["row"].to_numpy(np.int64), "first_reported": None, "is_new": None,
     }, columns=POINT_COLUMNS)
-    if params.report_date:
-        prev = inputs.get("previous")
-        pts["first_reported"], pts["is_new"] = fire_daily.first_reported(
-            fire_daily.detection_keys(pts), prev, label=params.report_date,
+    prev = inputs.get("previous")
+    if params.report_date or prev is not None:  # daily runs; others carry the history over
+        first, new = fire_daily.first_reported(
+            fire_daily.detection_keys(pts), prev, label=params.report_date or None,
             since_last=params.since_last)
+        pts["first_reported"] = first
+        pts["is_new"] = new if params.report_date else None
     points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
 
     events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels)

@@ -140,7 +140,8 @@ def bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) ->
     })
     if p["first_reported"].notna().any():  # daily runs: when each was first reported
         out["首次通报日期"] = p["first_reported"].to_numpy(dtype=object)
-        out["本次新增"] = np.where(p["is_new"].astype(bool).to_numpy(), "是", "否")
+        new = p["is_new"].to_numpy(dtype=object)
+        out["本次新增"] = np.where(pd.isna(new), None, np.where(new == True, "是", "否"))  # noqa: E712
     out = out.sort_values(["_utc", "县", "经度", "纬度"], kind="stable").drop(columns="_utc")
     out.insert(0, "序号", np.arange(1, len(out) + 1))
     return out.reset_index(drop=True)

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             daily = args.date or args.since or args.verification
             if daily and args.analysis != "fire-points":
                 raise InputError("--date, --since and --verification are for fire-points.")
-            if daily:
+            if args.analysis == "fire-points":  # daily flags; earlier notices kept
                 from analyses import fire_daily
 
                 kept = fire_daily.prepare(conf, out=args.out, date=args.date,
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                                      basemap=args.basemap, offline=args.offline,
                                      engine=None if args.engine == "local" else engine)
             _report(args.analysis, out, args.quiet > 0)
-            if daily:
+            if args.analysis == "fire-points":
                 for p in fire_daily.finish(out, kept):
                     if not args.quiet:
                         print(f"   notice: {p}")

@@ -82,6 +82,9 @@ def test_daily_dates_notice_and_since_last(tmp_path):
     assert (folder / "notice_2024-06-02.docx").read_bytes() == first_notice
     assert _points(out)["first_reported"].tolist() == pts["first_reported"].tolist()
     assert (folder / "notice_2024-06-01.docx").exists()  # earlier notices stay
+    _run(cfg, out)  # a run that is not daily keeps them too
+    assert (folder / "notice_2024-06-01.docx").exists()
+    assert (folder / "notice_2024-06-02.docx").read_bytes() == first_notice
     # since last: the two fires of 06-03 are new, then nothing
     _run(cfg, out, "--since", "last")
     pts = _points(out)

@@ -31,7 +31,8 @@ Status of every detection, in order of precedence (the first that applies wins):
 3. ``outside_window`` — local date outside every harvest window, or day/night not chosen.
 4. ``industrial`` — within ``heat_source_radius_km`` [1 km, geodesic] of a known source, or in
    a persistent-source H3 cell (below).
-5. ``kept`` — straw-burning candidate; only these form events.
+5. ``off_cropland`` — only with ``require_cropland``: off the cropland input.
+6. ``kept`` — straw-burning candidate; only these form events.
 
 Persistent sources: every non-duplicate, confident detection (all dates, day and night: the
 history is the evidence) is indexed to H3 at ``persistent_resolution`` [9, ~0.1 km²]. A cell is
@@ -49,12 +50,19 @@ belongs to the county and township of its earliest detection (where the fire was
 ``first_in_township`` flags each township's earliest event in each window (whole run without
 windows).
 
+Rules of the plans (:mod:`.fire_accountability`): per township and window ``township_event_no``
+and ``accountability`` (聊办字〔2017〕49号), ``during_warning`` (optional ``warnings`` input),
+the nearest village and grid keeper (``villages``), sensitive receptors (``receptors``), the
+township checks (``verification``, :mod:`.fire_verification`); daily runs
+(:mod:`.fire_daily`) add ``first_reported``/``is_new``.
+
 Outputs
 -------
 Layers ``points`` (every detection in the area, with status and attribution), ``events``,
 ``cells`` (H3 ``h3_resolution`` [8] with kept detections, events and FRP), ``heat_sources``
 (known and derived); tables ``by_county``, ``by_township`` (per window and per local day,
-ranked), ``bulletin`` (national bulletin shape, one row per kept detection), ``rejected``.
+ranked), ``bulletin`` (national bulletin shape, one row per kept detection), ``accountability``
+(per window and township: events, confirmed / refuted / pending, level reached), ``rejected``.
 Times in outputs are local (``local_tz``, Asia/Shanghai) text ``YYYY-MM-DD HH:MM``.
 """
 
@@ -72,20 +80,25 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
-from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, webmap
+from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, receptors, webmap
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
-from spatial.export import FieldMeta
 from spatial.io import Field
 
+from . import fire_accountability as acc
+from . import fire_daily, fire_verification
 from .base import InputSpec, Result
+from .fire_sources import SOURCE_COLUMNS, derived_sources, persistent_cells
+from .fire_tables import FIELDS, bulletin, dms, ranked
+
+__all__ = ["FIELDS", "INPUTS", "NAME", "Params", "build_map", "derived_sources", "dms",
+           "persistent_cells", "run"]
 
 NAME = "fire-points"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
-STATUSES = ("kept", "industrial", "outside_window", "low_confidence", "duplicate")
+STATUSES = ("kept", "off_cropland", "industrial", "outside_window", "low_confidence",
+            "duplicate")
 #: H3 cells are made only where detections are (for the estimate of spatial.limits.check_work)
 CELLS_FROM = "points"
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
@@ -111,6 +124,20 @@ def read_cropland(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
                             columns=cfg["columns"])
 
 
+def _read_warnings(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+    """Reader of the ``warnings`` input: warning periods (no coordinates), times checked."""
+    t = io.read_table(cfg["path"], fields=spec.fields, name=spec.name, columns=cfg["columns"],
+                      sheet=cfg["sheet"])
+    acc.check_warnings(t.frame, path=cfg["path"])
+    return t
+
+
+def _read_villages(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+    """Reader of the ``villages`` input: points (tables, point files) or polygons."""
+    return io.read_features(cfg["path"], fields=spec.fields, name=spec.name, crs=cfg["crs"],
+                            columns=cfg["columns"], sheet=cfg["sheet"])
+
+
 INPUTS = (
     InputSpec("fires", "custom", (), True,
               "NASA FIRMS MODIS/VIIRS downloads (CSV or Shapefile; list or glob)", read_fires,
@@ -128,6 +155,20 @@ INPUTS = (
         Field("id", "text"), Field("name", "text"),
         Field("kind", "text", False, ("类型", "行业", "类别")),
     ), False, "known industrial heat sources (steel, coking, power, chemical)"),
+    InputSpec("warnings", "custom", acc.WARNING_FIELDS, False,
+              "heavy-pollution warning periods: start, end (local), level, area", _read_warnings),
+    InputSpec("villages", "custom", acc.VILLAGE_FIELDS, False,
+              "villages (points or polygons) with name, township and grid keeper (网格员)",
+              _read_villages),
+    InputSpec("receptors", "points", receptors.RECEPTOR_FIELDS, False,
+              "sensitive receptors: schools, hospitals, care homes (name, kind)",
+              check_extent=False),
+    InputSpec("verification", "custom", (), False,
+              "returned 核查 workbooks (notice_<date>.xlsx filled by the townships)",
+              fire_verification.read_verification_input, check_extent=False),
+    InputSpec("previous", "custom", (), False,
+              "the previous result's points (set by --date / --since last)",
+              fire_daily.read_previous, check_extent=False),
 )
 
 _WINDOW = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(?:/|\.\.)\s*(\d{4}-\d{2}-\d{2})\s*$")
@@ -181,6 +222,22 @@ class Params:
         Leave out detections outside every county (when counties are given).
     local_tz
         Time zone of the output dates and times.
+    accountability_rules
+        ``"N=who"``: from the N-th event of a township in a window, ``who`` is answerable
+        (聊办字〔2017〕49号 (十七) 二: 1 起 乡镇长, 2 起 乡镇书记).
+    require_cropland
+        Detections off cropland get status ``off_cropland`` and form no event (needs
+        ``cropland``); default: kept and flagged, the summary counts them.
+    village_max_km
+        Nearest village (and its grid keeper) within this distance of an event, km.
+    receptor_km
+        Sensitive receptors within this distance of an event are listed, km.
+    report_date
+        Daily runs (``--date``/``--since last``): the run's local date; detections after it are
+        left out and ``first_reported``/``is_new`` are filled. Empty: not a daily run.
+    since_last
+        New means "not in the previous result" (``--since last``) instead of "first reported on
+        report_date".
     """
 
     windows: tuple[str, ...] = ()
@@ -200,8 +257,24 @@ class Params:
     cropland_classes: tuple[int, ...] = (40,)
     clip_to_counties: bool = True
     local_tz: str = firms.LOCAL_TZ
+    accountability_rules: tuple[str, ...] = acc.DEFAULT_RULES
+    require_cropland: bool = False
+    village_max_km: float = 2.0
+    receptor_km: float = 3.0
+    report_date: str = ""
+    since_last: bool = False
 
     def __post_init__(self) -> None:
+        acc.parse_rules(self.accountability_rules)
+        for key in ("village_max_km", "receptor_km"):
+            if not 0 <= getattr(self, key) <= 50:
+                raise InputError(f"params.{key} must be in [0, 50] km, not {getattr(self, key)}.")
+        if self.report_date:
+            try:
+                dt.date.fromisoformat(self.report_date)
+            except ValueError:
+                raise InputError(f"params.report_date {self.report_date!r}: expected "
+                                 "YYYY-MM-DD.") from None
         for w in self.windows:
             parse_window(w)
         bad = [c for c in self.viirs_classes if c not in ("l", "n", "h")]
@@ -234,63 +307,14 @@ class Params:
                              "(e.g. Asia/Shanghai).") from None
 
 
-FIELDS = {
-    "local_time": FieldMeta("local_time", "过境时间（北京时间）"),
-    "local_date": FieldMeta("local_date", "日期（北京时间）"),
-    "utc_time": FieldMeta("utc_time", "过境时间（UTC）"),
-    "satellite": FieldMeta("satellite", "卫星"),
-    "instrument": FieldMeta("instrument", "传感器"),
-    "confidence": FieldMeta("conf", "可信度（0-100）"),
-    "conf_class": FieldMeta("conf_class", "可信度等级 l/n/h"),
-    "frp": FieldMeta("frp", "火辐射功率", "MW"),
-    "brightness": FieldMeta("bright", "亮温（MODIS 21/22 或 VIIRS I4）", "K"),
-    "bright_2": FieldMeta("bright_2", "亮温（MODIS 31 或 VIIRS I5）", "K"),
-    "daynight": FieldMeta("daynight", "昼/夜 D/N"),
-    "status": FieldMeta("status", "判定"),
-    "event_id": FieldMeta("event_id", "火点事件编号"),
-    "window": FieldMeta("window", "时段"),
-    "heat_source": FieldMeta("heat_src", "所属工业热源"),
-    "county_code": FieldMeta("cnty_code", "县区代码"),
-    "county_name": FieldMeta("cnty_name", "县区名称"),
-    "township_code": FieldMeta("town_code", "乡镇代码"),
-    "township_name": FieldMeta("town_name", "乡镇名称"),
-    "on_cropland": FieldMeta("cropland", "是否在耕地"),
-    "file": FieldMeta("file", "来源文件"),
-    "row": FieldMeta("row", "原表行号"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
-    "start_time": FieldMeta("start", "开始时间（北京时间）"),
-    "end_time": FieldMeta("end", "结束时间（北京时间）"),
-    "start_date": FieldMeta("start_date", "开始日期（北京时间）"),
-    "n_points": FieldMeta("n_points", "火点数", "个"),
-    "frp_max": FieldMeta("frp_max", "最大火辐射功率", "MW"),
-    "frp_sum": FieldMeta("frp_sum", "火辐射功率合计", "MW"),
-    "instruments": FieldMeta("instrs", "传感器"),
-    "first_in_township": FieldMeta("first_town", "本时段乡镇首个火点"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
-    "n_events": FieldMeta("n_events", "火点事件数", "个"),
-    "first_date": FieldMeta("first_date", "首次日期"),
-    "last_date": FieldMeta("last_date", "末次日期"),
-    "source": FieldMeta("source", "来源 known/derived"),
-    "id": FieldMeta("id", "编号"),
-    "name": FieldMeta("name", "名称"),
-    "kind": FieldMeta("kind", "类型"),
-    "n_detections": FieldMeta("n_detect", "历史检测数", "个"),
-    "n_dates": FieldMeta("n_dates", "检测日期数", "天"),
-    "n_months": FieldMeta("n_months", "检测月份数", "个"),
-    "n_cells": FieldMeta("n_cells", "H3网格数", "个"),
-    "n_excluded": FieldMeta("n_excluded", "排除的检测数", "个"),
-}
-
 POINT_COLUMNS = ["lon", "lat", "local_time", "local_date", "utc_time", "satellite", "instrument",
                  "confidence", "conf_class", "frp", "brightness", "bright_2", "daynight",
                  "status", "event_id", "window", "heat_source", "county_code", "county_name",
-                 "township_code", "township_name", "on_cropland", "file", "row"]
+                 "township_code", "township_name", "on_cropland", "file", "row",
+                 "first_reported", "is_new"]
 EVENT_COLUMNS = ["event_id", "start_time", "end_time", "start_date", "window", "n_points",
                  "frp_max", "frp_sum", "instruments", "lon", "lat", "county_code", "county_name",
-                 "township_code", "township_name", "first_in_township"]
-SOURCE_COLUMNS = ["source", "id", "name", "kind", "lon", "lat", "n_detections", "n_dates",
-                  "n_months", "first_date", "last_date", "n_cells", "n_excluded"]
+                 "township_code", "township_name", "first_in_township", "event_code"]
 
 
 # ------------------------------------------------------------------------------ steps
@@ -311,111 +335,6 @@ def window_index(days: np.ndarray, windows: list[tuple[dt.date, dt.date]]) -> np
     return out
 
 
-def persistent_cells(lat: np.ndarray, lng: np.ndarray, days: np.ndarray, *, resolution: int,
-                     k: int, min_dates: int, min_months: int
-                     ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Find H3 cells that detect fire on many distinct dates (industrial heat sources).
-
-    A cell is *persistent* when its own detections fall on at least ``min_dates`` distinct
-    local days in at least ``min_months`` distinct calendar months. The exclusion *zone* is the
-    persistent cells and every cell within ``k`` rings of one (repeated detections of one
-    chimney scatter by a pixel or so).
-
-    Parameters
-    ----------
-    lat, lng
-        Detections in WGS-84 degrees (**lat first**, h3 order).
-    days
-        Local day of each detection, ``datetime64[D]``.
-    resolution
-        H3 resolution of the cells.
-    k
-        Rings of neighbours added to the zone around each persistent cell.
-    min_dates, min_months
-        Thresholds of distinct days and distinct months.
-
-    Returns
-    -------
-    cells, in_zone, zone
-        ``cells``: uint64 cell of each detection; ``in_zone``: bool per detection;
-        ``zone``: one row per zone cell holding detections (``cell`` sorted, ``persistent``,
-        ``n_dates``, ``n_months`` of the cell's own detections).
-    """
-    cells = h3grid.points_to_cells(lat, lng, resolution=resolution)
-    if len(cells) == 0:
-        return cells, np.zeros(0, dtype=bool), pd.DataFrame(
-            {"cell": np.zeros(0, np.uint64), "persistent": np.zeros(0, bool),
-             "n_dates": np.zeros(0, np.int64), "n_months": np.zeros(0, np.int64)})
-    ucells, inv = np.unique(cells, return_inverse=True)
-    day = days.astype("datetime64[D]")
-    cd = pd.DataFrame({"c": inv, "d": day.astype(np.int64),
-                       "m": day.astype("datetime64[M]").astype(np.int64)})
-    n_dates = cd.groupby("c")["d"].nunique().reindex(range(ucells.size)).to_numpy()
-    n_months = cd.groupby("c")["m"].nunique().reindex(range(ucells.size)).to_numpy()
-    pers = (n_dates >= min_dates) & (n_months >= min_months)
-    zone = pers.copy()
-    if k > 0 and pers.any():
-        src, dst = h3grid.grid_disk_pairs(ucells, k)
-        zone[dst[pers[src]]] = True
-    table = pd.DataFrame({"cell": ucells[zone], "persistent": pers[zone],
-                          "n_dates": n_dates[zone], "n_months": n_months[zone]})
-    return cells, zone[inv], table
-
-
-def derived_sources(zone: pd.DataFrame, cells: np.ndarray, lat: np.ndarray, lng: np.ndarray,
-                    days: np.ndarray, evidence: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Merge adjacent zone cells (from :func:`persistent_cells`) into sources.
-
-    Parameters
-    ----------
-    zone
-        Zone cells, ``cell`` sorted ascending.
-    cells
-        Cell of every detection (same resolution).
-    lat, lng, days
-        Every detection (lat first), local day ``datetime64[D]``.
-    evidence
-        Detections counted in a source's statistics (non-duplicate, confident).
-
-    Returns
-    -------
-    sources, source_of_point
-        One row per source (id ``PS01``…, numbered by first evidence detection; location =
-        mean of its evidence detections; detections, dates, months, first/last date, cells);
-        the row of the source of each detection (-1 for none).
-    """
-    n = len(cells)
-    of_point = np.full(n, -1, dtype=np.int64)
-    if len(zone) == 0:
-        return pd.DataFrame(columns=SOURCE_COLUMNS), of_point
-    zc = zone["cell"].to_numpy(dtype=np.uint64)
-    src, dst = h3grid.grid_disk_pairs(zc, 1)
-    graph = coo_array((np.ones(src.size), (src, dst)), shape=(zc.size, zc.size))
-    _, comp = connected_components(graph, directed=False)
-    pos = h3grid.lookup(zc, cells)
-    hit = pos >= 0
-    ev = hit & evidence
-    first = pd.Series(np.flatnonzero(ev)).groupby(comp[pos[ev]]).min().sort_values()
-    rank = np.full(comp.max() + 1, -1, dtype=np.int64)
-    rank[first.index.to_numpy()] = np.arange(len(first))
-    of_point[hit] = rank[comp[pos[hit]]]
-    sel = (of_point >= 0) & evidence
-    df = pd.DataFrame({"s": of_point[sel], "lat": lat[sel], "lon": lng[sel], "d": days[sel],
-                       "m": days[sel].astype("datetime64[M]")})
-    g = df.groupby("s")
-    out = pd.DataFrame({
-        "lon": g["lon"].mean().round(5), "lat": g["lat"].mean().round(5),
-        "n_detections": g.size(), "n_dates": g["d"].nunique(), "n_months": g["m"].nunique(),
-        "first_date": g["d"].min().astype(str), "last_date": g["d"].max().astype(str)})
-    zr = rank[comp]
-    out["n_cells"] = pd.Series(zr[zr >= 0]).value_counts()
-    out["source"] = "derived"
-    out["id"] = [f"PS{i + 1:02d}" for i in out.index]
-    out["name"] = "持续热源（由历史火点识别）"
-    out["kind"] = "persistent"
-    return out.reset_index(drop=True), of_point
-
-
 def event_polygons(lng: np.ndarray, lat: np.ndarray, label: np.ndarray, half_pixel_m: np.ndarray,
                    n_events: int) -> np.ndarray:
     """Convex hull of each event's detections buffered by its largest half pixel (metres, UTM).
@@ -433,19 +352,6 @@ def event_polygons(lng: np.ndarray, lat: np.ndarray, label: np.ndarray, half_pix
     np.maximum.at(r, label, half_pixel_m)
     poly = shapely.buffer(shapely.convex_hull(mp), r, quad_segs=8)
     return gpd.GeoSeries(poly, crs=crs).to_crs("EPSG:4326").to_numpy()
-
-
-def dms(values: np.ndarray) -> np.ndarray:
-    """Degrees as degrees-minutes-seconds text with tenths of a second: ``116°30'15.2"``."""
-    v = np.asarray(values, dtype="float64")
-    tenths = np.round(np.abs(v) * 36000).astype(np.int64)
-    d, rest = np.divmod(tenths, 36000)
-    m, s10 = np.divmod(rest, 600)
-    sign = np.where(v < 0, "-", "")
-    sec = pd.Series(s10 // 10).astype(str).str.zfill(2) + "." + pd.Series(s10 % 10).astype(str)
-    text = (pd.Series(sign) + pd.Series(d).astype(str) + "°" + pd.Series(m).astype(str).str.zfill(2)
-            + "'" + sec + '"')
-    return text.to_numpy(dtype=object)
 
 
 def _utc_ns(t: pd.Series) -> np.ndarray:
@@ -511,6 +417,14 @@ def run(inputs: dict[str, Any], params: Params, *,
         lng, lat = lng[inside], lat[inside]
         summary.append(f"{len(f)} of {n_input} detections lie in the {len(counties)} counties "
                        f"({n_input - len(f)} outside are left out).")
+    if params.report_date and len(f):
+        later = local_days(f["local_time"]) > np.datetime64(params.report_date, "D")
+        if later.any():
+            f = f[~later].reset_index(drop=True)
+            cty = {k: v[~later] for k, v in cty.items()}
+            lng, lat = lng[~later], lat[~later]
+            summary.append(f"{int(later.sum())} detections after {params.report_date} (local) "
+                           "are left out of the run for that day.")
     n = len(f)
     twn = _attach_units(lng, lat, townships, ("code", "name"))
 
@@ -544,6 +458,15 @@ def run(inputs: dict[str, Any], params: Params, *,
         known_rows = pd.DataFrame({"source": "known", "id": kid, "name": k["name"].to_numpy(),
                                    "kind": k["kind"].to_numpy(), "lon": k["lon"].to_numpy(),
                                    "lat": k["lat"].to_numpy()})
+    verif = inputs.get("verification")
+    vsrc = fire_verification.verified_sources(verif) if verif is not None else None
+    if vsrc is not None and len(vsrc):  # 工业热源 answers: sources for later local dates
+        vhit = fire_verification.match_verified(lng, lat, days, vsrc,
+                                                radius_km=max(params.heat_source_radius_km, 0))
+        miss = pd.isna(heat_source) & pd.notna(vhit)
+        heat_source[miss] = vhit[miss]
+        known_rows = pd.concat([d for d in (known_rows, vsrc.drop(columns="after")) if len(d)],
+                               ignore_index=True).reindex(columns=SOURCE_COLUMNS)
     evidence = ~dup & confident
     derived = pd.DataFrame(columns=SOURCE_COLUMNS)
     if params.derive_persistent and n:
@@ -571,9 +494,15 @@ def run(inputs: dict[str, Any], params: Params, *,
         dmask = (src_of >= 0) & pd.isna(heat_source)
         heat_source[dmask] = ids[src_of[dmask]]
 
-    status = np.select([dup, ~confident, ~in_time, pd.notna(heat_source)],
-                       ["duplicate", "low_confidence", "outside_window", "industrial"],
-                       default="kept").astype(object)
+    on_crop = _on_cropland(cropland, lng, lat, params)
+    if params.require_cropland and cropland is None:
+        raise InputError("params.require_cropland = true needs [inputs.cropland] (a land-cover "
+                         "GeoTIFF or cropland polygons).")
+    off_crop = np.asarray(pd.array(on_crop, dtype="boolean").fillna(True)) == False  # noqa: E712
+    status = np.select([dup, ~confident, ~in_time, pd.notna(heat_source),
+                        off_crop & params.require_cropland],
+                       ["duplicate", "low_confidence", "outside_window", "industrial",
+                        "off_cropland"], default="kept").astype(object)
     heat_source[status != "industrial"] = None
 
     # events
@@ -595,8 +524,6 @@ def run(inputs: dict[str, Any], params: Params, *,
         ids[~in_ev] = pd.NA
         event_id[kept] = ids
 
-    on_crop = _on_cropland(cropland, lng, lat, params)
-
     pts = pd.DataFrame({
         "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
         "local_date": pd.Series(days).astype(str).to_numpy(dtype=object) if n else [],
@@ -611,11 +538,19 @@ def run(inputs: dict[str, Any], params: Params, *,
         "township_code": twn["code"], "township_name": twn["name"], "on_cropland": on_crop,
         "file": f["file"].map(lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1]).to_numpy(
             dtype=object) if n else [],
-        "row": f["row"].to_numpy(np.int64),
+        "row": f["row"].to_numpy(np.int64), "first_reported": None, "is_new": None,
     }, columns=POINT_COLUMNS)
+    prev = inputs.get("previous")
+    if params.report_date or prev is not None:  # daily runs; others carry the history over
+        first, new = fire_daily.first_reported(
+            fire_daily.detection_keys(pts), prev, label=params.report_date or None,
+            since_last=params.since_last)
+        pts["first_reported"] = first
+        pts["is_new"] = new if params.report_date else None
     points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
 
     events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels)
+    events, rejected = fire_daily.apply_rules(events, points, inputs, params, summary)
     cells = _cells(points, params)
     sources = pd.concat([d for d in (known_rows, derived) if len(d)] or
                         [pd.DataFrame(columns=SOURCE_COLUMNS)], ignore_index=True
@@ -631,13 +566,15 @@ def run(inputs: dict[str, Any], params: Params, *,
 
     kept_pts = points.iloc[kept]
     tables = {
-        "by_county": _ranked(kept_pts, events, ["county_code", "county_name"], labels),
-        "by_township": (_ranked(kept_pts, events, ["county_code", "county_name", "township_code",
+        "by_county": ranked(kept_pts, events, ["county_code", "county_name"], labels),
+        "by_township": (ranked(kept_pts, events, ["county_code", "county_name", "township_code",
                                                    "township_name"], labels)
-                        if townships is not None else _ranked(kept_pts.iloc[:0], events.iloc[:0], [
+                        if townships is not None else ranked(kept_pts.iloc[:0], events.iloc[:0], [
                             "county_code", "county_name", "township_code", "township_name"],
                             labels)),
-        "bulletin": _bulletin(points, kept, cty.get("city_name")),
+        "bulletin": bulletin(points, kept, cty.get("city_name")),
+        "accountability": acc.township_table(events, params.accountability_rules),
+        "rejected": rejected,
     }
     summary += _summary(points, events, derived, known_rows, params, townships is not None,
                         n_input)
@@ -696,6 +633,7 @@ def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.
         "township_code": o["township_code"].to_numpy(dtype=object),
         "township_name": o["township_name"].to_numpy(dtype=object),
     })
+    out["event_code"] = acc.event_codes(out["start_time"], fire_daily.detection_keys(o))
     first = pd.array([pd.NA] * n_ev, dtype="boolean")
     if has_townships and n_ev:
         known = out["township_code"].notna().to_numpy()
@@ -722,64 +660,6 @@ def _cells(points: gpd.GeoDataFrame, params: Params) -> gpd.GeoDataFrame:
             "last_date": g["d"].max().to_numpy(dtype=object)}
     ucells = np.asarray(g.size().index.to_numpy(), dtype=np.uint64)
     return h3grid.cells_to_gdf(ucells, data)
-
-
-def _ranked(points: pd.DataFrame, events: pd.DataFrame, keys: list[str], labels: list[str]
-            ) -> pd.DataFrame:
-    """Events and kept detections per unit, per window and per local day, ranked by events."""
-    cols = ["period_kind", "period", "rank", *keys, "n_events", "n_points", "frp_sum"]
-    parts = []
-    p = pd.DataFrame({k: points[k].fillna("").to_numpy(dtype=object) for k in keys})
-    p["window"], p["day"], p["frp"] = (points["window"].to_numpy(dtype=object),
-                                       points["local_date"].to_numpy(dtype=object),
-                                       points["frp"].to_numpy("float64"))
-    e = pd.DataFrame({k: events[k].fillna("").to_numpy(dtype=object) for k in keys})
-    e["window"], e["day"] = (events["window"].to_numpy(dtype=object),
-                             events["start_date"].to_numpy(dtype=object))
-    for kind, col in (("window", "window"), ("day", "day")):
-        pp = p.dropna(subset=[col]).groupby([col, *keys], sort=True)
-        a = pd.DataFrame({"n_points": pp.size(), "frp_sum": pp["frp"].sum().round(1)})
-        b = e.dropna(subset=[col]).groupby([col, *keys], sort=True).size().rename("n_events")
-        t = a.join(b, how="outer").fillna(0).reset_index().rename(columns={col: "period"})
-        t["period_kind"] = kind
-        parts.append(t)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    if len(out) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    out[["n_events", "n_points"]] = out[["n_events", "n_points"]].astype(np.int64)
-    out["rank"] = out.groupby(["period_kind", "period"])["n_events"].rank(
-        method="min", ascending=False).astype(np.int64)
-    for k in keys:
-        out[k] = out[k].replace("", None)
-    order = {"window": 0, "day": 1}
-    out = out.sort_values(["period_kind", "period", "rank", "n_points", keys[0]],
-                          key=lambda s: s.map(order) if s.name == "period_kind" else s,
-                          ascending=[True, True, True, False, True], kind="stable")
-    return out[cols].reset_index(drop=True)
-
-
-def _bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) -> pd.DataFrame:
-    """The national bulletin's list: one row per kept detection, by local overpass time."""
-    p = points.iloc[kept]
-    city = city[kept] if city is not None else np.full(len(p), None, dtype=object)
-    out = pd.DataFrame({
-        "市": city, "县": p["county_name"].to_numpy(dtype=object),
-        "乡镇": p["township_name"].to_numpy(dtype=object),
-        "经度": p["lon"].round(4).to_numpy(), "纬度": p["lat"].round(4).to_numpy(),
-        "经度（度分秒）": dms(p["lon"].to_numpy()), "纬度（度分秒）": dms(p["lat"].to_numpy()),
-        "过境时间（北京时间）": p["local_time"].to_numpy(dtype=object),
-        "卫星": p["satellite"].to_numpy(dtype=object),
-        "传感器": p["instrument"].to_numpy(dtype=object),
-        "可信度": p["conf_class"].to_numpy(dtype=object),
-        "火辐射功率（MW）": p["frp"].to_numpy(),
-        "火点事件编号": p["event_id"].to_numpy(),
-        "是否在耕地": np.array([None, "否", "是"], dtype=object)[
-            pd.array(p["on_cropland"], dtype="boolean").astype("Int64").fillna(-1).to_numpy() + 1],
-        "_utc": p["utc_time"].to_numpy(dtype=object),
-    })
-    out = out.sort_values(["_utc", "县", "经度", "纬度"], kind="stable").drop(columns="_utc")
-    out.insert(0, "序号", np.arange(1, len(out) + 1))
-    return out.reset_index(drop=True)
 
 
 def _summary(points: pd.DataFrame, events: pd.DataFrame, derived: pd.DataFrame,
@@ -810,9 +690,11 @@ def _summary(points: pd.DataFrame, events: pd.DataFrame, derived: pd.DataFrame,
 
 # ------------------------------------------------------------------------------ map
 
-STATUS_COLORS = {"kept": "#d7301f", "industrial": "#6a3d9a", "outside_window": "#fdae61",
+STATUS_COLORS = {"kept": "#d7301f", "off_cropland": "#fc9272", "industrial": "#6a3d9a",
+                 "outside_window": "#fdae61",
                  "low_confidence": "#bdbdbd", "duplicate": "#636363"}
-STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "industrial": "工业热源（排除）",
+STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "off_cropland": "非耕地（排除）",
+                 "industrial": "工业热源（排除）",
                  "outside_window": "时段外", "low_confidence": "低可信度", "duplicate": "重复"}
 
 
@@ -832,7 +714,10 @@ def build_map(result: Result) -> folium.Map:
                             style={"color": "#b10026", "weight": 1.5, "fillOpacity": 0.15},
                             tooltip={"event_id": "事件", "start_time": "开始", "end_time": "结束",
                                      "n_points": "火点数", "county_name": "县区",
-                                     "township_name": "乡镇", "first_in_township": "乡镇首个"},
+                                     "township_name": "乡镇", "first_in_township": "乡镇首个",
+                                     "event_code": "事件编号", "township_event_no": "乡镇第几起",
+                                     "accountability": "问责", "verification": "核查",
+                                     "village_name": "最近村庄", "receptors": "周边敏感点"},
                             filter_col="start_date")
     pts = L["points"]
     for st in reversed(STATUSES):

@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, figure, h3grid, interpolate, limits, stats, webmap
+from spatial import admin, coords, figure, h3grid, interpolate, limits, receptors, stats, webmap
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
@@ -148,6 +148,9 @@ INPUTS = (
               "county boundaries with code and name (the study area)"),
     InputSpec("townships", "polygons", UNIT_FIELDS[:2], False,
               "township boundaries with code and name"),
+    InputSpec("receptors", "points", receptors.RECEPTOR_FIELDS, False,
+              "sensitive receptors: schools, hospitals, care homes (listed near hot spots)",
+              check_extent=False),
 )
 
 
@@ -192,6 +195,9 @@ class Params:
         Periods of the rasters, in the order of the files (instead of the pattern).
     raster_band
         Band read from each raster (1-based).
+    receptor_km
+        Sensitive receptors within this distance (geodesic) of a hot-spot cell's centre are
+        listed in the hotspots layer, km.
     """
 
     pollutant: str = "pm25"
@@ -211,8 +217,11 @@ class Params:
     raster_period_pattern: str = r"(?P<period>\d{4}-?\d{2}(?:-?\d{2})?)"
     raster_periods: tuple[str, ...] = ()
     raster_band: int = 1
+    receptor_km: float = 3.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.receptor_km <= 50:
+            raise InputError(f"params.receptor_km must be in [0, 50] km, not {self.receptor_km}.")
         if self.pollutant not in VALID_MAX:
             raise InputError(f"params.pollutant {self.pollutant!r}: use one of "
                              f"{', '.join(VALID_MAX)}.")
@@ -261,6 +270,8 @@ _LOC = {"county_code": FieldMeta("cnty_code", "县区代码"),
         "township_name": FieldMeta("town_name", "乡镇名称")}
 
 FIELDS = {
+    "receptors": FieldMeta("receptors", "周边敏感点"),
+    "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
     "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
     "period": FieldMeta("period", "时段"),
     "value": FieldMeta("value", "浓度均值"),
@@ -689,6 +700,8 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     cells_layer = _cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed, status_extra,
                                loc, params)
     hotspots, cat = _hotspots_layer(cells, values, gz, cls, loc, params, labels)
+    hotspots = receptors.attach(hotspots, clng, clat, inputs.get("receptors"),
+                                km=params.receptor_km, where=np.isin(cat.astype(str), HOT_PATTERNS))
     lists = _lists(cells, periods, values, cls, exceed, loc, clng, clat, params)
     stations_layer = _stations_layer(st, sp_table, inv, cells, values, periods, counties,
                                      townships, params)

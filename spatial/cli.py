@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="params.NAME=VALUE", help="override a parameter, e.g. "
                      "--set params.radius_km=15 (repeatable)")
     run.add_argument("--strict", action="store_true", help="input warnings are errors")
+    day = run.add_mutually_exclusive_group()
+    day.add_argument("--date", default=None, metavar="YYYY-MM-DD",
+                     help="fire-points daily run for this local date: new detections, "
+                     "layers/fire-points/notice_<date>.docx and .xlsx (核查 sheet)")
+    day.add_argument("--since", choices=["last"], default=None,
+                     help="fire-points daily run: new = not in the previous result in --out")
+    run.add_argument("--verification", nargs="+", type=Path, default=None, metavar="XLSX",
+                     help="fire-points: returned 核查 workbooks (any number)")
     run.add_argument("--engine", choices=["local", "dask"], default="local",
                      help="where the heavy steps run: in this process (default) or on Dask "
                      "(fire-points, pollution-hotspots; needs pip install lantian[dask])")
@@ -67,10 +75,81 @@ def _parser() -> argparse.ArgumentParser:
                      help="analysis name (default: inferred from the inputs)")
     chk.add_argument("--config", type=Path, required=True, help="TOML config: inputs and params")
     chk.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
+    _fetch_parser(sub)
     for sp in (demo, run, chk, exp):
         sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
         sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
     return p
+
+
+def _fetch_parser(sub: argparse._SubParsersAction) -> None:
+    fetch = sub.add_parser("fetch", help="download FIRMS detections (or OSM features) of the "
+                           "config's counties into the cache")
+    fsub = fetch.add_subparsers(dest="what", required=True)
+    firms = fsub.add_parser("firms", help="NASA FIRMS area API (MAP_KEY) or keyless files")
+    firms.add_argument("--config", type=Path, required=True,
+                       help="TOML config with [inputs.counties] and optional [fetch]")
+    firms.add_argument("--days", type=int, default=None, help="the last N UTC days (default 1)")
+    firms.add_argument("--start", default=None, help="first UTC day YYYY-MM-DD")
+    firms.add_argument("--end", default=None, help="last UTC day YYYY-MM-DD (default: --start)")
+    firms.add_argument("--source", default=None, help="comma-separated FIRMS sources, e.g. "
+                       "VIIRS_SNPP_NRT,MODIS_NRT,VIIRS_SNPP_SP (default: [fetch] sources)")
+    firms.add_argument("--cache", type=Path, default=None,
+                       help="cache folder (default: [fetch] cache, else data/raw)")
+    firms.add_argument("--keyless", action="store_true",
+                       help="use the keyless regional 24h/48h/7d files even with a MAP_KEY")
+    osm = fsub.add_parser("osm", help="OpenStreetMap features through osmnx (Overpass)")
+    osm.add_argument("--config", type=Path, required=True,
+                     help="TOML config with [inputs.counties] and optional [fetch]")
+    osm.add_argument("--what", dest="what_list", default="built_up,receptors",
+                     help="comma-separated: built_up, roads, receptors (default: built_up, "
+                     "receptors)")
+    osm.add_argument("--cache", type=Path, default=None,
+                     help="cache folder (default: [fetch] cache, else data/raw)")
+    for sp in (fetch, firms, osm):
+        sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+        sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """``lantian fetch firms|osm``: download into the cache and say what was fetched."""
+    import dataclasses
+    import datetime as dt
+
+    from . import config as cfg
+    from . import fetch, io
+
+    conf = cfg.load(args.config)
+    s = fetch.settings(conf)
+    if args.cache is not None:
+        s = dataclasses.replace(s, cache=args.cache)
+    if "counties" not in conf["inputs"]:
+        raise InputError(f"{args.config}: fetch needs [inputs.counties] (the area to download).")
+    c = conf["inputs"]["counties"]
+    counties = io.read_polygons(c["path"], fields=(), name="counties", crs=c["crs"],
+                                columns=c["columns"]).frame
+    if args.what == "osm":
+        from . import osm
+
+        area = counties.geometry.union_all()
+        for what in [w.strip() for w in args.what_list.split(",") if w.strip()]:
+            path, n = osm.download_features(what, area, overpass_url=s.overpass_url,
+                                            cache=s.cache, timeout_s=max(s.timeout_s, 180))
+            if not args.quiet:
+                print(f"== fetch osm {what}: {n} features" + (" (none in the area)" if not n
+                                                              else "") + f" -> {path}")
+        return 0
+    bbox = fetch.bbox_of(counties.total_bounds, margin_km=s.margin_km)
+    today = dt.datetime.now(dt.UTC).date()
+    days = fetch.day_range(days=args.days, start=args.start, end=args.end, today=today)
+    sources = [x.strip().upper() for x in args.source.split(",")] if args.source else None
+    reports = fetch.fetch_firms(s, bbox=bbox, days=days, sources=sources, today=today,
+                                keyless=True if args.keyless else None)
+    if not args.quiet:
+        print(f"== fetch firms: box {bbox} (W, S, E, N), {len(days)} day(s), cache {s.cache}")
+        for r in reports:
+            print(f"   {r.line()}")
+    return 0
 
 
 def _setup_logging(verbose: int, quiet: int) -> None:
@@ -127,11 +206,24 @@ def main(argv: list[str] | None = None) -> int:
 
                     dask.config.refresh()
                 logging.getLogger("distributed").setLevel(logging.WARNING)
+            daily = args.date or args.since or args.verification
+            if daily and args.analysis != "fire-points":
+                raise InputError("--date, --since and --verification are for fire-points.")
+            if args.analysis == "fire-points":  # daily flags; earlier notices kept
+                from analyses import fire_daily
+
+                kept = fire_daily.prepare(conf, out=args.out, date=args.date,
+                                          since_last=args.since == "last",
+                                          verification=args.verification)
             with get_engine(args.engine, scheduler=args.scheduler) as engine:
                 out = runner.execute(args.analysis, conf, out=args.out, strict=args.strict,
                                      basemap=args.basemap, offline=args.offline,
                                      engine=None if args.engine == "local" else engine)
             _report(args.analysis, out, args.quiet > 0)
+            if args.analysis == "fire-points":
+                for p in fire_daily.finish(out, kept):
+                    if not args.quiet:
+                        print(f"   notice: {p}")
             return 0
         if args.command == "export":
             from . import packs, publish
@@ -146,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                 for z in zips:
                     print(f"   {z}")
             return 0
+        if args.command == "fetch":
+            return _fetch(args)
         if args.command == "check":
             conf = cfg.load(args.config)
             name = args.analysis or runner.infer_analysis(conf)

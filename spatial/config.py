@@ -35,11 +35,12 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: the config must be saved as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
-    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "limits", "vocab"})
+    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "limits", "vocab",
+                                 "fetch"})
     if unknown:
         raise InputError(
             f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>], "
-            "[params], [map], [limits] and [vocab.<field>] tables."
+            "[params], [map], [limits], [vocab.<field>] and [fetch] tables."
         )
     inputs: dict[str, dict[str, Any]] = {}
     given = raw.get("inputs") or {}
@@ -77,7 +78,9 @@ def load(path: Path | str) -> dict[str, Any]:
     return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
             "analysis": raw.get("analysis"), "map": map_options(raw.get("map"), path),
             "limits": limits.from_config(raw.get("limits"), path),
-            "vocab": raw.get("vocab") or {}, "base": path.parent, "path": path}
+            "vocab": raw.get("vocab") or {},
+            "fetch": dict(raw.get("fetch") or {}),  # checked by spatial.fetch.settings
+            "base": path.parent, "path": path}
 
 
 MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool, "date": str}

@@ -307,7 +307,7 @@ def test_zero_detections_in_area_gives_empty_outputs(tmp_path):
     pts = gpd.read_file(gpkg, layer="points")
     assert {"status", "local_time", "event_id", "township_code"} <= set(pts.columns)
     tables = pd.read_excel(out.layers_dir / "tables.xlsx", sheet_name=None)
-    assert set(tables) == {"by_county", "by_township", "bulletin", "rejected"}
+    assert set(tables) == {"by_county", "by_township", "bulletin", "accountability", "rejected"}
     assert out.map_path.exists()
 
 
@@ -332,7 +332,10 @@ def test_demo_outputs_round_trip(demo):
     shp = gpd.read_file(d / "shp" / "points.shp")
     assert shp["local_time"].tolist() == pts["local_time"].tolist()
     counts = pts["status"].value_counts()
-    assert set(counts.index) == set(fp.STATUSES)
+    # the demo covers the whole year (no windows: only day/night could be outside) and keeps
+    # detections off cropland (flagged)
+    assert set(counts.index) == set(fp.STATUSES) - {"off_cropland", "outside_window"}
+    assert (pts.loc[pts["status"] == "kept", "on_cropland"] == False).any()  # noqa: E712
     # the 7-day download repeats every one of its rows
     week = pd.read_csv(ROOT / "data/raw/firms_viirs_2024-06-07_7d.csv")
     dup = pts[pts["file"] == "firms_viirs_2024-06-07_7d.csv"]

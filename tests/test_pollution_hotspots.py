@@ -244,3 +244,39 @@ def test_demo(demo):
     assert (chiping["category"] == "persistent hot spot").sum() > 20
     bc = r.tables["by_county"]
     assert bc["county_name"].iloc[0] == "茌平区" and len(bc) == 19
+
+
+def test_receptors_listed_near_hot_spots(tmp_path):
+    import h3
+    from pyproj import Geod
+
+    def centres(cells):  # h3's own cell centres, (lng, lat) arrays
+        ll = np.array([h3.cell_to_latlng(c) for c in cells])
+        return ll[:, 1], ll[:, 0]
+
+    months = [str(p) for p in pd.period_range("2024-01", "2025-02", freq="M")]
+    files = _rasters(tmp_path, months)
+    base = ph.run({"rasters": files}, ph.Params())
+    hs = base.layers["hotspots"]
+    hot = hs[hs["category"].isin(ph.HOT_PATTERNS)]
+    assert len(hot) and len(hot) < len(hs)
+    cx, cy = centres(hot["h3_cell"].iloc[:1])
+    geod = Geod(ellps="WGS84")
+    sx, sy, _ = geod.fwd(cx[0], cy[0], 0, 800)          # a school 0.8 km north of a hot cell
+    fx, fy, _ = geod.fwd(116.2, 35.6, 315, 20000)     # a hospital far from every cell
+    rec = pd.DataFrame({"name": ["实验小学", "人民医院"], "kind": ["school", "hospital"],
+                        "lon": [sx, fx], "lat": [sy, fy]})
+    r = ph.run({"rasters": files, "receptors": rec}, ph.Params(receptor_km=3.0))
+    out = r.layers["hotspots"].set_index("h3_cell")
+    row = out.loc[hot["h3_cell"].iloc[0]]
+    assert row["n_receptors"] == 1 and row["receptors"].startswith("实验小学（school，")
+    # every listed cell is a hot spot whose centre is within 3 km of the school (pyproj)
+    listed = out[out["n_receptors"] > 0]
+    assert listed["category"].isin(ph.HOT_PATTERNS).all()
+    lx, ly = centres(listed.index)
+    d = geod.inv(lx, ly, np.full(len(lx), sx), np.full(len(lx), sy))[2]
+    assert (d <= 3000 * (1 + 1e-3)).all()
+    hot_all = out[out["category"].isin(ph.HOT_PATTERNS)]
+    hx, hy = centres(hot_all.index)
+    dall = geod.inv(hx, hy, np.full(len(hx), sx), np.full(len(hx), sy))[2]
+    assert (hot_all["n_receptors"] > 0).sum() == (dall <= 3000).sum()

@@ -10,7 +10,8 @@ aq_stats
     all six daily values), so2, no2, pm10, pm25 (means of daily values, µg/m³), co_p95
     (mg/m³), o3_8h_p90 (µg/m³), composite_index, primary_pollutant, good_days, heavy_days,
     dust_days (days deducted from PM10/PM2.5), valid and reason. Units without an assessment
-    station are listed with reason "no assessment station".
+    station with readings are listed with reason "no assessment station with hourly
+    readings" (stations without readings: "no hourly readings").
 ranking
     Per period and level (county, township): rank by composite index and by PM2.5 (1 = lowest),
     改善率 (improvement against the same period a year earlier, % = (last − this) / last · 100)
@@ -47,6 +48,8 @@ AQ_COLS = ["level", "code", "name", "county_code", "county_name", "period_type",
            "n_valid_days", "so2", "no2", "pm10", "pm25", "co_p95", "o3_8h_p90",
            "composite_index", "primary_pollutant", "good_days", "heavy_days", "dust_days",
            "valid", "reason"]
+NO_STATION = "no assessment station with hourly readings"
+NO_READINGS = "no hourly readings"
 TARGET_METRICS = ("pm25", "pm10", "no2", "so2", "co_p95", "o3_8h_p90", "composite_index",
                   "good_days")
 
@@ -142,6 +145,9 @@ FIELDS = {
     "n_months": FieldMeta("n_months", "月份数"),
     "year": FieldMeta("year", "年份"),
     "change_pct": FieldMeta("chg_pct", "变化率", "%"),
+    "rank": FieldMeta("rank", "排名"),
+    "compared_with": FieldMeta("compared", "对比时段"),
+    "previous_value": FieldMeta("prev_val", "对比时段浓度"),
 }
 
 
@@ -281,7 +287,7 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
                 sub["value"].reindex(idx).to_numpy(np.float64), airstats.DECIMALS[p])
             r = sub["reason"].reindex(idx)
             r = np.where(r.isna(), "no valid daily value", r.fillna("").to_numpy(object))
-            base[f"_r_{p}"] = np.where(r == "", "", airstats.LABELS[p] + ": " + r.astype(str))
+            base[f"_r_{p}"] = r.astype(str)
             if p == "pm25":
                 base["dust_days"] = sub["n_dust"].reindex(idx).fillna(0).to_numpy(np.int64)
         ci = airstats.composite_index(base.rename(columns={v: k for k, v in STAT_COLS.items()}))
@@ -290,8 +296,8 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
         d = days.reindex(pd.MultiIndex.from_frame(base[["unit", "period"]]))
         for c in ("n_valid_days", "good_days", "heavy_days"):
             base[c] = d[c].fillna(0).to_numpy(np.int64)
-        rs = base[[f"_r_{p}" for p in airstats.POLLUTANTS]].to_numpy(dtype=str)
-        reason = pd.Series(["; ".join(x for x in row if x) for row in rs.tolist()], dtype=object)
+        rs = base[[f"_r_{p}" for p in airstats.POLLUTANTS]].to_numpy(dtype=object)
+        reason = pd.Series(_join_reasons(rs), dtype=object)
         base["valid"] = (reason == "").to_numpy()
         base["reason"] = reason.to_numpy()
         base["period_type"] = period
@@ -305,7 +311,8 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
         per = stats[["period_type", "period"]].drop_duplicates()
         empty = missing[["unit"]].merge(per, how="cross")
         empty["valid"] = False
-        empty["reason"] = "no assessment station"
+        lvl = empty["unit"].str.split(":", n=1).str[0].to_numpy()
+        empty["reason"] = np.where(lvl == "station", NO_READINGS, NO_STATION)
         for c in ("n_valid_days", "good_days", "heavy_days", "dust_days"):
             empty[c] = 0
         stats = pd.concat([stats, empty], ignore_index=True)
@@ -318,6 +325,20 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
         if c not in stats:
             stats[c] = np.nan
     return stats[AQ_COLS].reset_index(drop=True)
+
+
+def _join_reasons(rs: np.ndarray) -> list[str]:
+    """One reason text per row of (rows, 6) per-pollutant reasons ('' = valid).
+
+    'PM2.5: …; O₃: …', or 'all six pollutants: …' when all fail for the same reason.
+    """
+    labels = np.array([airstats.LABELS[p] for p in airstats.POLLUTANTS], dtype=object)
+    same = (rs == rs[:, :1]).all(axis=1) & (rs[:, 0] != "")
+    out = []
+    for row, s in zip(rs.tolist(), same.tolist(), strict=True):  # aggregated rows, not readings
+        out.append(f"all six pollutants: {row[0]}" if s else
+                   "; ".join(f"{lab}: {r}" for lab, r in zip(labels, row, strict=True) if r))
+    return out
 
 
 # ----------------------------------------------------------------------------- ranking
@@ -402,7 +423,8 @@ def targets_table(stats: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataF
     sign = np.where(m["metric"] == "good_days", -1.0, 1.0)
     m["gap"] = np.round(sign * (m["value"] - m["target"]), 2)
     m["meets"] = pd.array(np.where(np.isfinite(m["gap"]), m["gap"] <= 0, pd.NA), dtype="boolean")
-    m["reason"] = np.where(np.isfinite(m["value"]), "", m["reason"].fillna(""))
+    why = m["reason"].fillna("") if "reason" in m else pd.Series("", index=m.index)
+    m["reason"] = np.where(np.isfinite(m["value"]), "", why)
     return m[cols].reset_index(drop=True)
 
 
@@ -594,7 +616,7 @@ def build(hourly: pd.DataFrame, stations: pd.DataFrame, counties: gpd.GeoDataFra
     stats = aq_stats(hourly, members, units, tuple(params.aq_periods), dust=dust)
     rank = ranking(stats, bottom_n=params.bottom_n)
     n_st = int((units["level"] == "station").sum())
-    none = stats[stats["reason"] == "no assessment station"]
+    none = stats[stats["reason"] == NO_STATION]
     summary.append(
         f"aq_stats: {n_st} assessment stations ({', '.join(params.assessment_types)}), "
         f"{len(stats)} unit-period rows, {int(stats['valid'].sum())} valid; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from spatial import figure, stats, webmap
 
@@ -94,8 +95,97 @@ def build_map(result: Result) -> folium.Map:
                                    "last_value": f"最近时段 ({unit})",
                                    "cell_value": f"所在网格 ({unit})",
                                    "completeness": "完整率", "status": "状态"})
+    add_ranking(m, L.get("unit_ranking"))
     webmap.finish(m)
     return m
+
+
+def ranking_texts(rk: gpd.GeoDataFrame) -> np.ndarray:
+    """'东昌府区 第3/19名 6.34' per ranked unit: name, rank by composite index, the index."""
+    rank = rk["rank_index"].astype("Int64").astype(str).to_numpy(dtype=object)
+    n = rk["n_units"].astype("Int64").astype(str).to_numpy(dtype=object)
+    idx = rk["composite_index"].map(lambda v: f"{v:.2f}").to_numpy(dtype=object)
+    return rk["name"].astype(str).to_numpy(dtype=object) + " 第" + rank + "/" + n + "名 " + idx
+
+
+def add_ranking(m: folium.Map, rk: gpd.GeoDataFrame | None, *, show: bool = False) -> None:
+    """The ranking view: counties (and townships) coloured by composite index, rank labels.
+
+    Off when the map opens unless `show` (the cell values are the default view); one legend
+    for the index.
+    """
+    if rk is None or not len(rk):
+        return
+    period = f"{rk['period'].iloc[0]}"
+    edges = webmap.class_breaks(rk["composite_index"].to_numpy(np.float64), k=5)
+    for lvl, zh in (("county", "县区"), ("township", "乡镇")):
+        sub = rk[rk["level"] == lvl]
+        if not len(sub):
+            continue
+        sub = sub.assign(label=ranking_texts(sub))
+        webmap.add_choropleth(
+            m, sub, column="composite_index", name=f"{zh}综合指数排名 {period}",
+            label=f"综合指数（{period}）", bins=list(edges), legend=lvl == "county",
+            value_format="{:.2f}", show=show,
+            tooltip={"name": zh, "composite_index": "综合指数", "rank_index": "综合指数排名",
+                     "pm25": "PM2.5 (µg/m³)", "rank_pm25": "PM2.5排名",
+                     "improve_index_pct": "改善率 (%)", "rank_improve": "改善率排名",
+                     "both_lists": "双后位"})
+        webmap.add_outlines(m, _label_anchors(sub), name=f"{zh}排名标注 {period}",
+                            label_col="label", color="#333333", weight=0, show=show,
+                            label_min_zoom=10 if lvl == "township" else None,
+                            simplify_deg=0)
+
+
+#: rank labels sit this far (degrees of latitude, ~5 km) south of the name add_admin writes
+LABEL_DROP_DEG = 0.045
+
+
+def _label_anchors(sub: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Tiny invisible squares below each unit's name point, carrying the rank labels.
+
+    add_outlines writes labels at a point inside each polygon, where add_admin already writes
+    the county name; the rank goes :data:`LABEL_DROP_DEG` south of it.
+    """
+    pts = shapely.point_on_surface(sub.geometry.array)
+    x, y = shapely.get_x(pts), shapely.get_y(pts) - LABEL_DROP_DEG
+    boxes = shapely.box(x - 1e-5, y - 1e-5, x + 1e-5, y + 1e-5)
+    rank = sub["rank_index"].astype("Int64").astype(str) + "/" + sub["n_units"].astype(str)
+    label = "第" + rank + "名 " + sub["composite_index"].map(lambda v: f"{v:.2f}")
+    return gpd.GeoDataFrame({"label": label.to_numpy(dtype=object)}, geometry=boxes,
+                            crs="EPSG:4326")
+
+
+def extra_figures(result: Result) -> dict[str, tuple[str, list[figure.LayerStyle]]]:
+    """The ranking figure, ``maps/pollution-hotspots.ranking.png``.
+
+    Counties by composite-index class with '名称 第n/N名 指数' labels, latest ranked period;
+    units on both bottom lists outlined in black.
+    """
+    rk = result.layers.get("unit_ranking")
+    if rk is None or not len(rk):
+        return {}
+    rk = rk[rk["level"] == "county"] if (rk["level"] == "county").any() else rk
+    vals = rk["composite_index"].to_numpy(np.float64)
+    edges = np.asarray(webmap.class_breaks(vals, k=5), dtype=float)
+    names = webmap.class_labels(edges, value_format="{:.2f}")
+    palette = webmap.sequential_colors(len(names))
+    band = np.asarray(names, dtype=object)[np.clip(webmap.classify(vals, edges), 0,
+                                                   len(names) - 1)]
+    order = {n: i for i, n in enumerate(names)}
+    rank = rk["rank_index"].astype("Int64").astype(str) + "/" + rk["n_units"].astype(str)
+    data = rk.assign(band=band, label="第" + rank + "名 " + rk["composite_index"].map(
+        lambda v: f"{v:.2f}"))  # the county name is written above by figure.draw
+    data = data.sort_values("band", key=lambda s: s.map(order), kind="stable")
+    period = rk["period"].iloc[0]
+    style = [figure.LayerStyle("unit_ranking", "综合指数", column="band",
+                               colors=dict(zip(names, palette, strict=True)), alpha=0.85,
+                               linewidth=0.6, data=data, text_column="label")]
+    both = data[data["both_lists"].astype(bool)]
+    if len(both):
+        style.append(figure.LayerStyle("unit_ranking", "综合指数与改善率双后位", color="#000000",
+                                       linewidth=2.2, data=both))
+    return {"ranking": (f"环境空气质量综合指数排名（{period}）", style)}
 
 
 def figure_spec(result: Result) -> list[figure.LayerStyle]:

@@ -85,6 +85,9 @@ log = logging.getLogger(__name__)
 
 NAME = "pollution-hotspots"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
+#: tables written to tables.xlsx with Chinese headers (FIELDS labels); the CSVs keep the names
+EXCEL_LABELLED = ("aq_stats", "ranking", "targets", "hot_cells", "hot_top_value",
+                  "hot_worst_yoy", "hot_worst_mom")
 TZ = "Asia/Shanghai"
 
 #: Upper limit of a plausible reading (µg/m³; CO mg/m³). Above it, or below 0, a value is a
@@ -1051,6 +1054,12 @@ def build_map(result: Result) -> folium.Map:
     """The interactive map: see :func:`analyses.hotspots_map.build_map`."""
     from .hotspots_map import build_map as build
     return build(result)
+
+
+def extra_figures(result: Result) -> dict[str, tuple[str, list[figure.LayerStyle]]]:
+    """The ranking figure: see :func:`analyses.hotspots_map.extra_figures`."""
+    from .hotspots_map import extra_figures as extra
+    return extra(result)
 
 
 def figure_spec(result: Result) -> list[figure.LayerStyle]:

@@ -68,13 +68,25 @@ def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> 
 
 
 def render_figure(module: ModuleType, result: Result) -> dict[str, bytes]:
-    """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default."""
+    """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default.
+
+    Keys are file-name endings: ``png``, ``pdf`` (``maps/<analysis>.png``), and for each extra
+    figure of ``module.extra_figures(result) -> {name: (title, [LayerStyle, …])}`` also
+    ``<name>.png`` and ``<name>.pdf`` (``maps/<analysis>.<name>.png``).
+    """
     spec_fn = getattr(module, "figure_spec", None)
     style = spec_fn(result) if spec_fn is not None else None
+    subtitle = f"制图日期：{dt.date.today().isoformat()}"
     fig = figure.draw(result.layers, title=result.title or module.NAME, style=style,
-                      counties=result.context.get("counties"),
-                      subtitle=f"制图日期：{dt.date.today().isoformat()}")
-    return {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
+                      counties=result.context.get("counties"), subtitle=subtitle)
+    out = {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
+    extra_fn = getattr(module, "extra_figures", None)
+    for name, (title, spec) in (extra_fn(result) if extra_fn is not None else {}).items():
+        fig = figure.draw(result.layers, title=title, style=spec,
+                          counties=result.context.get("counties"), subtitle=subtitle)
+        out[f"{name}.png"] = figure.to_bytes(fig, "png")
+        out[f"{name}.pdf"] = figure.to_bytes(fig, "pdf")
+    return out
 
 
 def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
@@ -254,7 +266,8 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     layers_dir = export.write_result(analysis=name, layers=result.layers, tables=result.tables,
                                      fields=result.fields, manifest=manifest, out=out,
                                      context={"counties": counties} if counties is not None
-                                     else None)
+                                     else None,
+                                     labelled=tuple(getattr(module, "EXCEL_LABELLED", ())))
     map_path = Path(out) / "maps" / f"{name}.html"
     export.write_text_atomic(map_path, html)
     fig_paths = tuple(Path(out) / "maps" / f"{name}.{ext}" for ext in figures)

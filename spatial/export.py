@@ -219,12 +219,36 @@ def _fix_zip_timestamps(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
-    """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM)."""
+def excel_headers(columns: list[str], fields: Mapping[str, Any]) -> list[str]:
+    """Chinese headers ``label（unit）`` from `fields` (FieldMeta); other columns keep their name.
+
+    A label used twice gets the column name appended, so headers stay unique.
+    """
+    out = []
+    for c in columns:
+        meta = fields.get(c)
+        label = getattr(meta, "label", "") if meta is not None else ""
+        unit = getattr(meta, "unit", "") if meta is not None else ""
+        out.append((f"{label}（{unit}）" if unit else label) if label else c)
+    seen = pd.Series(out).duplicated(keep=False).to_numpy()
+    return [f"{h}（{c}）" if d else h for h, c, d in zip(out, columns, seen, strict=True)]
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *,
+                 fields: Mapping[str, Any] | None = None, labelled: tuple[str, ...] = ()
+                 ) -> None:
+    """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM).
+
+    Sheets of the tables named in `labelled` get Chinese headers from `fields`
+    (:func:`excel_headers`); the CSV files keep the field names.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
         for name, df in tables.items():
-            _table_for_excel(df).to_excel(xw, sheet_name=name[:31], index=False)
+            sheet = _table_for_excel(df)
+            if name in labelled and fields:
+                sheet.columns = excel_headers([str(c) for c in sheet.columns], fields)
+            sheet.to_excel(xw, sheet_name=name[:31], index=False)
     _fix_zip_timestamps(folder / "tables.xlsx")
     for name, df in tables.items():
         df.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
@@ -233,13 +257,15 @@ def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                  manifest: Mapping[str, Any], out: Path,
-                 context: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
+                 context: Mapping[str, gpd.GeoDataFrame] | None = None,
+                 labelled: tuple[str, ...] = ()) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
     results stay in place until then. ``context`` layers (the county outlines the run used)
     go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
-    not result layers (no Shapefiles).
+    not result layers (no Shapefiles). Tables named in `labelled` get Chinese headers in
+    ``tables.xlsx`` (see :func:`write_tables`).
     """
     final = Path(out) / "layers" / analysis
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +275,7 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     try:
         write_layers(layers, tmp, stem=analysis, fields=fields)
-        write_tables(tables, tmp)
+        write_tables(tables, tmp, fields=fields, labelled=labelled)
         for cname, cgdf in (context or {}).items():
             if cgdf is not None and len(cgdf):
                 cgdf = cgdf.to_crs("EPSG:4326") if cgdf.crs is not None else cgdf

@@ -352,11 +352,14 @@ def _competition_rank(values: pd.Series, groups: pd.Series, *, ascending: bool) 
 def ranking(stats: pd.DataFrame, *, bottom_n: int) -> pd.DataFrame:
     """The ``ranking`` table from ``aq_stats``: valid county and township rows ranked.
 
-    Rank 1 is the lowest composite index (or PM2.5), and the largest 改善率. 改善率 =
-    (last − this) / last · 100 against the same period one year earlier (same level, unit and
-    period type); it needs a valid value a year earlier. ``bottom_index`` flags the
-    ``bottom_n`` highest indices of the period and level, ``bottom_improve`` the ``bottom_n``
-    lowest 改善率, ``both_lists`` units on both (Jining's warning-talk practice).
+    Monthly ranking of counties and townships with warnings for those whose improvement lags:
+    聊办字〔2017〕49号 ("月调度、月排名、月考核"; "改善幅度达不到…的县（市、区）…和乡镇（街道）
+    下发预警通知…公开约谈"). Rank 1 is the lowest composite index (or PM2.5), and the largest
+    改善率. 改善率 = (last − this) / last · 100 against the same period one year earlier
+    (same level, unit and period type); it needs a valid value a year earlier.
+    ``bottom_index`` flags the ``bottom_n`` highest indices of the period and level,
+    ``bottom_improve`` the ``bottom_n`` lowest 改善率, ``both_lists`` units on both (the
+    warning-talk list).
     """
     cols = ["period_type", "period", "level", "rank_index", "code", "name", "county_name",
             "composite_index", "primary_pollutant", "rank_pm25", "pm25", "last_index",

@@ -21,6 +21,10 @@ rasters
 counties, townships
     Polygons with code and name (counties may carry city_code, city_name). The counties define
     the study area (cells whose centre is inside one) and the county of every cell.
+hourly, dust_days, targets
+    Optional: hourly readings of the six pollutants for the national statistics (default: the
+    hourly stations of ``readings``), dust dates, and targets per county or city (see
+    :mod:`analyses.air_rankings`).
 
 Method
 ------
@@ -54,7 +58,10 @@ Layers ``cells`` (one row per cell and period: h3_cell, period, value, n_obs, gi
 fdr_class, exceed_ratio, exceed, status, county/township), ``hotspots`` (one row per cell:
 category, trend, share_hot, …), ``stations``; tables ``top_value``, ``worst_yoy``,
 ``worst_mom`` (per period, the top ``top_n`` cells with county and township), ``by_county``,
-``rejected``. Periods are local (Asia/Shanghai) months ("2025-01") or days.
+``rejected``; the national statistics ``aq_stats``, ``ranking``, ``targets`` and the hot-cell
+lists ``hot_cells``, ``hot_top_value``, ``hot_worst_yoy``, ``hot_worst_mom``, with the layer
+``unit_ranking`` (:mod:`analyses.air_rankings`, :mod:`spatial.airstats`). Periods are local
+(Asia/Shanghai) months ("2025-01") or days.
 """
 
 from __future__ import annotations

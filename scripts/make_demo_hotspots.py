@@ -16,7 +16,7 @@ data/raw/air_hourly_2024-2025_q1.csv.gz
     (PM10 x4), provincial station S370827 offline 2025-02-10 to 2025-02-16 (its February is
     invalid) and S371526 missing five hours of 2025-01-20 (no daily value that day).
 data/raw/dust_days.csv, data/raw/aq_targets.csv
-    The dust dates (per city) and illustrative 2025 PM2.5 targets per county and city.
+    The dust dates (per city) and the 2025 PM2.5 targets of the cities' action plans.
 data/raw/pm25_YYYY-MM.tif
     13 monthly PM2.5 GeoTIFFs (2024-12 to 2025-12), float32 (whole µg/m³), deflate, nodata
     -9999, on a 0.01° grid in EPSG:4326, except 2025-06 on a 1 km grid in EPSG:32650
@@ -244,10 +244,13 @@ def main(argv: list[str] | None = None) -> None:
                   "说明": ["沙尘（示例）"] * 4}).to_csv(RAW / "dust_days.csv", index=False,
                                                      encoding="utf-8")
     counties = gpd.read_file(RAW / "counties.gpkg")
+    # 2025 PM2.5 targets of the action plans: 聊城 43 (聊政字〔2024〕15号), 济宁 42
+    # (济宁市空气质量持续改善暨第三轮"四减四增"行动实施方案), 金乡 42 (金政字〔2024〕57号);
+    # counties take their city's
     tg = pd.DataFrame({"code": counties["code"], "name": counties["name"],
-                       "pm25": np.where(counties["city_code"] == "371500", 45.0, 43.0)})
+                       "pm25": np.where(counties["city_code"] == "371500", 43.0, 42.0)})
     tg = pd.concat([tg, pd.DataFrame({"code": ["371500", "370800"], "name": ["聊城市", "济宁市"],
-                                      "pm25": [45.0, 43.0]})], ignore_index=True)
+                                      "pm25": [43.0, 42.0]})], ignore_index=True)
     tg.rename(columns={"code": "行政区划代码", "name": "名称", "pm25": "PM2.5"}).to_csv(
         RAW / "aq_targets.csv", index=False, encoding="utf-8")
     print(f"wrote {len(st)} stations, readings and {len(MONTHS)} rasters to {RAW}")

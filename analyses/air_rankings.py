@@ -47,6 +47,7 @@ STAT_COLS = {"so2": "so2", "no2": "no2", "pm10": "pm10", "pm25": "pm25", "co": "
 AQ_COLS = ["level", "code", "name", "county_code", "county_name", "period_type", "period",
            "n_valid_days", "so2", "no2", "pm10", "pm25", "co_p95", "o3_8h_p90",
            "composite_index", "primary_pollutant", "good_days", "heavy_days", "dust_days",
+           "aqi", "aqi_primary", "aqi_level", "aqi_category",
            "valid", "reason"]
 NO_STATION = "no assessment station with hourly readings"
 NO_READINGS = "no hourly readings"
@@ -127,6 +128,10 @@ FIELDS = {
     "good_days": FieldMeta("good_days", "优良天数"),
     "heavy_days": FieldMeta("heavy_days", "重度及以上污染天数"),
     "dust_days": FieldMeta("dust_days", "扣除沙尘天数"),
+    "aqi": FieldMeta("aqi", "空气质量指数AQI（日）"),
+    "aqi_primary": FieldMeta("aqi_prim", "首要污染物（AQI）"),
+    "aqi_level": FieldMeta("aqi_level", "空气质量指数级别"),
+    "aqi_category": FieldMeta("aqi_cat", "空气质量指数类别"),
     "valid": FieldMeta("valid", "是否有效"), "reason": FieldMeta("reason", "无效原因"),
     "rank_index": FieldMeta("rank_idx", "综合指数排名"),
     "rank_pm25": FieldMeta("rank_pm25", "PM2.5排名"),
@@ -301,6 +306,12 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
         base["valid"] = (reason == "").to_numpy()
         base["reason"] = reason.to_numpy()
         base["period_type"] = period
+        if period == "day":  # the day's AQI, primary pollutant and level (HJ 633-2012)
+            day = aqi.assign(period=lab.to_numpy()).set_index(["unit", "period"])
+            key = pd.MultiIndex.from_frame(base[["unit", "period"]])
+            for col, src in (("aqi", "aqi"), ("aqi_primary", "primary_pollutant"),
+                             ("aqi_level", "level"), ("aqi_category", "category")):
+                base[col] = day[src].reindex(key).to_numpy()
         out.append(base.drop(columns=[f"_r_{p}" for p in airstats.POLLUTANTS]))
     stats = pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=["unit", "period", "period_type"])
@@ -535,7 +546,7 @@ def ranking_layer(rank: pd.DataFrame, counties: gpd.GeoDataFrame | None,
                   townships: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Polygons of the ranked counties and townships: the map's and figure's ranking view.
 
-    The latest ranked period of the first period type: composite index, ranks, 改善率.
+    The latest ranked month (else quarter, season, year, day): composite index, ranks, 改善率.
     """
     cols = ["level", "code", "name", "period_type", "period", "composite_index", "rank_index",
             "pm25", "rank_pm25", "improve_index_pct", "rank_improve", "both_lists", "n_units"]
@@ -543,7 +554,9 @@ def ranking_layer(rank: pd.DataFrame, counties: gpd.GeoDataFrame | None,
                              geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     if rank.empty:
         return empty
-    first_type = rank["period_type"].iloc[0]
+    types = list(dict.fromkeys(rank["period_type"]))
+    first_type = next((t for t in ("month", "quarter", "season", "year") if t in types),
+                      types[0])
     r = rank[rank["period_type"] == first_type]
     r = r[r["period"] == r["period"].max()]
     parts = []

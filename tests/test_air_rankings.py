@@ -250,3 +250,20 @@ def test_demo_fills_every_statistics_table(demo_out):
     x = pd.read_excel(d / "tables.xlsx", sheet_name="ranking")
     assert "综合指数排名" in x.columns and "改善率排名" in x.columns
     assert (demo_out / "maps" / "pollution-hotspots.ranking.png").stat().st_size > 20_000
+
+
+def test_day_rows_carry_the_daily_aqi():
+    t = pd.date_range("2025-01-01", periods=48, freq="h")
+    conc = {"so2": 10.0, "no2": 50.0, "pm10": 120.0, "pm25": 80.0, "co": 1.0, "o3": 120.0}
+    h = pd.concat([pd.DataFrame({"station_id": "N1", "time": t, "pollutant": p, "value": v})
+                   for p, v in conc.items()], ignore_index=True)
+    h.loc[(h["pollutant"] == "pm25") & (h["time"] >= "2025-01-02"), "value"] = 20.0
+    aq = ar.build(h, stations(), counties(), None, None, None, params(aq_periods=("day",)))
+    s = aq.tables["aq_stats"].query("code == 'N1'").set_index("period")
+    # worked by hand in tests/test_airstats.py::test_daily_aqi_example: AQI 107, PM2.5, 三级
+    assert s.loc["2025-01-01", ["aqi", "aqi_primary", "aqi_level", "aqi_category"]].tolist() \
+        == [107, "PM2.5", "三级", "轻度污染"]
+    # day 2: PM2.5 20 -> IAQI 29; largest is PM10 50 + 50/100*70 = 85 -> 良, PM10
+    assert s.loc["2025-01-02", ["aqi", "aqi_primary", "aqi_category"]].tolist() == \
+        [85, "PM10", "良"]
+    assert s.loc["2025-01-01", "good_days"] == 0 and s.loc["2025-01-02", "good_days"] == 1

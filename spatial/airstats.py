@@ -471,9 +471,12 @@ def period_stats(daily: pd.DataFrame, period: str, *,
             out.loc[rows, "value"] = pct.reindex(
                 pd.MultiIndex.from_frame(out.loc[rows, keys])).to_numpy()
     out["n_required"] = min_days(out["period_start"], period)
-    out["valid"] = out["n_days"] >= out["n_required"]
-    out["reason"] = np.where(out["valid"], "", out["n_days"].astype(str) + " valid days < "
+    enough = out["n_days"] >= out["n_required"]
+    all_dust = enough & (out["n_dust"] >= out["n_days"])
+    out["valid"] = enough & ~all_dust
+    out["reason"] = np.where(enough, "", out["n_days"].astype(str) + " valid days < "
                              + out["n_required"].astype(str)).astype(object)
+    out.loc[all_dust, "reason"] = "every valid day is a deducted dust day"
     out.loc[~out["valid"], "value"] = np.nan
     out["n_dust"] = out["n_dust"].astype(np.int64)
     return out[cols]

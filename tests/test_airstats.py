@@ -235,3 +235,17 @@ def test_unit_hourly_is_the_mean_of_member_stations():
     t0, t1 = pd.Timestamp("2025-01-01 00:00"), pd.Timestamp("2025-01-01 01:00")
     assert u.loc[("county:1", t0)] == pytest.approx((12.0 + 30.0) / 2)
     assert u.loc[("county:1", t1)] == 20.0 and u.loc[("st:A", t0)] == 12.0
+
+
+def test_dust_deduction_in_period_stats():
+    days = pd.date_range("2025-03-01", periods=31)
+    pm = np.arange(31) + 50.0
+    d = pd.concat([_daily("A", days, "pm10", pm), _daily("A", days, "so2", pm)])
+    dust = pd.DataFrame({"unit": "A", "date": days[[13, 14]]})
+    s = aq.period_stats(d, "month", dust=dust).set_index("pollutant")
+    assert s.loc["pm10", "value"] == pytest.approx(np.delete(pm, [13, 14]).mean())
+    assert s.loc["pm10", "n_dust"] == 2 and s.loc["pm10", "n_days"] == 31  # judged before
+    assert s.loc["so2", "value"] == pytest.approx(pm.mean()) and s.loc["so2", "n_dust"] == 0
+    one = aq.period_stats(_daily("A", days[:1], "pm25"), "day",
+                          dust=pd.DataFrame({"unit": "A", "date": days[:1]}))
+    assert not one["valid"].iloc[0] and "dust" in one["reason"].iloc[0]

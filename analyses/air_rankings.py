@@ -617,7 +617,15 @@ def build(hourly: pd.DataFrame, stations: pd.DataFrame, counties: gpd.GeoDataFra
                            "targets": targets_table(empty, None)},
                           ranking_layer(rank, counties, townships), summary)
     members, units = station_units(stations, counties, townships, tuple(params.assessment_types))
-    members = members[members["station_id"].isin(pd.unique(hourly["station_id"]))]
+    with_data = pd.unique(hourly["station_id"])
+    members = members[members["station_id"].isin(with_data)]
+    other = stations[stations["id"].isin(with_data)
+                     & ~stations["type"].isin(tuple(params.assessment_types))]
+    if len(other):
+        kinds = other["type"].fillna("(no type)").value_counts()
+        summary.append(f"{len(other)} stations with hourly readings are not assessment stations ("
+                       + ", ".join(f"{v} {k}" for k, v in kinds.items())
+                       + "): not in aq_stats (params.assessment_types).")
     missing = sorted(set(airstats.POLLUTANTS) - set(pd.unique(hourly["pollutant"])))
     if missing:
         summary.append("Hourly readings lack " + ", ".join(airstats.LABELS[p] for p in missing)

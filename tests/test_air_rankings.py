@@ -58,6 +58,8 @@ def test_units_station_roles_and_units_without_station():
     h = hourly(["N1", "P1", "M1", "C1"], jan)
     aq = ar.build(h, stations(), counties(), None, None, None, params())
     s = aq.tables["aq_stats"]
+    assert any("2 stations with hourly readings are not assessment stations (1 micro, 1 city)"
+               in line for line in aq.summary)
     # no micro-sensor, no 市控; Z1 is an assessment station without readings
     assert set(s.loc[s["level"] == "station", "code"]) == {"N1", "P1", "Z1"}
     assert s.loc[s["code"] == "Z1", "reason"].tolist() == ["no hourly readings"]

@@ -211,6 +211,17 @@ def test_pollution_hotspots_run_gives_the_tables_from_hourly_readings():
     assert rank["bottom_index"].sum() == 1
     assert len(r.layers["unit_ranking"]) == 2
     assert {"aq_stats", "ranking", "targets", "hot_cells", "hot_worst_yoy"} <= set(r.tables)
+    # the ranking view on the map: a layer per level and rank labels
+    import json
+    html = ph.build_map(r).get_root().render()
+    assert json.dumps("县区综合指数排名")[1:-1] in html
+    best = rank.sort_values("rank_index").iloc[0]
+    label = f"第1/2名 {best['composite_index']:.2f}"
+    assert label in html or json.dumps(label)[1:-1] in html
+    specs = ph.extra_figures(r)["ranking"][1]
+    assert sorted(specs[0].data["label"]) == sorted(
+        f"第{int(k)}/2名 {v:.2f}" for k, v in zip(rank["rank_index"], rank["composite_index"],
+                                                  strict=True))
 
 
 def test_excel_headers_from_fields_and_gzip_csv(tmp_path):

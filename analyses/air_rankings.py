@@ -372,11 +372,14 @@ def ranking(stats: pd.DataFrame, *, bottom_n: int) -> pd.DataFrame:
     ``bottom_improve`` the ``bottom_n`` lowest 改善率, ``both_lists`` units on both (the
     warning-talk list).
     """
-    cols = ["period_type", "period", "level", "rank_index", "code", "name", "county_name",
+    cols = ["period_type", "period", "level", "rank_index", "code", "name", "county_code",
+            "county_name",
             "composite_index", "primary_pollutant", "rank_pm25", "pm25", "last_index",
             "improve_index_pct", "rank_improve", "last_pm25", "improve_pm25_pct",
             "bottom_index", "bottom_improve", "both_lists", "n_units"]
     s = stats[stats["level"].isin(RANKED_LEVELS) & stats["valid"].astype(bool)].copy()
+    if "county_code" not in s:
+        s["county_code"] = None
     if s.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     s["_prev"] = [airstats.previous_year_label(p, t) for p, t in

@@ -77,7 +77,9 @@ def read_dust_days(cfg: dict[str, Any], spec: Any) -> Table:
     t = read_table(cfg["path"], fields=DUST_FIELDS, name=spec.name, columns=cfg.get("columns"),
                    sheet=cfg.get("sheet"))
     f = t.frame
-    day = pd.to_datetime(f["date"].astype(str).str.strip(), errors="coerce", format="mixed")
+    text = f["date"].astype(str).str.strip().str.replace(r"[年月]", "-", regex=True)
+    day = pd.to_datetime(text.str.replace("日", "", regex=False), errors="coerce",
+                         format="mixed")  # 2025-03-14, 2025/3/14, 2025年3月14日
     bad = day.isna().to_numpy()
     if bad.any():
         rej = pd.DataFrame({"input": spec.name, "file": str(t.path), "row": f["row"][bad],

@@ -280,3 +280,13 @@ def test_day_rows_carry_the_daily_aqi():
     assert s.loc["2025-01-02", ["aqi", "aqi_primary", "aqi_category"]].tolist() == \
         [85, "PM10", "良"]
     assert s.loc["2025-01-01", "good_days"] == 0 and s.loc["2025-01-02", "good_days"] == 1
+
+
+def test_dust_days_reader_accepts_chinese_dates_and_rejects_bad_ones(tmp_path):
+    p = tmp_path / "沙尘.csv"
+    p.write_text("日期,行政区划代码\n2025年3月14日,371500\n2025/3/15,\n三月,371500\n",
+                 encoding="gb18030")
+    spec = next(s for s in ph.INPUTS if s.name == "dust_days")
+    t = ar.read_dust_days({"path": p}, spec)
+    assert t.frame["date"].tolist() == [pd.Timestamp("2025-03-14"), pd.Timestamp("2025-03-15")]
+    assert t.rejected["row"].tolist() == [4] and "三月" in t.rejected["reason"].iloc[0]

@@ -51,6 +51,7 @@ AQ_COLS = ["level", "code", "name", "county_code", "county_name", "period_type",
            "valid", "reason"]
 NO_STATION = "no assessment station with hourly readings"
 NO_READINGS = "no hourly readings"
+NO_DATA_IN_PERIOD = "no hourly readings in this period"
 TARGET_METRICS = ("pm25", "pm10", "no2", "so2", "co_p95", "o3_8h_p90", "composite_index",
                   "good_days")
 
@@ -317,18 +318,22 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
         out.append(base.drop(columns=[f"_r_{p}" for p in airstats.POLLUTANTS]))
     stats = pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=["unit", "period", "period_type"])
-    # units without any assessment station: one row per period that others have
-    known = set(members["unit"])
-    missing = units[~units["unit"].isin(known)]
-    if len(missing) and len(stats):
+    # every unit gets a row for every period that any unit has: units without an assessment
+    # station, and units without readings in that period, are listed with the reason
+    if len(stats):
         per = stats[["period_type", "period"]].drop_duplicates()
-        empty = missing[["unit"]].merge(per, how="cross")
-        empty["valid"] = False
-        lvl = empty["unit"].str.split(":", n=1).str[0].to_numpy()
-        empty["reason"] = np.where(lvl == "station", NO_READINGS, NO_STATION)
-        for c in ("n_valid_days", "good_days", "heavy_days", "dust_days"):
-            empty[c] = 0
-        stats = pd.concat([stats, empty], ignore_index=True)
+        full = units[["unit"]].merge(per, how="cross")
+        have = pd.MultiIndex.from_frame(stats[["unit", "period_type", "period"]])
+        empty = full[~pd.MultiIndex.from_frame(full).isin(have)].reset_index(drop=True)
+        if len(empty):
+            lvl = empty["unit"].str.split(":", n=1).str[0].to_numpy()
+            known = empty["unit"].isin(set(members["unit"])).to_numpy()
+            empty["valid"] = False
+            empty["reason"] = np.where(known, NO_DATA_IN_PERIOD,
+                                       np.where(lvl == "station", NO_READINGS, NO_STATION))
+            for c in ("n_valid_days", "good_days", "heavy_days", "dust_days"):
+                empty[c] = 0
+            stats = pd.concat([stats, empty], ignore_index=True)
     stats = stats.merge(units, on="unit", how="left")
     order = {lv: i for i, lv in enumerate(("city", "county", "township", "station"))}
     ptype = {p: i for i, p in enumerate(airstats.PERIODS)}

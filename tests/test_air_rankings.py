@@ -73,6 +73,13 @@ def test_units_station_roles_and_units_without_station():
     ref = hourly_mean.groupby(hourly_mean.index.normalize()).mean().mean()
     x = s[(s["level"] == "county") & (s["code"] == "990001")].iloc[0]
     assert x["valid"] and x["pm25"] == np.round(ref) and x["n_valid_days"] == 31
+    # a station without readings in one of the periods is listed for it
+    feb = pd.date_range("2025-02-01", periods=28)
+    aq3 = ar.build(pd.concat([h, hourly(["N1"], feb, seed=1)]), stations(), counties(), None,
+                   None, None, params())
+    p1 = aq3.tables["aq_stats"].query("code == 'P1'").set_index("period")
+    assert p1.loc["2025-01", "valid"] and not p1.loc["2025-02", "valid"]
+    assert p1.loc["2025-02", "reason"] == "no hourly readings in this period"
     city = s[(s["level"] == "city") & (s["code"] == "9900")].iloc[0]
     assert city["pm25"] == x["pm25"] and city["name"] == "甲市"
     # with 市控 among the assessment types, C1 makes county Y assessable

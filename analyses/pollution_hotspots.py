@@ -21,6 +21,10 @@ rasters
 counties, townships
     Polygons with code and name (counties may carry city_code, city_name). The counties define
     the study area (cells whose centre is inside one) and the county of every cell.
+hourly, dust_days, targets
+    Optional: hourly readings of the six pollutants for the national statistics (default: the
+    hourly stations of ``readings``), dust dates, and targets per county or city (see
+    :mod:`analyses.air_rankings`).
 
 Method
 ------
@@ -54,7 +58,10 @@ Layers ``cells`` (one row per cell and period: h3_cell, period, value, n_obs, gi
 fdr_class, exceed_ratio, exceed, status, county/township), ``hotspots`` (one row per cell:
 category, trend, share_hot, …), ``stations``; tables ``top_value``, ``worst_yoy``,
 ``worst_mom`` (per period, the top ``top_n`` cells with county and township), ``by_county``,
-``rejected``. Periods are local (Asia/Shanghai) months ("2025-01") or days.
+``rejected``; the national statistics ``aq_stats``, ``ranking``, ``targets`` and the hot-cell
+lists ``hot_cells``, ``hot_top_value``, ``hot_worst_yoy``, ``hot_worst_mom``, with the layer
+``unit_ranking`` (:mod:`analyses.air_rankings`, :mod:`spatial.airstats`). Periods are local
+(Asia/Shanghai) months ("2025-01") or days.
 """
 
 from __future__ import annotations
@@ -72,13 +79,13 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, figure, h3grid, interpolate, limits, receptors, stats, webmap
+from spatial import admin, coords, figure, h3grid, interpolate, limits, receptors, stats
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 
-from . import raster_checks
+from . import air_rankings, raster_checks
 from .base import InputSpec, Result
 
 #: the counties are the study area (cells cover them): they count for spatial.limits' estimate
@@ -88,6 +95,9 @@ log = logging.getLogger(__name__)
 
 NAME = "pollution-hotspots"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
+#: tables written to tables.xlsx with Chinese headers (FIELDS labels); the CSVs keep the names
+EXCEL_LABELLED = ("aq_stats", "ranking", "targets", "hot_cells", "hot_top_value",
+                  "hot_worst_yoy", "hot_worst_mom")
 TZ = "Asia/Shanghai"
 
 #: Upper limit of a plausible reading (µg/m³; CO mg/m³). Above it, or below 0, a value is a
@@ -98,7 +108,8 @@ UNITS = {"pm25": "µg/m³", "pm10": "µg/m³", "no2": "µg/m³", "so2": "µg/m³
          "o3": "µg/m³"}
 LABELS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "co": "CO", "o3": "O₃"}
 STATION_TYPES = {"national": ("national", "国控", "国控点", "国家", "国家站"),
-                 "provincial": ("provincial", "省控", "省控点", "省级", "市控", "城市站"),
+                 "provincial": ("provincial", "省控", "省控点", "省级"),
+                 "city": ("city", "市控", "市控点", "城市站"),
                  "micro": ("micro", "微站", "小微站", "微型站", "传感器", "sensor")}
 
 
@@ -151,6 +162,15 @@ INPUTS = (
     InputSpec("receptors", "points", receptors.RECEPTOR_FIELDS, False,
               "sensitive receptors: schools, hospitals, care homes (listed near hot spots)",
               check_extent=False),
+    InputSpec("hourly", "custom", READING_FIELDS, False,
+              "hourly readings of the six pollutants for the national statistics (default: the "
+              "hourly stations of `readings`)", reader=_read_readings),
+    InputSpec("dust_days", "custom", air_rankings.DUST_FIELDS, False,
+              "dust days (date, optional county or city code) deducted from PM10/PM2.5",
+              reader=air_rankings.read_dust_days),
+    InputSpec("targets", "custom", air_rankings.TARGET_FIELDS, False,
+              "targets per county or city code (pm25, composite_index, good_days, …)",
+              reader=air_rankings.read_targets),
 )
 
 
@@ -198,6 +218,18 @@ class Params:
     receptor_km
         Sensitive receptors within this distance (geodesic) of a hot-spot cell's centre are
         listed in the hotspots layer, km.
+    aq_periods
+        Periods of the national statistics (``aq_stats``, ``ranking``): any of day, month,
+        quarter, season (October–March), year.
+    assessment_types
+        Station types that make the assessment units (national, provincial, city); micro-sensors
+        only feed the cells.
+    deduct_dust
+        Leave the ``dust_days`` out of PM10 and PM2.5.
+    bottom_n
+        Length of the bottom lists of the ranking (by composite index and by 改善率).
+    hot_share
+        Share of the cells, by annual mean, that form the year's hot-cell set.
     """
 
     pollutant: str = "pm25"
@@ -218,6 +250,11 @@ class Params:
     raster_periods: tuple[str, ...] = ()
     raster_band: int = 1
     receptor_km: float = 3.0
+    aq_periods: tuple[str, ...] = ("month", "quarter", "season", "year")
+    assessment_types: tuple[str, ...] = ("national", "provincial")
+    deduct_dust: bool = False
+    bottom_n: int = 20
+    hot_share: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0 <= self.receptor_km <= 50:
@@ -257,6 +294,7 @@ class Params:
                 f"params.raster_period_pattern is not a valid regex ({err}).") from None
         if "period" not in pat.groupindex:
             raise InputError("params.raster_period_pattern needs a named group (?P<period>…).")
+        air_rankings.check_params(self)
 
     @property
     def freq(self) -> str:
@@ -707,18 +745,67 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
                                      townships, params)
     by_county = _by_county(loc, values, cls, exceed, cat, labels, params)
     summary += _summary(labels, values, cls, exceed, cat, lists, stations_layer, params)
+    # national statistics, rankings and the hot-cell lists (analyses.air_rankings)
+    hourly, rej3, raw_hourly = _hourly_readings(inputs, params)
+    rejected.append(rej3)
+    st_aq, rej4 = _stations_frame(stations_in, hourly, raw_hourly)
+    if inputs.get("hourly") is not None:  # else reported with the readings above
+        rejected.append(rej4)
+    aq = air_rankings.build(hourly, st_aq, counties, townships, inputs.get("dust_days"),
+                            inputs.get("targets"), params)
+    summary += aq.summary
+    if params.period == "month" and n_c and n_t:
+        hot = air_rankings.hot_cell_tables(cells, list(periods), values, loc, clng, clat,
+                                           hot_share=params.hot_share, top_n=params.top_n)
+    else:
+        hot = air_rankings.hot_cell_tables(cells[:0], [], values[:0, :0], loc.iloc[:0],
+                                           clng[:0], clat[:0], hot_share=params.hot_share,
+                                           top_n=params.top_n)
+        summary.append("Hot-cell lists need monthly cell values (params.period = 'month').")
     unit = UNITS[params.pollutant]
     return Result(
         analysis=NAME, params=params,
-        layers={"cells": cells_layer, "hotspots": hotspots, "stations": stations_layer},
-        tables={**lists, "by_county": by_county,
+        layers={"cells": cells_layer, "hotspots": hotspots, "stations": stations_layer,
+                "unit_ranking": aq.layer},
+        tables={**lists, "by_county": by_county, **aq.tables, **hot,
                 "rejected": pd.concat(rejected, ignore_index=True)},
         summary=summary,
-        fields={**FIELDS, "value": FieldMeta("value", f"{LABELS[params.pollutant]}浓度均值", unit)},
+        fields={**FIELDS, **air_rankings.FIELDS,
+                "value": FieldMeta("value", f"{LABELS[params.pollutant]}浓度均值", unit)},
         title=f"{LABELS[params.pollutant]} 污染高值区（H3 网格）",
         context={k: v for k, v in (("counties", counties), ("townships", townships))
                  if v is not None},
     )
+
+
+def _hourly_readings(inputs: dict[str, pd.DataFrame], params: Params
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Valid hourly readings of each pollutant for the statistics, rejected rows, the source.
+
+    From ``hourly`` when given, else from the stations of ``readings`` that report hourly (not
+    every reading at local midnight). Readings are checked per pollutant like the cells' ones
+    (range and stuck sensor, :func:`validate_readings`).
+    """
+    src = inputs.get("hourly")
+    own = src is not None and len(src) > 0
+    if not own:
+        src = inputs.get("readings")
+        if src is None or not len(src):
+            empty = pd.DataFrame(columns=["station_id", "time", "pollutant", "value", "lon",
+                                          "lat", "file", "row"])
+            return empty, empty_rejected(), empty
+        local = src["time"].dt.tz_convert(TZ)
+        midnight = (local == local.dt.normalize()).groupby(src["station_id"]).transform("all")
+        src = src[~midnight.to_numpy(bool)]
+    good, rej = [], [empty_rejected()]
+    for p in sorted(pd.unique(src["pollutant"])):
+        g, r, _ = validate_readings(src, pollutant=p, stuck_run=params.stuck_run)
+        good.append(g.assign(pollutant=p))
+        if own or p != params.pollutant:  # the cells' pollutant is reported once
+            rej.append(r)
+    frame = pd.concat(good, ignore_index=True) if good else pd.DataFrame(
+        columns=["station_id", "time", "pollutant", "value", "lon", "lat"])
+    return frame, pd.concat(rej, ignore_index=True), src
 
 
 def _nanmean(a: np.ndarray, *, axis: int) -> np.ndarray:
@@ -997,114 +1084,20 @@ def _summary(labels, values, cls, exceed, cat, lists, stations_layer, params) ->
 
 # -------------------------------------------------------------------------------------- map
 
-CLASS_COLORS = {1: "#b2182b", -1: "#2166ac"}
-CLASS_LABELS = {1: "热点 (Gi* 显著偏高)", -1: "冷点 (Gi* 显著偏低)"}
-PATTERN_COLORS = {"persistent hot spot": "#67001f", "intensifying hot spot": "#e7298a",
-                  "consecutive hot spot": "#ff7f00", "new hot spot": "#ffd92f",
-                  "diminishing hot spot": "#8c6bb1"}
-TYPE_COLORS = {"national": "#000000", "provincial": "#1b7837", "micro": "#7570b3"}
-PM25_BINS = [0, 25, 35, 45, 55, 75, 115, np.inf]
-
 
 def build_map(result: Result) -> folium.Map:
-    """Value choropleth per period (the last shown), Gi* classes, hot-spot outlines, stations."""
-    p: Params = result.params
-    L = result.layers
-    cells = L["cells"]
-    unit = UNITS[p.pollutant]
-    bbox = webmap.bounds_of(cells, L["stations"], result.context.get("counties"))
-    m = webmap.new_map(bbox, title=result.title or NAME, basemap="light",
-                       subtitle="H3 网格月均浓度、Gi* 热点（FDR 校正）与时空热点")
-    webmap.add_admin(m, result.context)
-    periods = list(dict.fromkeys(cells["period"])) if len(cells) else []
-    vals = cells["value"].to_numpy(np.float64) if len(cells) else np.zeros(0)
-    bins = PM25_BINS if p.pollutant == "pm25" else list(
-        webmap.class_breaks(vals, k=6)) if np.isfinite(vals).any() else None
-    hs_all = L["hotspots"]
-    if len(hs_all) and hs_all["mean_value"].notna().any():
-        webmap.add_choropleth(m, hs_all[hs_all["mean_value"].notna()], column="mean_value",
-                              name=f"{LABELS[p.pollutant]} 各时段均值", label="各时段均值",
-                              unit=unit,
-                              bins=bins, legend=False, show=False,
-                              tooltip={"h3_cell": "网格", "mean_value": f"均值 ({unit})",
-                                       "category_zh": "时空热点类型", "county_name": "县区",
-                                       "township_name": "乡镇"})
-    if periods and cells["value"].notna().any():
-        # every period in one layer with a period selector (the hexagons are drawn once)
-        wide = cells.pivot(index="h3_cell", columns="period", values="value")
-        wide = wide.reindex(columns=periods)[wide.notna().any(axis=1)]
-        first = cells.drop_duplicates("h3_cell").set_index("h3_cell").loc[wide.index]
-        hexes = gpd.GeoDataFrame({"h3_cell": wide.index.to_numpy(),
-                                  "county_name": first["county_name"].to_numpy()},
-                                 geometry=first.geometry.to_numpy(), crs=cells.crs)
-        webmap.add_choropleth_periods(
-            m, hexes, wide.reset_index(drop=True), name=f"{LABELS[p.pollutant]} 浓度（按时段）",
-            label=f"{LABELS[p.pollutant]} 浓度", unit=unit, bins=bins,
-            tooltip={"h3_cell": "网格", "county_name": "县区"}, value_format="{:.0f}",
-            period_label="时段")
-    if periods:
-        lastp = cells[(cells["period"] == periods[-1]) & (cells["fdr_class"] != 0)]
-        if len(lastp):
-            webmap.add_polygons(m, lastp.assign(cls=lastp["fdr_class"].astype(int)),
-                                name=f"Gi* 热点/冷点 {periods[-1]}", color_col="cls",
-                                colors=CLASS_COLORS,
-                                style={"weight": 0.5, "fillOpacity": 0.55},
-                                tooltip={"h3_cell": "网格", "gi_z": "Gi* z", "gi_p": "p",
-                                         "value": f"浓度 ({unit})", "county_name": "县区"},
-                                show=False)
-    hs = L["hotspots"]
-    hs = hs[hs["category"].isin(list(PATTERN_COLORS))]
-    if len(hs):  # one outline per category and patch, not one per cell
-        patches = hs.assign(n_cells=1).dissolve(
-            by="category", aggfunc={"category_zh": "first", "n_cells": "sum"}).reset_index()
-        patches = patches.explode(index_parts=False).reset_index(drop=True)
-        webmap.add_polygons(m, patches, name="时空热点（持续/加剧/连续/新增/减弱）",
-                            color_col="category", colors=PATTERN_COLORS,
-                            style={"weight": 2.5, "fill": False},
-                            tooltip={"category_zh": "时空热点类型", "n_cells": "该类网格数"})
-        webmap.add_legend(m, title="时空热点", position="bottomleft",
-                          items=[(c, stats.CATEGORY_LABELS_ZH[k])
-                                 for k, c in PATTERN_COLORS.items()])
-    st = L["stations"]
-    if len(st):
-        st = st.assign(kind=st["type"].where(st["type"].isin(list(TYPE_COLORS)), "other"))
-        webmap.add_points(m, st, name="监测站点", color_col="kind",
-                          colors={**TYPE_COLORS, "other": "#999999"}, radius=4,
-                          tooltip={"name": "站点", "id": "编号", "type": "类型",
-                                   "mean_value": f"时段均值 ({unit})",
-                                   "last_value": f"最近时段 ({unit})",
-                                   "cell_value": f"所在网格 ({unit})",
-                                   "completeness": "完整率", "status": "状态"})
-    webmap.finish(m)
-    return m
+    """The interactive map: see :func:`analyses.hotspots_map.build_map`."""
+    from .hotspots_map import build_map as build
+    return build(result)
+
+
+def extra_figures(result: Result) -> dict[str, tuple[str, list[figure.LayerStyle]]]:
+    """The ranking figure: see :func:`analyses.hotspots_map.extra_figures`."""
+    from .hotspots_map import extra_figures as extra
+    return extra(result)
 
 
 def figure_spec(result: Result) -> list[figure.LayerStyle]:
-    """Static figure: mean value per cell by class, emerging hot spots outlined, stations."""
-    p: Params = result.params
-    hs = result.layers["hotspots"]
-    hs = hs[hs["mean_value"].notna()].copy()
-    specs = []
-    if len(hs):
-        vals = hs["mean_value"].to_numpy(np.float64)
-        bins = PM25_BINS if p.pollutant == "pm25" else list(webmap.class_breaks(vals, k=6))
-        edges = np.asarray(bins, dtype=float)
-        names = webmap.class_labels(edges, value_format="{:.0f}")
-        palette = webmap.sequential_colors(len(names))
-        hs["band"] = np.asarray(names, dtype=object)[np.clip(webmap.classify(vals, edges), 0,
-                                                               len(names) - 1)]
-        order = {n: i for i, n in enumerate(names)}
-        hs = hs.sort_values("band", key=lambda s: s.map(order), kind="stable")
-        specs.append(figure.LayerStyle(
-            "hotspots", f"{LABELS[p.pollutant]} 各时段均值（{UNITS[p.pollutant]}）",
-            column="band", colors=dict(zip(names, palette, strict=True)), alpha=0.85,
-            linewidth=0.0, data=hs))
-        patterns = hs[hs["category"].isin(list(PATTERN_COLORS))]
-        if len(patterns):
-            patches = patterns.dissolve(by="category").reset_index()
-            specs.append(figure.LayerStyle(
-                "hotspots", "时空热点", column="category", colors=PATTERN_COLORS,
-                labels=stats.CATEGORY_LABELS_ZH, linewidth=1.6, data=patches))
-    if len(result.layers["stations"]):
-        specs.append(figure.LayerStyle("stations", "监测站点", color="#000000", size=8))
-    return specs
+    """The static figure: see :func:`analyses.hotspots_map.figure_spec`."""
+    from .hotspots_map import figure_spec as spec
+    return spec(result)

@@ -84,12 +84,24 @@ def render_figure(module: ModuleType, result: Result, *, date_line: str = ""
     """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default.
 
     ``date_line`` is the subtitle (``"数据日期：2025-12-31"``, see :func:`map_date`).
+
+    Keys are file-name endings: ``png``, ``pdf`` (``maps/<analysis>.png``), and for each extra
+    figure of ``module.extra_figures(result) -> {name: (title, [LayerStyle, …])}`` also
+    ``<name>.png`` and ``<name>.pdf`` (``maps/<analysis>.<name>.png``).
     """
     spec_fn = getattr(module, "figure_spec", None)
     style = spec_fn(result) if spec_fn is not None else None
+    subtitle = date_line or None
     fig = figure.draw(result.layers, title=result.title or module.NAME, style=style,
-                      counties=result.context.get("counties"), subtitle=date_line or None)
-    return {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
+                      counties=result.context.get("counties"), subtitle=subtitle)
+    out = {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
+    extra_fn = getattr(module, "extra_figures", None)
+    for name, (title, spec) in (extra_fn(result) if extra_fn is not None else {}).items():
+        fig = figure.draw(result.layers, title=title, style=spec,
+                          counties=result.context.get("counties"), subtitle=subtitle)
+        out[f"{name}.png"] = figure.to_bytes(fig, "png")
+        out[f"{name}.pdf"] = figure.to_bytes(fig, "pdf")
+    return out
 
 
 def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
@@ -385,7 +397,9 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
                                       tables=result.tables, fields=result.fields,
                                       manifest=manifest,
                                       context={"counties": counties} if counties is not None
-                                      else None)
+                                      else None,
+                                      labelled=tuple(getattr(module, "EXCEL_LABELLED",
+                                                             ())))
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             for ext, data in figures.items():
                 (stage.maps_dir / f"{stem}.{ext}").write_bytes(data)

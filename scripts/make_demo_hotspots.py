@@ -9,6 +9,14 @@ data/raw/air_readings_daily.csv
     Daily PM2.5 and PM10 of every station for 2025 (Chinese headers), with ~3 % missing days,
     a provincial station offline for 12 days in March, and micro-sensor M07 failing (-999 for
     10 days in May, stuck at 0 from August to September).
+data/raw/air_hourly_2024-2025_q1.csv.gz
+    Hourly SO₂, NO₂, PM10, PM2.5, CO (mg/m³) and O₃ of the 27 national and provincial stations
+    for January–March 2024 and January–March 2025 (gzip, UTF-8, Chinese headers), for the
+    national statistics and rankings: ~2 % missing hours, a dust episode on 2025-03-14/15
+    (PM10 x4), provincial station S370827 offline 2025-02-10 to 2025-02-16 (its February is
+    invalid) and S371526 missing five hours of 2025-01-20 (no daily value that day).
+data/raw/dust_days.csv, data/raw/aq_targets.csv
+    The dust dates (per city) and the 2025 PM2.5 targets of the cities' action plans.
 data/raw/pm25_YYYY-MM.tif
     13 monthly PM2.5 GeoTIFFs (2024-12 to 2025-12), float32 (whole µg/m³), deflate, nodata
     -9999, on a 0.01° grid in EPSG:4326, except 2025-06 on a 1 km grid in EPSG:32650
@@ -159,6 +167,65 @@ def make_readings(st: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return df[~drop].reset_index(drop=True)
 
 
+HOURLY_MONTHS = ("2024-01", "2024-02", "2024-03", "2025-01", "2025-02", "2025-03")
+
+
+def make_hourly(st: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Hourly readings of the six pollutants of the national and provincial stations."""
+    st = st[st["类型"].isin(["国控", "省控"])].reset_index(drop=True)
+    hours = pd.DatetimeIndex(np.concatenate([
+        pd.date_range(pd.Period(m, "M").start_time, pd.Period(m, "M").end_time.floor("h"),
+                      freq="h").to_numpy() for m in HOURLY_MONTHS]))
+    n_h, n_s = len(hours), len(st)
+    lng, lat = st["经度"].to_numpy(), st["纬度"].to_numpy()
+    days = hours.normalize()
+    uday, day_of = np.unique(days, return_inverse=True)
+    weather = np.zeros(len(uday))
+    for i in range(1, len(uday)):  # regional weather, one AR(1) log-factor per day
+        weather[i] = 0.7 * weather[i - 1] + rng.normal(0, 0.3)
+    month25 = [pd.Period(f"2025-{d.month:02d}", "M") for d in hours]
+    cache = {m: field(lng, lat, m) for m in set(month25)}
+    base = np.stack([cache[m] for m in month25])  # (hours, stations) 2025 monthly mean
+    # 2024 was dirtier: each county improved by its own factor (改善率 differs by county)
+    improve = rng.uniform(0.80, 1.05, n_s)
+    is24 = (hours.year == 2024)[:, None]
+    base = np.where(is24, base / improve[None, :], base)
+    hod = hours.hour.to_numpy()[:, None]
+    diurnal = 1 + 0.25 * np.cos(2 * np.pi * (hod - 22) / 24)
+    smog = np.exp(weather[day_of])[:, None]
+    noise = lambda sd: np.exp(rng.normal(0, sd, (n_h, n_s)))  # noqa: E731
+    pm25 = base * smog * diurnal * noise(0.12)
+    pm10 = pm25 * rng.uniform(1.55, 1.85, n_s)[None, :] * noise(0.08)
+    so2 = (9 + 0.08 * base) * (1 + 0.3 * np.sin(2 * np.pi * (hod - 9) / 24)) * noise(0.15)
+    rush = 1 + 0.35 * (np.exp(-((hod - 8) ** 2) / 4) + np.exp(-((hod - 19) ** 2) / 6))
+    no2 = (22 + 0.25 * base) * rush * smog ** 0.5 * noise(0.12)
+    co = (0.45 + 0.012 * pm25) * noise(0.08)
+    month_no = hours.month.to_numpy()[:, None]
+    o3_peak = np.where(month_no == 3, 125.0, np.where(month_no == 2, 95.0, 75.0))
+    o3 = (12 + o3_peak * np.clip(np.sin(np.pi * (hod - 7) / 12), 0, None) ** 1.5) / smog ** 0.5
+    o3 = o3 * noise(0.10)
+    dust = (days >= "2025-03-14") & (days <= "2025-03-15")
+    pm10[dust] *= 4.0
+    pm25[dust] *= 1.6
+    df = pd.DataFrame({
+        "站点编码": np.tile(st["站点编码"].to_numpy(), n_h),
+        "监测时间": np.repeat(hours.strftime("%Y-%m-%d %H:%M"), n_s),
+        "PM2.5": np.round(pm25).ravel().astype(np.int64),
+        "PM10": np.round(pm10).ravel().astype(np.int64),
+        "SO2": np.round(so2).ravel().astype(np.int64),
+        "NO2": np.round(no2).ravel().astype(np.int64),
+        "CO": np.round(co, 2).ravel(),
+        "O3": np.round(o3).ravel().astype(np.int64),
+    })
+    t = np.repeat(hours, n_s)
+    sid = df["站点编码"].to_numpy()
+    drop = rng.random(len(df)) < 0.02
+    drop |= (sid == "S370827") & (t >= "2025-02-10") & (t < "2025-02-17")
+    day = (sid == "S371526") & (t.normalize() == "2025-01-20")  # exactly 19 hours that day
+    drop = (drop & ~day) | (day & (t >= "2025-01-20 03:00") & (t < "2025-01-20 08:00"))
+    return df[~drop].reset_index(drop=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261124)
@@ -168,6 +235,24 @@ def main(argv: list[str] | None = None) -> None:
     st = make_stations(rng)
     st.to_csv(RAW / "air_stations.csv", index=False, encoding="utf-8")
     make_readings(st, rng).to_csv(RAW / "air_readings_daily.csv", index=False, encoding="utf-8")
+    # the hourly file has its own generator, so the files above stay as they were
+    hourly = make_hourly(st, np.random.default_rng(args.seed + 1))
+    hourly.to_csv(RAW / "air_hourly_2024-2025_q1.csv.gz", index=False, encoding="utf-8",
+                  compression={"method": "gzip", "mtime": 0, "compresslevel": 9})
+    pd.DataFrame({"日期": ["2025-03-14", "2025-03-15", "2025-03-14", "2025-03-15"],
+                  "行政区划代码": ["371500", "371500", "370800", "370800"],
+                  "说明": ["沙尘（示例）"] * 4}).to_csv(RAW / "dust_days.csv", index=False,
+                                                     encoding="utf-8")
+    counties = gpd.read_file(RAW / "counties.gpkg")
+    # 2025 PM2.5 targets of the action plans: 聊城 43 (聊政字〔2024〕15号), 济宁 42
+    # (济宁市空气质量持续改善暨第三轮"四减四增"行动实施方案), 金乡 42 (金政字〔2024〕57号);
+    # counties take their city's
+    tg = pd.DataFrame({"code": counties["code"], "name": counties["name"],
+                       "pm25": np.where(counties["city_code"] == "371500", 43.0, 42.0)})
+    tg = pd.concat([tg, pd.DataFrame({"code": ["371500", "370800"], "name": ["聊城市", "济宁市"],
+                                      "pm25": [43.0, 42.0]})], ignore_index=True)
+    tg.rename(columns={"code": "行政区划代码", "name": "名称", "pm25": "PM2.5"}).to_csv(
+        RAW / "aq_targets.csv", index=False, encoding="utf-8")
     print(f"wrote {len(st)} stations, readings and {len(MONTHS)} rasters to {RAW}")
 
 

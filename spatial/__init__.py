@@ -5,6 +5,7 @@ Modules are re-exported, not their functions, so the namespace reads like a tabl
 """
 
 from . import admin as admin
+from . import airstats as airstats
 from . import cluster as cluster
 from . import config as config
 from . import coords as coords
@@ -21,5 +22,6 @@ from . import stats as stats
 from . import webmap as webmap
 from .errors import InputError as InputError
 
-__all__ = ["InputError", "admin", "cluster", "config", "coords", "export", "firms", "geodesy",
-           "h3grid", "interpolate", "io", "landcover", "osm", "raster", "stats", "webmap"]
+__all__ = ["InputError", "admin", "airstats", "cluster", "config", "coords", "export", "firms",
+           "geodesy", "h3grid", "interpolate", "io", "landcover", "osm", "raster", "stats",
+           "webmap"]

@@ -224,13 +224,37 @@ def _fix_zip_timestamps(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
-    """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM)."""
+def excel_headers(columns: list[str], fields: Mapping[str, Any]) -> list[str]:
+    """Chinese headers ``label（unit）`` from `fields` (FieldMeta); other columns keep their name.
+
+    A label used twice gets the column name appended, so headers stay unique.
+    """
+    out = []
+    for c in columns:
+        meta = fields.get(c)
+        label = getattr(meta, "label", "") if meta is not None else ""
+        unit = getattr(meta, "unit", "") if meta is not None else ""
+        out.append((f"{label}（{unit}）" if unit else label) if label else c)
+    seen = pd.Series(out).duplicated(keep=False).to_numpy()
+    return [f"{h}（{c}）" if d else h for h, c, d in zip(out, columns, seen, strict=True)]
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *,
+                 fields: Mapping[str, Any] | None = None, labelled: tuple[str, ...] = ()
+                 ) -> None:
+    """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM).
+
+    Sheets of the tables named in `labelled` get Chinese headers from `fields`
+    (:func:`excel_headers`); the CSV files keep the field names.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     textcheck.check_cells(tables)  # openpyxl would fail on the cell, after the whole run
     with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
         for name, df in tables.items():
-            _table_for_excel(df).to_excel(xw, sheet_name=name[:31], index=False)
+            sheet = _table_for_excel(df)
+            if name in labelled and fields:
+                sheet.columns = excel_headers([str(c) for c in sheet.columns], fields)
+            sheet.to_excel(xw, sheet_name=name[:31], index=False)
     _fix_zip_timestamps(folder / "tables.xlsx")
     for name, df in tables.items():
         csv_path = safepath.within(folder, folder / f"{safepath.safe_name(name)}.csv")
@@ -240,7 +264,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                  manifest: Mapping[str, Any], out: Path,
-                 context: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
+                 context: Mapping[str, gpd.GeoDataFrame] | None = None,
+                 labelled: tuple[str, ...] = ()) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
@@ -248,13 +273,15 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
     not result layers (no Shapefiles). The runner publishes layers, maps and figures together
     instead (:mod:`spatial.publish`); this writes the layers alone.
+    Tables named in `labelled` get Chinese headers in
+    ``tables.xlsx`` (see :func:`write_tables`).
     """
     final = Path(out) / "layers" / safepath.safe_name(analysis)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{analysis}.", suffix=".tmp", dir=final.parent))
     try:
         write_result_files(tmp, analysis=analysis, layers=layers, tables=tables, fields=fields,
-                           manifest=manifest, context=context)
+                           manifest=manifest, context=context, labelled=labelled)
         replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -266,13 +293,17 @@ def write_result_files(folder: Path, *, analysis: str,
                        layers: Mapping[str, gpd.GeoDataFrame],
                        tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                        manifest: Mapping[str, Any],
-                       context: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
-    """Write the files of ``layers/<analysis>/`` (see the module docstring) into `folder`."""
+                       context: Mapping[str, gpd.GeoDataFrame] | None = None,
+                       labelled: tuple[str, ...] = ()) -> Path:
+    """Write the files of ``layers/<analysis>/`` (see the module docstring) into `folder`.
+
+    Tables named in `labelled` get Chinese headers in ``tables.xlsx`` (:func:`write_tables`).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     write_layers(layers, folder, stem=analysis, fields=fields)
-    write_tables(tables, folder)
+    write_tables(tables, folder, fields=fields, labelled=labelled)
     for cname, cgdf in (context or {}).items():
         if cgdf is not None and len(cgdf):
             cgdf = cgdf.to_crs("EPSG:4326") if cgdf.crs is not None else cgdf

@@ -61,6 +61,9 @@ class LayerStyle:
         Point marker area (points², matplotlib ``s``).
     data
         Frame to draw instead of ``layers[layer]`` (e.g. with a derived category column).
+    text_column
+        Polygons: a column whose text is written just below a point inside each feature
+        (below the county name that :func:`draw` writes there), e.g. a rank.
     """
 
     layer: str
@@ -74,6 +77,7 @@ class LayerStyle:
     size: float = 14.0
     linewidth: float = 1.2
     data: gpd.GeoDataFrame | None = None
+    text_column: str | None = None
 
 
 def cjk_font() -> str | None:
@@ -201,6 +205,12 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
                     handles.append(Patch(facecolor=fill if fill else "none",
                                          edgecolor=color if s.column else s.color,
                                          alpha=None, label=label))
+            if s.text_column is not None and not is_point:
+                pts = g.geometry.representative_point()
+                for p, t in zip(pts, g[s.text_column].astype(str), strict=True):
+                    ax.annotate(t, (p.x, p.y), xytext=(0, -5), textcoords="offset points",
+                                ha="center", va="top", fontsize=7, color="#111111",
+                                zorder=z + 20)
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
         pad = 0.04 * max(x1 - x0, y1 - y0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gzip
 import io
 import logging
 import re
@@ -176,9 +177,16 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); export the {name} again.")
-    if suffix in {".csv", ".txt"}:
+    gz = suffix == ".gz" and Path(path.stem).suffix.lower() in {".csv", ".txt"}  # table.csv.gz
+    if suffix in {".csv", ".txt"} or gz:
         data = path.read_bytes()
-        provenance.note_bytes(path, data)  # the hash of exactly the bytes parsed
+        provenance.note_bytes(path, data)  # the hash of exactly the bytes read
+        if gz:
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as err:
+                raise InputError(f"{path}: not a readable gzip file ({err}); compress it "
+                                 "again or give the plain CSV.") from None
         text, enc = decode_bytes(data, path=path)
         if not text.strip():
             raise InputError(f"{path}: the file has no header and no rows; export it again.")
@@ -947,7 +955,8 @@ def _readings_file(path: Path, *, name: str, columns: Mapping[str, str] | None,
     else:
         t = _parse_times(long["time"], tz=tz)
     long["time"] = t
-    long["pollutant"] = long["pollutant"].map(pollutant_key)
+    labels = pd.unique(long["pollutant"].dropna())  # a few labels, many rows: map each once
+    long["pollutant"] = long["pollutant"].map({v: pollutant_key(v) for v in labels})
     long["value"] = parse_numbers(long["value"].astype(object))
     long["file"] = str(path)
     no_id = long["station_id"].isna().to_numpy()

@@ -53,10 +53,21 @@ PUBLISHED: list[str] = []
 LEFT: list[str] = []
 
 
-def targets(analysis: str) -> list[str]:
-    """The paths (relative to ``--out``, POSIX) that make up the output set of `analysis`."""
+def targets(analysis: str, *folders: Path) -> list[str]:
+    """The paths (relative to ``--out``, POSIX) that make up the output set of `analysis`.
+
+    Always ``layers/<analysis>`` and ``maps/<analysis>.html/.png/.pdf``; with `folders` (an
+    ``--out`` or a staging folder) also every further ``maps/<analysis>.<name>.<ext>`` found
+    there (extra figures such as pollution-hotspots' ``ranking.png``).
+    """
     name = safepath.safe_name(analysis)
-    return [f"layers/{name}"] + [f"maps/{name}.{ext}" for ext in MAP_SUFFIXES]
+    out = [f"layers/{name}"] + [f"maps/{name}.{ext}" for ext in MAP_SUFFIXES]
+    for folder in folders:
+        maps = Path(folder) / "maps"
+        if maps.is_dir():
+            out += [f"maps/{p.name}" for p in sorted(maps.glob(f"{name}.*"))
+                    if f"maps/{p.name}" not in out]
+    return out
 
 
 # ----------------------------------------------------------------------------------- lock
@@ -287,7 +298,7 @@ class Staging:
 
     def publish(self) -> None:
         """Put the whole staged set in place of the previous one (see the module docstring)."""
-        every = targets(self.analysis)
+        every = targets(self.analysis, self.stage, self.out)
         present = [rel for rel in every if (self.stage / rel).exists()]
         record = {"stage": self.stage.name, "old": self.old.name, "targets": present,
                   "absent": [rel for rel in every if rel not in present]}

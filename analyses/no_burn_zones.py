@@ -99,7 +99,8 @@ VILLAGE_FIELDS = (
 def _read_villages(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
     """Villages as points (tables, point files) or polygons (vector files)."""
     return io.read_features(cfg["path"], fields=spec.fields, name=spec.name, crs=cfg["crs"],
-                            columns=cfg["columns"], sheet=cfg["sheet"])
+                            columns=cfg["columns"], sheet=cfg["sheet"],
+                            header_row=cfg.get("header_row"))
 
 
 def _read_built_up(cfg: dict[str, Any], spec: InputSpec) -> io.Table:

@@ -104,7 +104,8 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
         g = given[name]
         if spec.kind == "points":
             tables[name] = io.read_points(g["path"], fields=spec.fields, name=name, crs=g["crs"],
-                                          columns=g["columns"], sheet=g["sheet"])
+                                          columns=g["columns"], sheet=g["sheet"],
+                                          header_row=g.get("header_row"))
         elif spec.kind == "polygons":
             tables[name] = io.read_polygons(g["path"], fields=spec.fields, name=name,
                                             crs=g["crs"], columns=g["columns"])

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import InputError
 
-INPUT_KEYS = {"path", "crs", "columns", "sheet"}
+INPUT_KEYS = {"path", "crs", "columns", "sheet", "header_row"}
 
 
 def load(path: Path | str) -> dict[str, Any]:
@@ -18,7 +18,8 @@ def load(path: Path | str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"inputs": {name: {"path": Path, "crs": str, "columns": dict, "sheet": ...}},
+        ``{"inputs": {name: {"path": Path, "crs": str, "columns": dict, "sheet": ...,
+        "header_row": int | [int, int] | None}},
         "params": {...}, "base": Path}``. Relative input paths are resolved against the config
         file's folder, then against the current folder.
     """
@@ -55,13 +56,27 @@ def load(path: Path | str) -> dict[str, Any]:
                 f'{path}: [inputs.{name}] columns must map field names to headers, e.g. '
                 'columns = { lon = "经度", lat = "纬度" }.'
             )
+        header_row = spec.get("header_row")
+        rows = header_row if isinstance(header_row, list) else [header_row]
+        if header_row is not None and not (
+                len(rows) in (1, 2) and all(isinstance(r, int) and not isinstance(r, bool)
+                                            and r >= 1 for r in rows)):
+            raise InputError(
+                f"{path}: [inputs.{name}] header_row must be the row number Excel shows for "
+                f"the header (header_row = 4) or its two rows (header_row = [3, 4]), not "
+                f"{header_row!r}.")
+        sheet = spec.get("sheet")
+        if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+            raise InputError(f'{path}: [inputs.{name}] sheet must be a sheet name (sheet = "明细") '
+                             f"or a number from 0, not {sheet!r}.")
         paths = resolve_paths(spec["path"], path.parent, name=name, config=path)
         inputs[name] = {
             "path": paths[0],
             "paths": paths,
             "crs": str(spec.get("crs", "wgs84")),
             "columns": columns,
-            "sheet": spec.get("sheet"),
+            "sheet": sheet,
+            "header_row": header_row,
         }
     params = raw.get("params") or {}
     if not isinstance(params, dict):

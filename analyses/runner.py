@@ -118,6 +118,24 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
     return tables
 
 
+def rules_of(module: ModuleType) -> list[str]:
+    """The rules an analysis applies, for the 说明 sheet.
+
+    Its ``RULES``, else the paragraphs of its docstring before "Inputs" (the policy it
+    implements, with the quoted source text).
+    """
+    rules = getattr(module, "RULES", None)
+    if rules:
+        return [str(r) for r in rules]
+    out = []
+    for para in (module.__doc__ or "").split("\n\n"):
+        if para.strip().startswith(("Inputs", "Method", "Outputs")):
+            break
+        if para.strip():
+            out.append(" ".join(para.split()))
+    return out
+
+
 def _sha256s(t: io.Table) -> str | dict[str, str]:
     paths = getattr(t, "paths", None) or [t.path]
     if len(paths) == 1:
@@ -244,6 +262,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
             for k, t in tables.items()
         },
         "params": dataclasses.asdict(params),
+        "rules": rules_of(module),
         "summary": result.summary,
         "warnings": warnings,
         "versions": _versions(),

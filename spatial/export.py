@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from . import excel
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -219,15 +220,21 @@ def _fix_zip_timestamps(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
-    """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM)."""
+def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *,
+                 fields: Mapping[str, Any] | None = None,
+                 about: Mapping[str, Any] | None = None) -> None:
+    """Write tables to ``tables.xlsx`` and ``<table>.csv`` (UTF-8 with BOM).
+
+    The workbook is for people (:func:`spatial.excel.write_workbook`: Chinese sheet names and
+    headers from `fields`, units, formats, a 说明 sheet from `about`); the CSVs keep the
+    machine names. In both, text is never a formula (see :mod:`spatial.excel`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
-        for name, df in tables.items():
-            _table_for_excel(df).to_excel(xw, sheet_name=name[:31], index=False)
+    excel.write_workbook({k: _table_for_excel(v) for k, v in tables.items()},
+                         folder / "tables.xlsx", fields=fields, about=about)
     _fix_zip_timestamps(folder / "tables.xlsx")
     for name, df in tables.items():
-        df.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+        excel.write_csv(df, folder / f"{name}.csv")
 
 
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
@@ -249,7 +256,7 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     try:
         write_layers(layers, tmp, stem=analysis, fields=fields)
-        write_tables(tables, tmp)
+        write_tables(tables, tmp, fields=fields, about=manifest)
         for cname, cgdf in (context or {}).items():
             if cgdf is not None and len(cgdf):
                 cgdf = cgdf.to_crs("EPSG:4326") if cgdf.crs is not None else cgdf

@@ -20,12 +20,12 @@ def test_demo_writes_every_output(demo_out):
         assert (d / "shp" / f"{layer}.cpg").read_text().strip().upper() == "UTF-8"
     assert (demo_out / "maps" / "heat-radius.html").stat().st_size > 10_000
     tables = pd.read_excel(d / "tables.xlsx", sheet_name=None)
-    assert set(tables) == {"by_county", "by_plant", "rejected"}
+    assert set(tables) == {"按县区统计", "按电厂统计", "未采用的记录", "说明"}  # Chinese sheets
     assert (d / "by_county.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
     assert len(man["inputs"]["boilers"]["sha256"]) == 64
     assert man["params"]["radius_km"] == 30.0
-    assert man["inputs"]["boilers"]["rows_rejected"] == len(tables["rejected"]) == 2
+    assert man["inputs"]["boilers"]["rows_rejected"] == len(tables["未采用的记录"]) == 2
     assert not list((demo_out / "layers").glob(".*tmp"))  # no temporary folder left
 
 

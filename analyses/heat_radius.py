@@ -71,6 +71,10 @@ INPUTS = (
 )
 
 
+#: output layer -> the input its rows come from (they get its own columns: spatial.sources)
+SOURCES = {"plants": "plants", "boilers": "boilers"}
+
+
 @dataclass(frozen=True)
 class Params:
     """Parameters of heat-radius, with the policy's values as defaults.
@@ -239,7 +243,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     cells = _cells(radius, b, params)
     plants_layer = gpd.GeoDataFrame(
         q[["id", "name", "capacity_mw", "n_units", "is_chp", "fuel", "status", "lon", "lat",
-           "county_code", "county_name", "n_boilers_inside", "capacity_th_inside"]],
+           "county_code", "county_name", "n_boilers_inside", "capacity_th_inside", "row"]],
         geometry=gpd.points_from_xy(q["lon"], q["lat"]), crs="EPSG:4326")
     boiler_cols = ["id", "name", "capacity_th", "fuel", "kind", "status", "plant_id", "lon",
                    "lat", "in_radius", "target", "nearest_plant_id", "nearest_plant_name",

@@ -138,6 +138,10 @@ INPUTS = (
 )
 
 
+#: output layer -> the input its rows come from (they get its own columns: spatial.sources)
+SOURCES = {"villages": "villages", "gaps": "villages", "violations": "facilities"}
+
+
 @dataclass(frozen=True)
 class Params:
     """Parameters of no-burn-zones.

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from spatial import basemaps, export, figure, io, webmap
+from spatial import basemaps, export, figure, io, sources, webmap
 from spatial.errors import InputError
 
 from . import REGISTRY, checks, get
@@ -116,6 +116,28 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
         else:  # pragma: no cover - a programming error in an analysis module
             raise TypeError(f"unknown input kind {spec.kind!r}")
     return tables
+
+
+def attach_sources(module: ModuleType, result: Result, tables: dict[str, io.Table]) -> None:
+    """Give the output layers that hold input records the input's own columns, in place.
+
+    ``module.SOURCES`` maps a layer to the input its rows come from (``{"boilers":
+    "boilers"}``); each row gets that record's columns as ``src_<header>``, ``src_file`` and,
+    for points not given in WGS-84, the coordinates as given (``lon_gcj02``/``lat_gcj02``),
+    matched by file row number (:func:`spatial.sources.attach`). Their Chinese labels go to
+    ``result.fields``.
+    """
+    result.fields = dict(result.fields)  # often the module's FIELDS: not to be changed
+    for layer, name in getattr(module, "SOURCES", {}).items():
+        t = tables.get(name)
+        if layer not in result.layers or t is None or t.source is None:
+            continue
+        result.layers[layer] = sources.attach(result.layers[layer], t.source, path=t.path)
+        new = [c for c in result.layers[layer].columns if c not in result.fields]
+        for col, (label, unit) in sources.field_labels(new, result.fields).items():
+            short = col[len(sources.PREFIX):] if col.startswith(sources.PREFIX) else col
+            result.fields[col] = export.FieldMeta("src_file" if col == sources.FILE_COLUMN
+                                                  else short, label, unit)
 
 
 def rules_of(module: ModuleType) -> list[str]:
@@ -232,6 +254,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
         result = module.run(frames, params)
     timings["run_s"] = round(time.perf_counter() - t1, 3)
 
+    attach_sources(module, result, tables)
     rejected = [t.rejected for t in tables.values()]
     if "rejected" in result.tables:
         rejected.append(result.tables["rejected"])

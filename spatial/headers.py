@@ -17,7 +17,6 @@ import csv
 import io
 import logging
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,7 +244,7 @@ def _text(v: Any) -> str | None:
         return None
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return unicodedata.normalize("NFKC", str(v)).strip() or None
+    return str(v).strip() or None  # as typed: headers are matched normalised elsewhere
 
 
 def _looks_numeric(v: Any) -> bool:

@@ -292,12 +292,14 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
         "timings": timings,
         "map": {"basemap": settings["basemap"] or "(analysis default)",
                 "offline": settings["offline"]},
+        "output_crs": (config.get("output") or {}).get("crs", "EPSG:4326"),
     }
     counties = result.context.get("counties")
     layers_dir = export.write_result(analysis=name, layers=result.layers, tables=result.tables,
                                      fields=result.fields, manifest=manifest, out=out,
                                      context={"counties": counties} if counties is not None
-                                     else None)
+                                     else None,
+                                     crs=(config.get("output") or {}).get("crs"))
     map_path = Path(out) / "maps" / f"{name}.html"
     export.write_text_atomic(map_path, html)
     fig_paths = tuple(Path(out) / "maps" / f"{name}.{ext}" for ext in figures)

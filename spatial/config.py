@@ -32,11 +32,11 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: the config must be saved as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
-    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map"})
+    unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "output"})
     if unknown:
         raise InputError(
             f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>], "
-            "[params] and [map] tables."
+            "[params], [map] and [output] tables."
         )
     inputs: dict[str, dict[str, Any]] = {}
     for name, spec in (raw.get("inputs") or {}).items():
@@ -83,6 +83,7 @@ def load(path: Path | str) -> dict[str, Any]:
         raise InputError(f"{path}: [params] must be a table.")
     return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
             "analysis": raw.get("analysis"), "map": map_options(raw.get("map"), path),
+            "output": output_options(raw.get("output"), path),
             "base": path.parent, "path": path}
 
 
@@ -116,6 +117,45 @@ def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
         except InputError as err:
             raise InputError(f"{path}: [map] {err}") from None
     return dict(table)
+
+
+OUTPUT_KEYS = {"crs"}
+
+
+def output_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
+    """Check a config's ``[output]`` table.
+
+    ``crs``: a second coordinate system the layers are also written in, besides the WGS-84
+    GeoPackage the maps use: ``"cgcs2000"`` (EPSG:4490) or a projected EPSG code such as
+    ``"EPSG:4547"`` (CGCS2000 3-degree Gauss-Krüger, CM 114°E). GCJ-02 and BD-09 are display
+    systems, not accepted here. Returns ``{"crs": "EPSG:…"}`` or ``{}``.
+    """
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise InputError(f'{path}: [output] must be a table, e.g. [output]\ncrs = "cgcs2000".')
+    bad = sorted(set(table) - OUTPUT_KEYS)
+    if bad:
+        raise InputError(f"{path}: [output] has unknown key(s) {', '.join(bad)}; allowed: "
+                         f"{', '.join(sorted(OUTPUT_KEYS))}.")
+    if "crs" not in table:
+        return {}
+    from . import coords
+
+    value = table["crs"]
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise InputError(f'{path}: [output] crs must be text such as "cgcs2000" or '
+                         f'"EPSG:4547", not {value!r}.')
+    try:
+        name = coords.normalize_crs_name(value)
+    except InputError as err:
+        raise InputError(f"{path}: [output] {err}") from None
+    if name in ("gcj02", "bd09"):
+        raise InputError(f"{path}: [output] crs = {value!r}: GCJ-02 and BD-09 are for display "
+                         "on Amap/Baidu tiles, not for GIS layers; use \"cgcs2000\" or a "
+                         "Gauss-Krüger EPSG code such as \"EPSG:4547\".")
+    epsg = {"cgcs2000": "EPSG:4490", "wgs84": "EPSG:4326"}.get(name, name)
+    return {"crs": epsg}
 
 
 def resolve_path(value: str, base: Path) -> Path:

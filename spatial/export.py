@@ -147,8 +147,8 @@ def check_encodable(gdf: pd.DataFrame, encoding: str, *, layer: str,
 
 def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: str,
                  fields: Mapping[str, Any], encoding: str = "utf-8",
-                 gpkg: bool = True) -> None:
-    """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/shp/<layer>.shp``.
+                 gpkg: bool = True, crs: str = "EPSG:4326", shp_dir: str = "shp") -> None:
+    """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/<shp_dir>/<layer>.shp``.
 
     Parameters
     ----------
@@ -161,17 +161,21 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
         :func:`check_encodable`). The GeoPackage is always UTF-8.
     gpkg
         Also write the GeoPackage.
+    crs, shp_dir
+        The coordinate system written (default WGS-84, EPSG:4326; e.g. ``"EPSG:4490"``
+        CGCS2000 or ``"EPSG:4547"`` Gauss-Krüger) and the Shapefiles' folder.
     """
     key = encoding.lower().replace("_", "-")
     if key not in SHP_ENCODINGS:
         raise InputError(f"encoding={encoding!r}: choose one of {', '.join(SHP_ENCODINGS)}.")
     gdal_encoding, cpg_text = SHP_ENCODINGS[key]
     gpkg_path = folder / f"{stem}.gpkg"
-    shp_dir = folder / "shp"
-    shp_dir.mkdir(parents=True, exist_ok=True)
+    shp_path = folder / shp_dir
+    shp_path.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, gdf in layers.items():
-        gdf = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf.set_crs("EPSG:4326")
+        gdf = gdf.set_crs("EPSG:4326") if gdf.crs is None else gdf
+        gdf = gdf.to_crs(crs)
         if gpkg:
             with _fixed_gdal_date():
                 gdf.to_file(gpkg_path, layer=name, driver="GPKG", engine="pyogrio")
@@ -180,15 +184,15 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
         shp = _shp_frame(gdf, names)
         if key != "utf-8":
             check_encodable(gdf[cols], key, layer=name)
-        shp.to_file(shp_dir / f"{name}.shp", driver="ESRI Shapefile", engine="pyogrio",
+        shp.to_file(shp_path / f"{name}.shp", driver="ESRI Shapefile", engine="pyogrio",
                     encoding=gdal_encoding, DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
-        (shp_dir / f"{name}.cpg").write_text(cpg_text, encoding="ascii")
+        (shp_path / f"{name}.cpg").write_text(cpg_text, encoding="ascii")
         for col in cols:
             meta = fields.get(col)
             rows.append({"layer": name, "short_name": names[col], "full_name": col,
                          "label": getattr(meta, "label", ""), "unit": getattr(meta, "unit", "")})
     pd.DataFrame(rows, columns=["layer", "short_name", "full_name", "label", "unit"]).to_csv(
-        shp_dir / "fields.csv", index=False, encoding="utf-8-sig")
+        shp_path / "fields.csv", index=False, encoding="utf-8-sig")
 
 
 @contextlib.contextmanager
@@ -237,16 +241,24 @@ def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *,
         excel.write_csv(df, folder / f"{name}.csv")
 
 
+def crs_tag(crs: str) -> str:
+    """File-name tag of an output CRS: ``cgcs2000`` for EPSG:4490, else ``epsg4547``."""
+    return "cgcs2000" if crs.upper() == "EPSG:4490" else re.sub(r"[^0-9a-z]", "", crs.lower())
+
+
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                  manifest: Mapping[str, Any], out: Path,
-                 context: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
+                 context: Mapping[str, gpd.GeoDataFrame] | None = None,
+                 crs: str | None = None) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
     results stay in place until then. ``context`` layers (the county outlines the run used)
     go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
-    not result layers (no Shapefiles).
+    not result layers (no Shapefiles). With `crs` (the config's ``[output] crs``, e.g.
+    ``"EPSG:4490"``), the layers are also written in that system to
+    ``<analysis>_<tag>.gpkg`` and ``shp_<tag>/`` (tag ``cgcs2000`` or ``epsg4547``).
     """
     final = Path(out) / "layers" / analysis
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +268,10 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     try:
         write_layers(layers, tmp, stem=analysis, fields=fields)
+        if crs is not None and crs.upper() != "EPSG:4326":
+            tag = crs_tag(crs)
+            write_layers(layers, tmp, stem=f"{analysis}_{tag}", fields=fields, crs=crs,
+                         shp_dir=f"shp_{tag}")
         write_tables(tables, tmp, fields=fields, about=manifest)
         for cname, cgdf in (context or {}).items():
             if cgdf is not None and len(cgdf):

@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             name = args.analysis or runner.infer_analysis(conf)
             tables, warnings = runner.check(name, conf, strict=args.strict)
             print(f"== {name}: {args.config}")
-            print(checks.report(tables, warnings))
+            print(checks.report(tables, warnings, conf))
             return 0
     except InputError as err:
         print(f"lantian: error: {err}", file=sys.stderr)

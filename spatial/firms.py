@@ -273,7 +273,9 @@ def read_firms(paths: Path | str | Sequence[Path | str], *, name: str = "fires",
     rej = pd.concat(rejected, ignore_index=True)
     return io.Table(name=name, path=paths[0], frame=frame, rejected=rej,
                     encoding="/".join(sorted(e for e in encs if e)) or None, columns={},
-                    crs="wgs84", n_read=n_read, paths=paths)
+                    crs="wgs84", n_read=n_read, paths=paths,
+                    n_read_by_file={str(p): n for p, (_, _, _, n) in zip(paths, parts,
+                                                                        strict=True)})
 
 
 def duplicated(frame: pd.DataFrame) -> np.ndarray:

@@ -87,6 +87,8 @@ class Table:
     n_read: int = 0
     #: every file read, when an input is several files (FIRMS downloads, rasters)
     paths: list[Path] = field(default_factory=list)
+    #: rows read from each file (str path -> rows), when an input is several files
+    n_read_by_file: dict[str, int] = field(default_factory=dict)
     #: things read that look wrong but did not stop the reading (shown by `lantian check`)
     warnings: list[str] = field(default_factory=list)
     #: workbooks: the sheet read and every sheet of the workbook
@@ -578,7 +580,7 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
     out, mapping, row, ids = parsed.frame, parsed.mapping, parsed.row, parsed.ids
     warnings, rejected, bad, n = parsed.warnings, parsed.rejected, parsed.bad, len(parsed.frame)
     source = sources.source_frame(raw, row)
-    crs_read = crs_name
+    crs_read = ""
     if is_vector:
         crs_read = sources.crs_label(raw.crs)
         if raw.crs is None:
@@ -1078,4 +1080,6 @@ def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "read
              ", ".join(sorted(frame["pollutant"].unique())), len(plist))
     enc = encs[0] if len(set(encs)) == 1 else ",".join(map(str, encs))
     return Table(name=name, path=plist[0], frame=frame, rejected=rej.reset_index(drop=True),
-                 encoding=enc, columns=dict(columns or {}), n_read=n_read, paths=plist)
+                 encoding=enc, columns=dict(columns or {}), n_read=n_read, paths=plist,
+                 n_read_by_file={str(p): n for p, (_, _, _, n) in zip(plist, parts,
+                                                                     strict=True)})

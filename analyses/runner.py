@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from spatial import basemaps, export, figure, io, sources, webmap
+from spatial import basemaps, export, figure, io, progress, sources, webmap
 from spatial.errors import InputError
 
 from . import REGISTRY, checks, get
@@ -241,17 +241,19 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     params = params_from_mapping(module.Params, config["params"])
     if engine is not None:
         check_engine(name, getattr(engine, "name", "dask"))
-    tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
+    with progress.step(f"{name}: reading the inputs"):
+        tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
     for w in warnings:
         log.warning(w)
     timings["read_s"] = round(time.perf_counter() - t0, 3)
 
     t1 = time.perf_counter()
     frames = {k: t.frame for k, t in tables.items()}
-    if engine is not None:
-        result: Result = module.run(frames, params, engine=engine)
-    else:
-        result = module.run(frames, params)
+    with progress.step(f"{name}: running the analysis"):
+        if engine is not None:
+            result: Result = module.run(frames, params, engine=engine)
+        else:
+            result = module.run(frames, params)
     timings["run_s"] = round(time.perf_counter() - t1, 3)
 
     attach_sources(module, result, tables)
@@ -268,10 +270,12 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
 
     t2 = time.perf_counter()
     # rendered before anything is written; element ids numbered so reruns give the same bytes
-    html = webmap.stable_ids(render_map(module, result, settings))
+    with progress.step(f"{name}: drawing the map"):
+        html = webmap.stable_ids(render_map(module, result, settings))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
     t3 = time.perf_counter()
-    figures = render_figure(module, result)
+    with progress.step(f"{name}: drawing the figure"):
+        figures = render_figure(module, result)
     timings["figure_s"] = round(time.perf_counter() - t3, 3)
 
     manifest = {
@@ -295,11 +299,12 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
         "output_crs": (config.get("output") or {}).get("crs", "EPSG:4326"),
     }
     counties = result.context.get("counties")
-    layers_dir = export.write_result(analysis=name, layers=result.layers, tables=result.tables,
-                                     fields=result.fields, manifest=manifest, out=out,
-                                     context={"counties": counties} if counties is not None
-                                     else None,
-                                     crs=(config.get("output") or {}).get("crs"))
+    with progress.step(f"{name}: writing layers and tables"):
+        layers_dir = export.write_result(
+            analysis=name, layers=result.layers, tables=result.tables, fields=result.fields,
+            manifest=manifest, out=out,
+            context={"counties": counties} if counties is not None else None,
+            crs=(config.get("output") or {}).get("crs"))
     map_path = Path(out) / "maps" / f"{name}.html"
     export.write_text_atomic(map_path, html)
     fig_paths = tuple(Path(out) / "maps" / f"{name}.{ext}" for ext in figures)

@@ -22,10 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lantian",
         description="lantian (蓝天): air-quality action-plan analyses on H3 cells.")
+    p.add_argument("--version", action="version", version=f"lantian {_version()}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    p.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    p.add_argument("-q", "--quiet", action="count", default=0,
+                   help="less output (no progress, no summary)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the analyses")
+    lst = sub.add_parser("list", help="list the analyses")
     demo = sub.add_parser("demo", help="run every analysis on the bundled demo data")
     demo.add_argument("--out", type=Path, default=Path("."),
                       help="output folder (layers/ and maps/ are written inside; default: .)")
@@ -67,10 +69,33 @@ def _parser() -> argparse.ArgumentParser:
                      help="analysis name (default: inferred from the inputs)")
     chk.add_argument("--config", type=Path, required=True, help="TOML config: inputs and params")
     chk.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
-    for sp in (demo, run, chk, exp):
-        sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-        sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    for sp in (lst, demo, run, chk, exp):  # also after the command; SUPPRESS keeps one given before
+        sp.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="more log output")
+        sp.add_argument("-q", "--quiet", action="count", default=argparse.SUPPRESS,
+                        help="less output (no progress, no summary)")
     return p
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("lantian")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "(not installed)"
+
+
+def _setup_progress(quiet: int) -> None:
+    """A bar on a terminal, one line per step otherwise, nothing with -q."""
+    from . import progress
+
+    if quiet:
+        progress.set_reporter(lambda desc, done, total: None)
+    elif sys.stderr.isatty():
+        progress.set_reporter(progress.Bar(sys.stderr))
+    else:
+        progress.set_reporter(progress.Lines(sys.stderr))
 
 
 def _setup_logging(verbose: int, quiet: int) -> None:
@@ -96,6 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lantian`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet + 1)  # INFO logs only with -v
+    from . import progress
+
+    previous = progress.set_reporter(None)
+    _setup_progress(args.quiet)
+    try:
+        return _main(args)
+    finally:
+        progress.set_reporter(previous)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         from analyses import REGISTRY, checks, describe, get, runner
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import coords, headers, sources
+from . import coords, headers, progress, sources
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -1068,7 +1068,8 @@ def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "read
     if not plist:
         raise InputError(f"input '{name}': no file given.")
     read = functools.partial(_readings_file, name=name, columns=columns, sheet=sheet, tz=tz)
-    parts = map_files(read, plist) if map_files is not None else [read(p) for p in plist]
+    parts = map_files(read, plist) if map_files is not None else [
+        read(p) for p in progress.track(plist, f"reading {name} files")]
     frames = [f for f, _, _, _ in parts]
     rejected = [empty_rejected()] + [r for _, rs, _, _ in parts for r in rs]
     encs = [e for _, _, e, _ in parts]

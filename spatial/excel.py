@@ -211,6 +211,9 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path, *,
     import openpyxl
     from openpyxl.styles import Font
 
+    from . import labels
+    from .export import code_fields
+
     fields = fields or {}
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -219,7 +222,8 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path, *,
         used.add(ABOUT_SHEET)
     for name, df in tables.items():
         ws = wb.create_sheet(sheet_name(name, used))
-        _write_sheet(ws, df, fields)
+        shown = labels.label_frame(df)  # 燃煤 for people, the code beside it
+        _write_sheet(ws, shown, {**fields, **code_fields(shown.columns, fields)})
     if about is not None:
         ws = wb.create_sheet(ABOUT_SHEET)
         ws.append(["项目", "内容"])

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from . import excel
+from . import excel, labels
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,19 @@ def short_names(columns: list[str], given: Mapping[str, Any]) -> dict[str, str]:
             i += 1
         used.add(cand.lower())
         out[col] = cand
+    return out
+
+
+def code_fields(columns: Any, fields: Mapping[str, Any]) -> dict[str, FieldMeta]:
+    """Descriptions of the ``<column>_code`` columns :func:`spatial.labels.label_frame` adds."""
+    out = {}
+    for col in columns:
+        base = str(col).removesuffix(labels.CODE_SUFFIX)
+        if col == base or col in fields or base not in labels.LABELS:
+            continue
+        meta = fields.get(base)
+        short = _fit_bytes(getattr(meta, "short", base), 7) + "_cd"
+        out[col] = FieldMeta(short, f"{getattr(meta, 'label', '') or base}（代码）")
     return out
 
 
@@ -179,6 +192,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
         if gpkg:
             with _fixed_gdal_date():
                 gdf.to_file(gpkg_path, layer=name, driver="GPKG", engine="pyogrio")
+        gdf = labels.label_frame(gdf)  # Shapefiles are for people: 燃煤, with coal beside it
+        fields = {**fields, **code_fields(gdf.columns, fields)}
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
         names = short_names(cols, fields)
         shp = _shp_frame(gdf, names)

@@ -85,3 +85,27 @@ def test_sheet_names_are_unique_and_legal():
     assert excel.sheet_name("a/b:c", used) == "a_b_c"
     assert excel.sheet_name("a/b:c", used) == "a_b_c_2"
     assert len(excel.sheet_name("x" * 40, used)) == 31
+
+
+def test_hostile_names_through_a_run_stay_text(tmp_path, root):
+    """A run's tables.xlsx holds no formula cell, its CSVs no live formula, from hostile input."""
+    from analyses import runner
+    from spatial import config
+
+    rows = ["编号,单位名称,经度,纬度,蒸吨"]
+    rows += [f'"{h.replace(chr(34), chr(34) * 2)}",{h[:5]}厂,,,1' for h in HOSTILE]  # rejected
+    rows += ["GL1,甲厂,115.98,36.45,10"]
+    src = tmp_path / "boilers.csv"
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[inputs.plants]\npath = "{root / "data/raw/plants.csv"}"\n'
+                   f'[inputs.boilers]\npath = "{src}"\ncolumns = {{ capacity_th = "蒸吨" }}\n',
+                   encoding="utf-8")
+    out = runner.execute("heat-radius", config.load(cfg), out=tmp_path / "out", offline=True)
+    wb = openpyxl.load_workbook(out.layers_dir / "tables.xlsx")
+    cells = [c for ws in wb.worksheets for r in ws.iter_rows() for c in r]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if c.data_type == "s"}
+    assert set(HOSTILE) <= texts
+    rejected = pd.read_csv(out.layers_dir / "rejected.csv", encoding="utf-8-sig", dtype=str)
+    assert sorted(rejected["id"]) == sorted("'" + h for h in HOSTILE)

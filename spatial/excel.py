@@ -30,6 +30,18 @@ SHEET_NAMES = {
     "bulletin": "火点通报", "rejected": "未采用的记录", "top_value": "高值网格排名",
     "worst_mom": "环比恶化排名", "worst_yoy": "同比恶化排名",
 }
+#: Chinese headers of table columns the analyses' FIELDS do not describe (label, unit)
+TABLE_LABELS = {
+    "input": ("输入", ""), "file": ("来源文件", ""), "row": ("原表行号", ""), "id": ("编号", ""),
+    "reason": ("原因", ""), "rank": ("排名", ""), "period": ("时段", ""),
+    "period_kind": ("时段类型", ""), "n_inside": ("半径内锅炉数", "台"),
+    "n_outside": ("半径外锅炉数", "台"), "capacity_th_outside": ("半径外锅炉蒸吨", "t/h"),
+    "compared_with": ("对比时段", ""), "previous_value": ("对比时段浓度", ""),
+    "change": ("浓度变化", ""), "change_ratio": ("变化率", "%"), "n_cells": ("网格数", "个"),
+    "last_period": ("最近时段", ""), "n_hot_last": ("最近时段热点网格数", "个"),
+    "n_exceed_last": ("最近时段超均值网格数", "个"), "n_hot_patterns": ("时空热点网格数", "个"),
+    "n_persistent": ("持续热点网格数", "个"),
+}
 #: the name of the sheet that describes the run
 ABOUT_SHEET = "说明"
 
@@ -39,7 +51,7 @@ UNIT_FORMATS = {"km": "0.000", "km²": "0.000", "t/h": "0.0", "MW": "0.0", "m": 
                 "%": "0.0%"}
 #: columns holding a ratio (0.673) that people read as a percentage (67.3%)
 PERCENT_COLUMNS = {"ratio", "exceed_ratio", "share_hot", "completeness", "converted_ratio",
-                   "share", "threshold"}
+                   "share", "threshold", "change_ratio"}
 
 #: characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -81,8 +93,11 @@ def sheet_name(name: str, used: set[str]) -> str:
 
 def header_text(col: str, meta: Any) -> str:
     """``距最近电厂距离（km）``: the Chinese label with the unit, else the column name."""
-    label = getattr(meta, "label", "") or col
-    unit = getattr(meta, "unit", "")
+    if meta is None and col in TABLE_LABELS:
+        label, unit = TABLE_LABELS[col]
+    else:
+        label = getattr(meta, "label", "") or col
+        unit = getattr(meta, "unit", "")
     if col in PERCENT_COLUMNS and not unit:
         unit = "%"
     return f"{label}（{unit}）" if unit and f"（{unit}）" not in label else label
@@ -96,7 +111,8 @@ def number_format(col: str, meta: Any, dtype: Any) -> str | None:
         return "0.0%"
     if col == "row" or col.startswith(("n_", "row")):
         return "0"
-    return UNIT_FORMATS.get(getattr(meta, "unit", ""))
+    unit = getattr(meta, "unit", "") if meta is not None else TABLE_LABELS.get(col, ("", ""))[1]
+    return UNIT_FORMATS.get(unit)
 
 
 def _display_width(v: Any) -> int:
@@ -181,8 +197,9 @@ def about_rows(about: Mapping[str, Any]) -> list[tuple[str, str]]:
         for path, digest in shas:
             rows.append((f"输入 {name}", f"{Path(str(path)).name}  SHA-256 {digest}"))
     for key, value in (about.get("params") or {}).items():
-        rows.append((f"参数 {key}", ", ".join(map(str, value)) if isinstance(value, (list, tuple))
-                     else str(value)))
+        text = ("（未设）" if value is None else ", ".join(map(str, value))
+                if isinstance(value, (list, tuple)) else str(value))
+        rows.append((f"参数 {key}", text))
     for text in about.get("rules") or ():
         rows.append(("规则", str(text)))
     for text in about.get("summary") or ():

@@ -89,7 +89,8 @@ def code_fields(columns: Any, fields: Mapping[str, Any]) -> dict[str, FieldMeta]
             continue
         meta = fields.get(base)
         short = _fit_bytes(getattr(meta, "short", base), 7) + "_cd"
-        out[col] = FieldMeta(short, f"{getattr(meta, 'label', '') or base}（代码）")
+        label = getattr(meta, "label", "") or excel.TABLE_LABELS.get(base, (base, ""))[0]
+        out[col] = FieldMeta(short, f"{label}（代码）")
     return out
 
 

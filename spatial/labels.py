@@ -44,11 +44,12 @@ LABELS: dict[str, dict[str, str]] = {
     "source": {"known": "已知热源", "derived": "推断热源"},
     "daynight": {"D": "白天", "N": "夜间"},
     "trend": {"up": "上升", "down": "下降", "none": "无显著趋势"},
-    "instrument": {"MODIS": "MODIS", "VIIRS": "VIIRS"},
+    "period_kind": {"window": "禁烧时段", "day": "日"},
 }
 
 #: columns holding a ratio (0.673) that people read as a percentage (67.3%)
-PERCENT_COLUMNS = frozenset({"ratio", "exceed_ratio", "share_hot", "completeness"})
+PERCENT_COLUMNS = frozenset({"ratio", "exceed_ratio", "share_hot", "completeness",
+                             "change_ratio"})
 #: suffix of the column that keeps the codes beside a labelled one
 CODE_SUFFIX = "_code"
 

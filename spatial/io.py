@@ -43,10 +43,12 @@ FALSE_WORDS = {"false", "f", "no", "n", "0", "否", "", "×", "0.0"}
 # Headers recognised without a `columns` mapping, after normalisation (see `_norm_header`).
 COMMON_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "编号", "代码", "序号", "站点编码", "监测点编码", "stationcode", "station_id"),
-    "name": ("name", "名称", "单位名称", "企业名称", "站点名称", "监测点名称"),
+    # XZQMC/XZQDM: 行政区名称/代码 of land-survey (三调) and county GIS data
+    "name": ("name", "名称", "单位名称", "企业名称", "站点名称", "监测点名称", "xzqmc",
+             "行政区名称"),
     "lon": ("lon", "lng", "long", "longitude", "x", "经度", "东经"),
     "lat": ("lat", "latitude", "y", "纬度", "北纬"),
-    "code": ("code", "adcode", "行政区划代码", "区划代码", "县区代码"),
+    "code": ("code", "adcode", "行政区划代码", "区划代码", "县区代码", "xzqdm", "行政区代码"),
     "county": ("county", "县区", "区县", "所属县区", "县(市、区)"),
 }
 

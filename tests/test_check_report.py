@@ -22,8 +22,7 @@ def test_check_says_what_it_read(tmp_path, root, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[inputs.plants]\npath = "机组清单.xlsx"\n'
                    '[inputs.boilers]\npath = "boilers/*.csv"\ncolumns = { capacity_th = "蒸吨" }\n'
-                   '[inputs.counties]\npath = "县界.shp"\n'
-                   'columns = { code = "XZQDM", name = "XZQMC" }\n', encoding="utf-8")
+                   '[inputs.counties]\npath = "县界.shp"\n', encoding="utf-8")
     assert cli.main(["check", "heat-radius", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     plants = out[out.index("[plants]"):out.index("[boilers]")]
@@ -40,5 +39,5 @@ def test_check_says_what_it_read(tmp_path, root, capsys):
     assert "columns not used: 备注" in boilers
     county = out[out.index("[counties]"):]
     assert "crs read from the file: EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E)" in county
-    assert "code ← XZQDM, name ← XZQMC" in county
+    assert "code ← XZQDM, name ← XZQMC" in county  # recognised without a mapping
     assert "declared wgs84" not in out

@@ -266,6 +266,9 @@ def read_records(path: Path | str, *, fields: Sequence[Field], name: str,
     _check_file(path, name)
     text = enc = None
     if path.suffix.lower() in {".csv", ".txt"}:
+        if sheet is not None:
+            raise InputError(f"{path}: `sheet` = {sheet!r} is set for input '{name}', but a CSV "
+                             "file has no sheets; remove `sheet` from the config.")
         text, enc = decode_bytes(path.read_bytes(), path=path)
         if not text.strip():
             raise InputError(f"{path}: the file has no header and no rows; export it again.")
@@ -577,6 +580,7 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
         raw, enc = read_records(path, fields=want, name=name, columns=columns, sheet=sheet,
                                 header_row=header_row)
     else:
+        _no_table_keys(path, name, header_row)
         raw, enc = read_raw(path, sheet=sheet, name=name)
     parsed = _attributes(raw, want, columns, path=path, name=name, skip_required=("lon", "lat"))
     out, mapping, row, ids = parsed.frame, parsed.mapping, parsed.row, parsed.ids
@@ -629,6 +633,12 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
     return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
                  encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings,
                  source=source, crs_read=crs_read, **_layout(raw))
+
+
+def _no_table_keys(path: Path, name: str, header_row: Any) -> None:
+    if header_row is not None:
+        raise InputError(f"{path}: `header_row` is set for input '{name}', but a vector file has "
+                         "attribute names, not header rows; remove `header_row` from the config.")
 
 
 def _layout(raw: pd.DataFrame | headers.Header) -> dict[str, Any]:
@@ -818,6 +828,7 @@ def read_features(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     if path.suffix.lower() not in VECTOR_SUFFIXES:
         return read_points(path, fields=fields, name=name, crs=crs, columns=columns, sheet=sheet,
                            header_row=header_row)
+    _no_table_keys(path, name, header_row)
     raw, _ = read_raw(path, name=name)
     types = set(raw.geometry.geom_type.dropna())
     if not types & {"Polygon", "MultiPolygon"}:
@@ -861,6 +872,7 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
     """
     path = Path(path)
     if path.suffix.lower() in VECTOR_SUFFIXES:
+        _no_table_keys(path, name, header_row)
         raw, enc = read_raw(path, sheet=sheet, name=name)
     else:
         raw, enc = read_records(path, fields=fields, name=name, columns=columns, sheet=sheet,

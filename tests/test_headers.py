@@ -150,3 +150,16 @@ def test_a_record_named_like_a_total_is_not_a_total():
     body = pd.DataFrame({"a": ["合计", "合 计", "小计：", "合计（12家）", "合计村", "总计划", None],
                          "b": [1, 2, 3, 4, 5, 6, 7]}, dtype=object)
     assert total_rows(body).tolist() == [True, True, True, True, False, False, False]
+
+
+def test_table_keys_on_the_wrong_kind_of_file(tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_text("编号,经度,纬度\nGL1,115.98,36.45\n", encoding="utf-8")
+    fields = (io.Field("id", "text", True),)
+    with pytest.raises(InputError, match=r"b\.csv: `sheet` = '明细'.*CSV file has no sheets"):
+        io.read_points(p, fields=fields, name="boilers", sheet="明细")
+    t = io.read_points(p, fields=fields, name="boilers")
+    g = tmp_path / "b.gpkg"
+    t.frame.to_file(g)
+    with pytest.raises(InputError, match=r"b\.gpkg: `header_row` is set"):
+        io.read_points(g, fields=fields, name="boilers", header_row=3)

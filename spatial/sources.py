@@ -126,6 +126,8 @@ def prefixed(source: pd.DataFrame, taken: set[str]) -> pd.DataFrame:
         name = str(c)
         if not re.fullmatch(r"(lon|lat|x|y)_[0-9a-z]+", name) or name in taken:
             name = PREFIX + name
+        if name == FILE_COLUMN:  # the input has a column named "file": keep both
+            name += "_"
         ren[c] = name
     return source.rename(columns=ren)
 

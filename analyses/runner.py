@@ -140,6 +140,21 @@ def attach_sources(module: ModuleType, result: Result, tables: dict[str, io.Tabl
                                                   else short, label, unit)
 
 
+def rejected_with_sources(rej: pd.DataFrame, tables: dict[str, io.Table]) -> pd.DataFrame:
+    """Return the rejected rows with the columns of their input record (``src_<header>``).
+
+    Whoever fixes the list sees the row as typed. Rows of inputs without them are unchanged.
+    """
+    if not len(rej):
+        return rej
+    parts = []
+    for name, grp in rej.groupby("input", sort=False):
+        t = tables.get(str(name))
+        src = t.source if t is not None else None
+        parts.append(sources.attach(grp, src) if src is not None else grp)
+    return pd.concat(parts).loc[rej.index].reset_index(drop=True)
+
+
 def rules_of(module: ModuleType) -> list[str]:
     """The rules an analysis applies, for the 说明 sheet.
 
@@ -261,6 +276,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     if "rejected" in result.tables:
         rejected.append(result.tables["rejected"])
     rej = pd.concat(rejected, ignore_index=True) if rejected else io.empty_rejected()
+    rej = rejected_with_sources(rej, tables)
     result.tables["rejected"] = rej
     if len(rej):
         result.summary.append(f"{len(rej)} input rows rejected (see the rejected table).")

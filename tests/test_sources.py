@@ -97,3 +97,17 @@ def test_other_declared_systems_are_kept_too(tmp_path, crs):
     BOILERS.to_csv(src, index=False)
     t = io.read_points(src, fields=(io.Field("id", "text", True),), name="boilers", crs=crs)
     assert t.source[f"lon_{crs}"].tolist() == BOILERS["经度"].tolist()
+
+
+def test_rejected_rows_carry_their_record(tmp_path, root):
+    bad = BOILERS.copy()
+    bad.loc[1, "经度"] = None  # 乙厂 has no longitude
+    src = tmp_path / "b.csv"
+    bad.to_csv(src, index=False, encoding="gbk")
+    out = runner.execute("heat-radius", config.load(write_config(tmp_path, root, src, "wgs84")),
+                         out=tmp_path / "out", offline=True)
+    rej = pd.read_csv(out.layers_dir / "rejected.csv", encoding="utf-8-sig", dtype=str)
+    mine = rej[rej["input"] == "boilers"]
+    assert mine["row"].tolist() == ["3"]
+    assert mine["src_单位名称"].tolist() == ["乙厂"]
+    assert mine["src_乡镇（街道）"].tolist() == ["柳园街道"]

@@ -156,6 +156,59 @@ def grid_from_text(text: str, *, encoding: str | None = None) -> Grid:
     return Grid(cells, nums, encoding=encoding)
 
 
+def read_records(path: Path, *, resolve: Any, decode: Any, sheet: str | int | None = None,
+                 header_row: int | Sequence[int] | None = None, name: str = "input"
+                 ) -> tuple[Header, str | None]:
+    """Read a CSV or workbook table, find its header and return the records under it.
+
+    Parameters
+    ----------
+    path
+        The file (it exists; CSV/TXT or a workbook).
+    resolve
+        ``resolve(labels) -> {field: label}``, raising InputError when a required field has
+        no column (see :func:`locate`).
+    decode
+        ``decode(bytes, path=…) -> (text, encoding)`` for CSVs (``spatial.io.decode_bytes``).
+    sheet, header_row
+        The config's ``sheet`` (workbooks only) and ``header_row``.
+
+    Returns
+    -------
+    header, encoding
+        ``header.frame`` holds the records, ``header.rows`` their file row numbers,
+        ``header.total`` the total rows; the encoding of a CSV (None for workbooks).
+    """
+    text = enc = None
+    if path.suffix.lower() in {".csv", ".txt"}:
+        if sheet is not None:
+            raise InputError(f"{path}: `sheet` = {sheet!r} is set for input '{name}', but a CSV "
+                             "file has no sheets; remove `sheet` from the config.")
+        text, enc = decode(path.read_bytes(), path=path)
+        if not text.strip():
+            raise InputError(f"{path}: the file has no header and no rows; export it again.")
+    grid = read_grid(path, sheet=sheet, name=name, text=text, encoding=enc)
+    return locate(grid, resolve, header_row=header_row, path=path, name=name), enc
+
+
+def no_table_keys(path: Path, name: str, header_row: Any) -> None:
+    """Raise InputError when `header_row` is given for a vector file (it has no header rows)."""
+    if header_row is not None:
+        raise InputError(f"{path}: `header_row` is set for input '{name}', but a vector file has "
+                         "attribute names, not header rows; remove `header_row` from the config.")
+
+
+def layout(raw: Any) -> dict[str, Any]:
+    """Return the ``spatial.io.Table`` fields saying how a table was laid out.
+
+    Sheet, header rows and ignored columns; empty for a vector file's frame.
+    """
+    if isinstance(raw, Header):
+        return {"sheet": raw.sheet, "sheets": raw.sheets, "header_rows": raw.header_rows,
+                "ignored": raw.ignored}
+    return {}
+
+
 def read_grid(path: Path | str, *, sheet: str | int | None = None, name: str = "input",
               text: str | None = None, encoding: str | None = None) -> Grid:
     """Read a CSV (give its decoded `text`) or a workbook sheet cell by cell.

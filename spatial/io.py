@@ -250,34 +250,19 @@ def read_records(path: Path | str, *, fields: Sequence[Field], name: str,
                  columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
                  header_row: int | Sequence[int] | None = None
                  ) -> tuple[headers.Header, str | None]:
-    """Read a CSV or workbook table, find its header and return the records under it.
+    """Read a CSV or workbook table and return the records under its header.
 
-    Title and info rows above the header, a two-row header with merged cells and 合计/小计
-    total rows are handled by :mod:`spatial.headers`; `header_row` (the config's
-    ``header_row``, a file row number or two) points at the header when it cannot be found.
-
-    Returns
-    -------
-    header, encoding
-        ``header.frame`` holds the records (object columns named by the header labels),
-        ``header.rows`` their file row numbers, ``header.total`` the total rows.
+    See :func:`spatial.headers.read_records` (title/info rows, two-row merged headers, 合计
+    rows, `header_row`); the header is the row(s) under which `fields` are recognised.
     """
     path = Path(path)
     _check_file(path, name)
-    text = enc = None
-    if path.suffix.lower() in {".csv", ".txt"}:
-        if sheet is not None:
-            raise InputError(f"{path}: `sheet` = {sheet!r} is set for input '{name}', but a CSV "
-                             "file has no sheets; remove `sheet` from the config.")
-        text, enc = decode_bytes(path.read_bytes(), path=path)
-        if not text.strip():
-            raise InputError(f"{path}: the file has no header and no rows; export it again.")
-    grid = headers.read_grid(path, sheet=sheet, name=name, text=text, encoding=enc)
 
     def resolve(labels: list[str]) -> dict[str, str]:
         return resolve_columns(labels, fields, columns, path=path, name=name)
 
-    return headers.locate(grid, resolve, header_row=header_row, path=path, name=name), enc
+    return headers.read_records(path, resolve=resolve, decode=decode_bytes, sheet=sheet,
+                                header_row=header_row, name=name)
 
 
 def _read_vector(path: Path, *, name: str) -> tuple[gpd.GeoDataFrame, str | None]:
@@ -580,7 +565,7 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
         raw, enc = read_records(path, fields=want, name=name, columns=columns, sheet=sheet,
                                 header_row=header_row)
     else:
-        _no_table_keys(path, name, header_row)
+        headers.no_table_keys(path, name, header_row)
         raw, enc = read_raw(path, sheet=sheet, name=name)
     parsed = _attributes(raw, want, columns, path=path, name=name, skip_required=("lon", "lat"))
     out, mapping, row, ids = parsed.frame, parsed.mapping, parsed.row, parsed.ids
@@ -632,21 +617,7 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
     log.info("Read %d %s from %s (%s, crs %s)", len(gdf), name, path.name, enc, crs_name)
     return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
                  encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings,
-                 source=source, crs_read=crs_read, **_layout(raw))
-
-
-def _no_table_keys(path: Path, name: str, header_row: Any) -> None:
-    if header_row is not None:
-        raise InputError(f"{path}: `header_row` is set for input '{name}', but a vector file has "
-                         "attribute names, not header rows; remove `header_row` from the config.")
-
-
-def _layout(raw: pd.DataFrame | headers.Header) -> dict[str, Any]:
-    """The Table fields that say how a table was laid out (sheet, header rows, ignored)."""
-    if isinstance(raw, headers.Header):
-        return {"sheet": raw.sheet, "sheets": raw.sheets, "header_rows": raw.header_rows,
-                "ignored": raw.ignored}
-    return {}
+                 source=source, crs_read=crs_read, **headers.layout(raw))
 
 
 def _unparsed(src: pd.Series, parsed: pd.Series, row: np.ndarray, f: Field, header: str, *,
@@ -828,7 +799,7 @@ def read_features(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     if path.suffix.lower() not in VECTOR_SUFFIXES:
         return read_points(path, fields=fields, name=name, crs=crs, columns=columns, sheet=sheet,
                            header_row=header_row)
-    _no_table_keys(path, name, header_row)
+    headers.no_table_keys(path, name, header_row)
     raw, _ = read_raw(path, name=name)
     types = set(raw.geometry.geom_type.dropna())
     if not types & {"Polygon", "MultiPolygon"}:
@@ -872,7 +843,7 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
     """
     path = Path(path)
     if path.suffix.lower() in VECTOR_SUFFIXES:
-        _no_table_keys(path, name, header_row)
+        headers.no_table_keys(path, name, header_row)
         raw, enc = read_raw(path, sheet=sheet, name=name)
     else:
         raw, enc = read_records(path, fields=fields, name=name, columns=columns, sheet=sheet,
@@ -885,7 +856,7 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
     return Table(name=name, path=path, frame=out[~bad].reset_index(drop=True),
                  rejected=rej.reset_index(drop=True), encoding=enc, columns=mapping, n_read=n,
                  warnings=parsed.warnings, source=sources.source_frame(raw, parsed.row),
-                 **_layout(raw))
+                 **headers.layout(raw))
 
 
 # --------------------------------------------------------------------------- air readings

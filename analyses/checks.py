@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import ModuleType
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from spatial import admin, coords, io
 
-from . import vocab
+from . import input_report, vocab
 
 #: how many more points a shifted reading must put inside the counties before we say so
 _SHIFT_MIN_GAIN = 3
@@ -112,24 +113,18 @@ def warnings_for(module: ModuleType, tables: Mapping[str, io.Table]) -> list[str
     return out
 
 
-def report(tables: Mapping[str, io.Table], warnings: list[str]) -> str:
-    """Human-readable report of every input: rows, rejections, encoding, columns, CRS, extent."""
+def report(tables: Mapping[str, io.Table], warnings: list[str],
+           config: Mapping[str, Any] | None = None) -> str:
+    """Human-readable report of every input, as read (:mod:`analyses.input_report`).
+
+    Files, rows, sheet and header, the CRS as read, columns recognised and not used,
+    rejections and extent. `config` (``spatial.config.load``) lets the report list every
+    file a glob matched.
+    """
     lines: list[str] = []
+    inputs = (config or {}).get("inputs", {})
     for name, t in tables.items():
-        lines.append(f"[{name}] {t.path}")
-        if len(t.paths) > 1:  # every file of a list or glob
-            lines += [f"  file {p}" for p in t.paths]
-        enc = t.encoding or "(binary format)"
-        lines.append(f"  encoding {enc}; declared crs {t.crs}")
-        if t.columns:
-            cols = ", ".join(f"{k} ← {v}" for k, v in t.columns.items())
-            lines.append(f"  columns: {cols}")
-        lines.append(f"  rows read {t.n_read}, usable {len(t.frame)}, rejected {len(t.rejected)}")
-        if len(t.rejected):
-            for reason, grp in t.rejected.groupby("reason", sort=False):
-                rows = ", ".join(map(str, grp["row"].head(10)))
-                more = f" and {len(grp) - 10} more" if len(grp) > 10 else ""
-                lines.append(f"    {len(grp)} × {reason}: rows {rows}{more}")
+        lines += input_report.describe(name, t, inputs.get(name))
         if len(t.frame) and isinstance(t.frame, gpd.GeoDataFrame):
             x0, y0, x1, y1 = t.frame.total_bounds
             if np.isfinite([x0, y0, x1, y1]).all():

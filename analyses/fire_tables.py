@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spatial import labels
 from spatial.export import FieldMeta
 
 FIELDS = {
@@ -13,12 +14,12 @@ FIELDS = {
     "utc_time": FieldMeta("utc_time", "过境时间（UTC）"),
     "satellite": FieldMeta("satellite", "卫星"),
     "instrument": FieldMeta("instrument", "传感器"),
-    "confidence": FieldMeta("conf", "可信度（0-100）"),
-    "conf_class": FieldMeta("conf_class", "可信度等级 l/n/h"),
+    "confidence": FieldMeta("conf", "MODIS可信度（0-100；VIIRS见可信度等级）"),
+    "conf_class": FieldMeta("conf_class", "可信度等级（低/标称/高）"),
     "frp": FieldMeta("frp", "火辐射功率", "MW"),
     "brightness": FieldMeta("bright", "亮温（MODIS 21/22 或 VIIRS I4）", "K"),
     "bright_2": FieldMeta("bright_2", "亮温（MODIS 31 或 VIIRS I5）", "K"),
-    "daynight": FieldMeta("daynight", "昼/夜 D/N"),
+    "daynight": FieldMeta("daynight", "昼/夜"),
     "status": FieldMeta("status", "判定"),
     "event_id": FieldMeta("event_id", "火点事件编号"),
     "window": FieldMeta("window", "时段"),
@@ -44,7 +45,7 @@ FIELDS = {
     "n_events": FieldMeta("n_events", "火点事件数", "个"),
     "first_date": FieldMeta("first_date", "首次日期"),
     "last_date": FieldMeta("last_date", "末次日期"),
-    "source": FieldMeta("source", "来源 known/derived"),
+    "source": FieldMeta("source", "来源（已知/推断）"),
     "id": FieldMeta("id", "编号"),
     "name": FieldMeta("name", "名称"),
     "kind": FieldMeta("kind", "类型"),
@@ -131,7 +132,8 @@ def bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) ->
         "过境时间（北京时间）": p["local_time"].to_numpy(dtype=object),
         "卫星": p["satellite"].to_numpy(dtype=object),
         "传感器": p["instrument"].to_numpy(dtype=object),
-        "可信度": p["conf_class"].to_numpy(dtype=object),
+        "可信度": p["conf_class"].map(lambda c: labels.label_value("conf_class", c)).to_numpy(
+            dtype=object),  # the class name (标称/高), never a number
         "火辐射功率（MW）": p["frp"].to_numpy(),
         "火点事件编号": p["event_id"].to_numpy(),
         "是否在耕地": np.array([None, "否", "是"], dtype=object)[

@@ -80,6 +80,10 @@ INPUTS = (
 )
 
 
+#: output layer -> the input its rows come from (they get its own columns: spatial.sources)
+SOURCES = {"plants": "plants", "boilers": "boilers"}
+
+
 @dataclass(frozen=True)
 class Params:
     """Parameters of heat-radius, with the policy's values as defaults.
@@ -309,7 +313,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     plants_layer = gpd.GeoDataFrame(
         q[["id", "name", "capacity_mw", "max_unit_mw", "n_units", "is_chp", "fuel", "fuel_raw",
            "status", "lon", "lat", "county_code", "county_name", "n_boilers_inside",
-           "capacity_th_inside", "n_small_chp_inside"]],
+           "capacity_th_inside", "n_small_chp_inside", "row"]],
         geometry=gpd.points_from_xy(q["lon"], q["lat"]), crs="EPSG:4326")
     boiler_cols = ["id", "name", "capacity_th", "fuel", "fuel_raw", "kind", "status", "plant_id",
                    "lon", "lat", "in_radius", "target", "nearest_plant_id", "nearest_plant_name",

@@ -110,7 +110,8 @@ VILLAGE_FIELDS = (
 def _read_villages(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
     """Villages as points (tables, point files) or polygons (vector files)."""
     return io.read_features(cfg["path"], fields=spec.fields, name=spec.name, crs=cfg["crs"],
-                            columns=cfg["columns"], sheet=cfg["sheet"])
+                            columns=cfg["columns"], sheet=cfg["sheet"],
+                            header_row=cfg.get("header_row"))
 
 
 def _read_built_up(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
@@ -150,6 +151,10 @@ INPUTS = (
                                         Field("name", "text", True)),
               False, "township boundaries with code and name"),
 )
+
+
+#: output layer -> the input its rows come from (they get its own columns: spatial.sources)
+SOURCES = {"villages": "villages", "gaps": "villages", "violations": "facilities"}
 
 
 @dataclass(frozen=True)

@@ -95,9 +95,6 @@ log = logging.getLogger(__name__)
 
 NAME = "pollution-hotspots"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
-#: tables written to tables.xlsx with Chinese headers (FIELDS labels); the CSVs keep the names
-EXCEL_LABELLED = ("aq_stats", "ranking", "targets", "hot_cells", "hot_top_value",
-                  "hot_worst_yoy", "hot_worst_mom")
 TZ = "Asia/Shanghai"
 
 #: Upper limit of a plausible reading (µg/m³; CO mg/m³). Above it, or below 0, a value is a

@@ -24,9 +24,11 @@ from spatial import (
     io,
     limits,
     multifile,
+    progress,
     provenance,
     publish,
     safepath,
+    sources,
     webmap,
 )
 from spatial.errors import InputError
@@ -139,7 +141,8 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
             one = {**g, "path": path, "paths": [path]}
             if spec.kind == "points":
                 return io.read_points(path, fields=spec.fields, name=name, crs=one["crs"],
-                                      columns=one["columns"], sheet=one["sheet"])
+                                      columns=one["columns"], sheet=one["sheet"],
+                                      header_row=one.get("header_row"))
             if spec.kind == "polygons":
                 return io.read_polygons(path, fields=spec.fields, name=name, crs=one["crs"],
                                         columns=one["columns"])
@@ -154,6 +157,61 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
         else:
             tables[name] = multifile.read_each(read_one, paths, name=name, base=base)
     return tables
+
+
+def attach_sources(module: ModuleType, result: Result, tables: dict[str, io.Table]) -> None:
+    """Give the output layers that hold input records the input's own columns, in place.
+
+    ``module.SOURCES`` maps a layer to the input its rows come from (``{"boilers":
+    "boilers"}``); each row gets that record's columns as ``src_<header>``, ``src_file`` and,
+    for points not given in WGS-84, the coordinates as given (``lon_gcj02``/``lat_gcj02``),
+    matched by file row number (:func:`spatial.sources.attach`). Their Chinese labels go to
+    ``result.fields``.
+    """
+    result.fields = dict(result.fields)  # often the module's FIELDS: not to be changed
+    for layer, name in getattr(module, "SOURCES", {}).items():
+        t = tables.get(name)
+        if layer not in result.layers or t is None or t.source is None:
+            continue
+        result.layers[layer] = sources.attach(result.layers[layer], t.source, path=t.path)
+        new = [c for c in result.layers[layer].columns if c not in result.fields]
+        for col, (label, unit) in sources.field_labels(new, result.fields).items():
+            short = col[len(sources.PREFIX):] if col.startswith(sources.PREFIX) else col
+            result.fields[col] = export.FieldMeta("src_file" if col == sources.FILE_COLUMN
+                                                  else short, label, unit)
+
+
+def rejected_with_sources(rej: pd.DataFrame, tables: dict[str, io.Table]) -> pd.DataFrame:
+    """Return the rejected rows with the columns of their input record (``src_<header>``).
+
+    Whoever fixes the list sees the row as typed. Rows of inputs without them are unchanged.
+    """
+    if not len(rej):
+        return rej
+    parts = []
+    for name, grp in rej.groupby("input", sort=False):
+        t = tables.get(str(name))
+        src = t.source if t is not None else None
+        parts.append(sources.attach(grp, src) if src is not None else grp)
+    return pd.concat(parts).loc[rej.index].reset_index(drop=True)
+
+
+def rules_of(module: ModuleType) -> list[str]:
+    """The rules an analysis applies, for the 说明 sheet.
+
+    Its ``RULES``, else the paragraphs of its docstring before "Inputs" (the policy it
+    implements, with the quoted source text).
+    """
+    rules = getattr(module, "RULES", None)
+    if rules:
+        return [str(r) for r in rules]
+    out = []
+    for para in (module.__doc__ or "").split("\n\n"):
+        if para.strip().startswith(("Inputs", "Method", "Outputs")):
+            break
+        if para.strip():
+            out.append(" ".join(para.split()))
+    return out
 
 
 def _sha256s(t: io.Table, base: Path | None = None) -> str | dict[str, str]:
@@ -317,7 +375,8 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     base = config.get("base")
-    tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
+    with progress.step(f"{name}: reading the inputs"):
+        tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
     for w in warnings:
         log.warning(w)
     timings["read_s"] = round(time.perf_counter() - t0, 3)
@@ -329,16 +388,19 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
                                  context=getattr(module, "CONTEXT_INPUTS",
                                                  ("counties", "townships")))
     log.info("%s: estimated work %s", name, {k: round(v) for k, v in estimate.items()})
-    if engine is not None:
-        result: Result = module.run(frames, params, engine=engine)
-    else:
-        result = module.run(frames, params)
+    with progress.step(f"{name}: running the analysis"):
+        if engine is not None:
+            result: Result = module.run(frames, params, engine=engine)
+        else:
+            result = module.run(frames, params)
     timings["run_s"] = round(time.perf_counter() - t1, 3)
 
+    attach_sources(module, result, tables)
     rejected = [t.rejected for t in tables.values()]
     if "rejected" in result.tables:
         rejected.append(result.tables["rejected"])
     rej = pd.concat(rejected, ignore_index=True) if rejected else io.empty_rejected()
+    rej = rejected_with_sources(rej, tables)
     result.tables["rejected"] = _relative_files(rej, base)
     for k, layer in result.layers.items():
         if "file" in layer.columns:
@@ -359,12 +421,13 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
 
     t2 = time.perf_counter()
     label, date = map_date(config, tables)
-    with webmap.map_date(date, label=label):
+    with webmap.map_date(date, label=label), progress.step(f"{name}: drawing the map"):
         # rendered before anything is written; element ids numbered so reruns give the same bytes
         html = webmap.stable_ids(render_map(module, result, settings))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
     t3 = time.perf_counter()
-    figures = render_figure(module, result, date_line=f"{label}：{date}" if date else "")
+    with progress.step(f"{name}: drawing the figure"):
+        figures = render_figure(module, result, date_line=f"{label}：{date}" if date else "")
     timings["figure_s"] = round(time.perf_counter() - t3, 3)
 
     manifest = {
@@ -382,24 +445,26 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
         },
         "params": dataclasses.asdict(params),
         "vocab": vocab.extension(),
+        "rules": rules_of(module),
         "summary": result.summary,
         "warnings": warnings,
         "versions": _versions(),
         "timings": timings,
         "map": {"basemap": settings["basemap"] or "(analysis default)",
                 "offline": settings["offline"], "date": f"{label} {date}".strip()},
+        "output_crs": (config.get("output") or {}).get("crs", "EPSG:4326"),
     }
     counties = result.context.get("counties")
     stem = safepath.safe_name(name)
-    with publish.Staging(out, name) as stage:
+    with (publish.Staging(out, name) as stage,
+          progress.step(f"{name}: writing layers, tables, map and figures")):
         try:
             export.write_result_files(stage.layers_dir, analysis=name, layers=result.layers,
                                       tables=result.tables, fields=result.fields,
                                       manifest=manifest,
                                       context={"counties": counties} if counties is not None
                                       else None,
-                                      labelled=tuple(getattr(module, "EXCEL_LABELLED",
-                                                             ())))
+                                      crs=(config.get("output") or {}).get("crs"))
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             for ext, data in figures.items():
                 (stage.maps_dir / f"{stem}.{ext}").write_bytes(data)

@@ -22,10 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lantian",
         description="lantian (蓝天): air-quality action-plan analyses on H3 cells.")
+    p.add_argument("--version", action="version", version=f"lantian {_version()}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    p.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    p.add_argument("-q", "--quiet", action="count", default=0,
+                   help="less output (no progress, no summary)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the analyses")
+    lst = sub.add_parser("list", help="list the analyses")
     demo = sub.add_parser("demo", help="run every analysis on the bundled demo data")
     demo.add_argument("--out", type=Path, default=Path("."),
                       help="output folder (layers/ and maps/ are written inside; default: .)")
@@ -76,10 +78,38 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--config", type=Path, required=True, help="TOML config: inputs and params")
     chk.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
     _fetch_parser(sub)
-    for sp in (demo, run, chk, exp):
-        sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-        sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    for sp in (lst, demo, run, chk, exp):
+        _verbosity_flags(sp)
     return p
+
+
+def _verbosity_flags(sp: argparse.ArgumentParser) -> None:
+    """-v/-q also after the command; SUPPRESS keeps a count given before it."""
+    sp.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                    help="more log output")
+    sp.add_argument("-q", "--quiet", action="count", default=argparse.SUPPRESS,
+                    help="less output (no progress, no summary)")
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("lantian")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "(not installed)"
+
+
+def _setup_progress(quiet: int) -> None:
+    """A bar on a terminal, one line per step otherwise, nothing with -q."""
+    from . import progress
+
+    if quiet:
+        progress.set_reporter(lambda desc, done, total: None)
+    elif sys.stderr.isatty():
+        progress.set_reporter(progress.Bar(sys.stderr))
+    else:
+        progress.set_reporter(progress.Lines(sys.stderr))
 
 
 def _fetch_parser(sub: argparse._SubParsersAction) -> None:
@@ -107,8 +137,7 @@ def _fetch_parser(sub: argparse._SubParsersAction) -> None:
     osm.add_argument("--cache", type=Path, default=None,
                      help="cache folder (default: [fetch] cache, else data/raw)")
     for sp in (fetch, firms, osm):
-        sp.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-        sp.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+        _verbosity_flags(sp)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -175,6 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lantian`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet + 1)  # INFO logs only with -v
+    from . import progress
+
+    previous = progress.set_reporter(None)
+    _setup_progress(args.quiet)
+    try:
+        return _main(args)
+    finally:
+        progress.set_reporter(previous)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         from analyses import REGISTRY, checks, describe, get, runner
 
@@ -245,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             name = args.analysis or runner.infer_analysis(conf)
             tables, warnings = runner.check(name, conf, strict=args.strict)
             print(f"== {name}: {args.config}")
-            print(checks.report(tables, warnings))
+            print(checks.report(tables, warnings, conf))
             return 0
     except InputError as err:
         print(f"lantian: error: {err}", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Any
 from . import limits, safepath
 from .errors import InputError
 
-INPUT_KEYS = {"path", "crs", "columns", "sheet"}
+INPUT_KEYS = {"path", "crs", "columns", "sheet", "header_row"}
 
 
 def load(path: Path | str) -> dict[str, Any]:
@@ -19,9 +19,10 @@ def load(path: Path | str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"inputs": {name: {"path": Path, "crs": str, "columns": dict, "sheet": ...}},
-        "params": {...}, "vocab": {field: {word: code}}, "base": Path}``. Relative input
-        paths are resolved against the config file's folder, then against the current folder.
+        ``{"inputs": {name: {"path": Path, "crs": str, "columns": dict, "sheet": ...,
+        "header_row": int | [int, int] | None}}, "params": {...},
+        "vocab": {field: {word: code}}, "base": Path}``. Relative input paths are resolved
+        against the config file's folder, then against the current folder.
     """
     path = Path(path)
     if not path.exists():
@@ -36,11 +37,12 @@ def load(path: Path | str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err}).") from None
     unknown = sorted(set(raw) - {"inputs", "params", "title", "analysis", "map", "limits", "vocab",
-                                 "fetch"})
+                                 "fetch", "output"})
     if unknown:
         raise InputError(
             f"{path}: unknown section(s) {', '.join(unknown)}; a config has [inputs.<name>], "
-            "[params], [map], [limits], [vocab.<field>] and [fetch] tables."
+            "[params], [map], [limits], [vocab.<field>], [fetch] and [output] "
+            "tables."
         )
     inputs: dict[str, dict[str, Any]] = {}
     given = raw.get("inputs") or {}
@@ -64,13 +66,27 @@ def load(path: Path | str) -> dict[str, Any]:
                 f'{path}: [inputs.{name}] columns must map field names to headers, e.g. '
                 'columns = { lon = "经度", lat = "纬度" }.'
             )
+        header_row = spec.get("header_row")
+        rows = header_row if isinstance(header_row, list) else [header_row]
+        if header_row is not None and not (
+                len(rows) in (1, 2) and all(isinstance(r, int) and not isinstance(r, bool)
+                                            and r >= 1 for r in rows)):
+            raise InputError(
+                f"{path}: [inputs.{name}] header_row must be the row number Excel shows for "
+                f"the header (header_row = 4) or its two rows (header_row = [3, 4]), not "
+                f"{header_row!r}.")
+        sheet = spec.get("sheet")
+        if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+            raise InputError(f'{path}: [inputs.{name}] sheet must be a sheet name (sheet = "明细") '
+                             f"or a number from 0, not {sheet!r}.")
         paths = resolve_paths(spec["path"], path.parent, name=name, config=path)
         inputs[name] = {
             "path": paths[0],
             "paths": paths,
             "crs": str(spec.get("crs", "wgs84")),
             "columns": columns,
-            "sheet": spec.get("sheet"),
+            "sheet": sheet,
+            "header_row": header_row,
         }
     params = raw.get("params") or {}
     if not isinstance(params, dict):
@@ -80,6 +96,7 @@ def load(path: Path | str) -> dict[str, Any]:
             "limits": limits.from_config(raw.get("limits"), path),
             "vocab": raw.get("vocab") or {},
             "fetch": dict(raw.get("fetch") or {}),  # checked by spatial.fetch.settings
+            "output": output_options(raw.get("output"), path),
             "base": path.parent, "path": path}
 
 
@@ -124,6 +141,45 @@ def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
         except InputError as err:
             raise InputError(f"{path}: [map] {err}") from None
     return dict(table)
+
+
+OUTPUT_KEYS = {"crs"}
+
+
+def output_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
+    """Check a config's ``[output]`` table.
+
+    ``crs``: a second coordinate system the layers are also written in, besides the WGS-84
+    GeoPackage the maps use: ``"cgcs2000"`` (EPSG:4490) or a projected EPSG code such as
+    ``"EPSG:4547"`` (CGCS2000 3-degree Gauss-Krüger, CM 114°E). GCJ-02 and BD-09 are display
+    systems, not accepted here. Returns ``{"crs": "EPSG:…"}`` or ``{}``.
+    """
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise InputError(f'{path}: [output] must be a table, e.g. [output]\ncrs = "cgcs2000".')
+    bad = sorted(set(table) - OUTPUT_KEYS)
+    if bad:
+        raise InputError(f"{path}: [output] has unknown key(s) {', '.join(bad)}; allowed: "
+                         f"{', '.join(sorted(OUTPUT_KEYS))}.")
+    if "crs" not in table:
+        return {}
+    from . import coords
+
+    value = table["crs"]
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise InputError(f'{path}: [output] crs must be text such as "cgcs2000" or '
+                         f'"EPSG:4547", not {value!r}.')
+    try:
+        name = coords.normalize_crs_name(value)
+    except InputError as err:
+        raise InputError(f"{path}: [output] {err}") from None
+    if name in ("gcj02", "bd09"):
+        raise InputError(f"{path}: [output] crs = {value!r}: GCJ-02 and BD-09 are for display "
+                         "on Amap/Baidu tiles, not for GIS layers; use \"cgcs2000\" or a "
+                         "Gauss-Krüger EPSG code such as \"EPSG:4547\".")
+    epsg = {"cgcs2000": "EPSG:4490", "wgs84": "EPSG:4326"}.get(name, name)
+    return {"crs": epsg}
 
 
 def resolve_path(value: str, base: Path) -> Path:

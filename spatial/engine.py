@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from . import cluster, h3grid, raster, stats
+from . import cluster, h3grid, progress, raster, stats
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ class LocalEngine:
         Returns arrays of ``values.shape``: float64 z, float64 p, int8 classes (+1 hot, -1 cold).
         """
         values = np.asarray(values, dtype=np.float64)
-        out = [_gi_fdr(values[:, j], weights, alpha) for j in range(values.shape[1])]
+        out = [_gi_fdr(values[:, j], weights, alpha)
+               for j in progress.track(range(values.shape[1]), "Gi* per period")]
         return _stack_gi(out, values.shape)
 
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
@@ -103,7 +104,7 @@ class LocalEngine:
         """:func:`spatial.raster.raster_to_cells` of each file; a grid's index built once."""
         indexes: dict[tuple, raster.PixelIndex] = {}
         results = []
-        for path in paths:
+        for path in progress.track(paths, "reading rasters"):
             key = _grid_key(path)
             s = raster.raster_to_cells(path, resolution=resolution, index=indexes.get(key),
                                        band=band)

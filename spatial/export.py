@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from . import limits, safepath, textcheck
+from . import excel, labels, limits, safepath, textcheck
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,20 @@ def short_names(columns: list[str], given: Mapping[str, Any]) -> dict[str, str]:
             i += 1
         used.add(cand.lower())
         out[col] = cand
+    return out
+
+
+def code_fields(columns: Any, fields: Mapping[str, Any]) -> dict[str, FieldMeta]:
+    """Descriptions of the ``<column>_code`` columns :func:`spatial.labels.label_frame` adds."""
+    out = {}
+    for col in columns:
+        base = str(col).removesuffix(labels.CODE_SUFFIX)
+        if col == base or col in fields or base not in labels.LABELS:
+            continue
+        meta = fields.get(base)
+        short = _fit_bytes(getattr(meta, "short", base), 7) + "_cd"
+        label = getattr(meta, "label", "") or excel.TABLE_LABELS.get(base, (base, ""))[0]
+        out[col] = FieldMeta(short, f"{label}（代码）")
     return out
 
 
@@ -147,8 +161,8 @@ def check_encodable(gdf: pd.DataFrame, encoding: str, *, layer: str,
 
 def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: str,
                  fields: Mapping[str, Any], encoding: str = "utf-8",
-                 gpkg: bool = True) -> None:
-    """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/shp/<layer>.shp``.
+                 gpkg: bool = True, crs: str = "EPSG:4326", shp_dir: str = "shp") -> None:
+    """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/<shp_dir>/<layer>.shp``.
 
     Parameters
     ----------
@@ -161,6 +175,9 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
         :func:`check_encodable`). The GeoPackage is always UTF-8.
     gpkg
         Also write the GeoPackage.
+    crs, shp_dir
+        The coordinate system written (default WGS-84, EPSG:4326; e.g. ``"EPSG:4490"``
+        CGCS2000 or ``"EPSG:4547"`` Gauss-Krüger) and the Shapefiles' folder.
     """
     key = encoding.lower().replace("_", "-")
     if key not in SHP_ENCODINGS:
@@ -168,31 +185,34 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     gdal_encoding, cpg_text = SHP_ENCODINGS[key]
     safepath.check_user_path(folder, option="output folder")  # GDAL must take it literally
     gpkg_path = safepath.within(folder, folder / f"{safepath.safe_name(stem)}.gpkg")
-    shp_dir = folder / "shp"
+    shp_path = safepath.within(folder, folder / shp_dir)
     for name, gdf in layers.items():  # before writing anything: DBF stops at 2 GB
         limits.check_dbf(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), layer=name)
-    shp_dir.mkdir(parents=True, exist_ok=True)
+    shp_path.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, gdf in layers.items():
-        gdf = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf.set_crs("EPSG:4326")
+        gdf = gdf.set_crs("EPSG:4326") if gdf.crs is None else gdf
+        gdf = gdf.to_crs(crs)
         if gpkg:
             with _fixed_gdal_date():
                 gdf.to_file(gpkg_path, layer=name, driver="GPKG", engine="pyogrio")
+        gdf = labels.label_frame(gdf)  # Shapefiles are for people: 燃煤, with coal beside it
+        fields = {**fields, **code_fields(gdf.columns, fields)}
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
         names = short_names(cols, fields)
         shp = _shp_frame(gdf, names)
         if key != "utf-8":
             check_encodable(gdf[cols], key, layer=name)
-        shp_path = safepath.within(shp_dir, shp_dir / f"{safepath.safe_name(name)}.shp")
-        shp.to_file(shp_path, driver="ESRI Shapefile", engine="pyogrio",
+        shp_file = safepath.within(shp_path, shp_path / f"{safepath.safe_name(name)}.shp")
+        shp.to_file(shp_file, driver="ESRI Shapefile", engine="pyogrio",
                     encoding=gdal_encoding, DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
-        shp_path.with_suffix(".cpg").write_text(cpg_text, encoding="ascii")
+        shp_file.with_suffix(".cpg").write_text(cpg_text, encoding="ascii")
         for col in cols:
             meta = fields.get(col)
             rows.append({"layer": name, "short_name": names[col], "full_name": col,
                          "label": getattr(meta, "label", ""), "unit": getattr(meta, "unit", "")})
     pd.DataFrame(rows, columns=["layer", "short_name", "full_name", "label", "unit"]).to_csv(
-        shp_dir / "fields.csv", index=False, encoding="utf-8-sig")
+        shp_path / "fields.csv", index=False, encoding="utf-8-sig")
 
 
 @contextlib.contextmanager
@@ -224,64 +244,51 @@ def _fix_zip_timestamps(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def excel_headers(columns: list[str], fields: Mapping[str, Any]) -> list[str]:
-    """Chinese headers ``label（unit）`` from `fields` (FieldMeta); other columns keep their name.
-
-    A label used twice gets the column name appended, so headers stay unique.
-    """
-    out = []
-    for c in columns:
-        meta = fields.get(c)
-        label = getattr(meta, "label", "") if meta is not None else ""
-        unit = getattr(meta, "unit", "") if meta is not None else ""
-        out.append((f"{label}（{unit}）" if unit else label) if label else c)
-    seen = pd.Series(out).duplicated(keep=False).to_numpy()
-    return [f"{h}（{c}）" if d else h for h, c, d in zip(out, columns, seen, strict=True)]
-
-
 def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *,
-                 fields: Mapping[str, Any] | None = None, labelled: tuple[str, ...] = ()
-                 ) -> None:
-    """Write tables to ``tables.xlsx`` (a sheet each) and ``<table>.csv`` (UTF-8 with BOM).
+                 fields: Mapping[str, Any] | None = None,
+                 about: Mapping[str, Any] | None = None) -> None:
+    """Write tables to ``tables.xlsx`` and ``<table>.csv`` (UTF-8 with BOM).
 
-    Sheets of the tables named in `labelled` get Chinese headers from `fields`
-    (:func:`excel_headers`); the CSV files keep the field names.
+    The workbook is for people (:func:`spatial.excel.write_workbook`: Chinese sheet names and
+    headers from `fields`, units, formats, a 说明 sheet from `about`); the CSVs keep the
+    machine names. In both, text is never a formula (see :mod:`spatial.excel`).
     """
     folder.mkdir(parents=True, exist_ok=True)
     textcheck.check_cells(tables)  # openpyxl would fail on the cell, after the whole run
-    with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
-        for name, df in tables.items():
-            sheet = _table_for_excel(df)
-            if name in labelled and fields:
-                sheet.columns = excel_headers([str(c) for c in sheet.columns], fields)
-            sheet.to_excel(xw, sheet_name=name[:31], index=False)
+    excel.write_workbook({k: _table_for_excel(v) for k, v in tables.items()},
+                         folder / "tables.xlsx", fields=fields, about=about)
     _fix_zip_timestamps(folder / "tables.xlsx")
     for name, df in tables.items():
-        csv_path = safepath.within(folder, folder / f"{safepath.safe_name(name)}.csv")
-        df.to_csv(csv_path, index=False, encoding="utf-8-sig")
+        excel.write_csv(df, safepath.within(folder, folder / f"{safepath.safe_name(name)}.csv"))
+
+
+def crs_tag(crs: str) -> str:
+    """File-name tag of an output CRS: ``cgcs2000`` for EPSG:4490, else ``epsg4547``."""
+    return "cgcs2000" if crs.upper() == "EPSG:4490" else re.sub(r"[^0-9a-z]", "", crs.lower())
 
 
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                  manifest: Mapping[str, Any], out: Path,
                  context: Mapping[str, gpd.GeoDataFrame] | None = None,
-                 labelled: tuple[str, ...] = ()) -> Path:
+                 crs: str | None = None) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
     results stay in place until then. ``context`` layers (the county outlines the run used)
     go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
-    not result layers (no Shapefiles). The runner publishes layers, maps and figures together
-    instead (:mod:`spatial.publish`); this writes the layers alone.
-    Tables named in `labelled` get Chinese headers in
-    ``tables.xlsx`` (see :func:`write_tables`).
+    not result layers (no Shapefiles).
+    The runner publishes layers, maps and figures together
+    instead (:mod:`spatial.publish`); this writes the layers alone. With `crs`
+    (the config's ``[output] crs``, e.g. ``"EPSG:4490"``), the layers are also written in that
+    system to ``<analysis>_<tag>.gpkg`` and ``shp_<tag>/`` (tag ``cgcs2000`` or ``epsg4547``).
     """
     final = Path(out) / "layers" / safepath.safe_name(analysis)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{analysis}.", suffix=".tmp", dir=final.parent))
     try:
         write_result_files(tmp, analysis=analysis, layers=layers, tables=tables, fields=fields,
-                           manifest=manifest, context=context, labelled=labelled)
+                           manifest=manifest, context=context, crs=crs)
         replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -294,16 +301,21 @@ def write_result_files(folder: Path, *, analysis: str,
                        tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                        manifest: Mapping[str, Any],
                        context: Mapping[str, gpd.GeoDataFrame] | None = None,
-                       labelled: tuple[str, ...] = ()) -> Path:
+                       crs: str | None = None) -> Path:
     """Write the files of ``layers/<analysis>/`` (see the module docstring) into `folder`.
 
-    Tables named in `labelled` get Chinese headers in ``tables.xlsx`` (:func:`write_tables`).
+    With `crs` (the config's ``[output] crs``) the layers are written in that system as well
+    (see :func:`write_result`); ``tables.xlsx`` gets a 说明 sheet from `manifest`.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     write_layers(layers, folder, stem=analysis, fields=fields)
-    write_tables(tables, folder, fields=fields, labelled=labelled)
+    if crs is not None and crs.upper() != "EPSG:4326":
+        tag = crs_tag(crs)
+        write_layers(layers, folder, stem=f"{analysis}_{tag}", fields=fields, crs=crs,
+                     shp_dir=f"shp_{tag}")
+    write_tables(tables, folder, fields=fields, about=manifest)
     for cname, cgdf in (context or {}).items():
         if cgdf is not None and len(cgdf):
             cgdf = cgdf.to_crs("EPSG:4326") if cgdf.crs is not None else cgdf

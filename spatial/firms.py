@@ -34,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, progress
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -263,7 +263,8 @@ def read_firms(paths: Path | str | Sequence[Path | str], *, name: str = "fires",
         raise InputError(f"input '{name}': no FIRMS file given; set `path` to a file, list "
                          "or glob.")
     read = functools.partial(_read_file, name=name, tz=tz)
-    parts = map_files(read, paths) if map_files is not None else [read(p) for p in paths]
+    parts = map_files(read, paths) if map_files is not None else [
+        read(p) for p in progress.track(paths, f"reading {name} files")]
     frames = [f for f, _, _, _ in parts]
     rejected = [r for _, r, _, _ in parts]
     encs = {e for _, _, e, _ in parts}
@@ -273,7 +274,9 @@ def read_firms(paths: Path | str | Sequence[Path | str], *, name: str = "fires",
     rej = pd.concat(rejected, ignore_index=True)
     return io.Table(name=name, path=paths[0], frame=frame, rejected=rej,
                     encoding="/".join(sorted(e for e in encs if e)) or None, columns={},
-                    crs="wgs84", n_read=n_read, paths=paths)
+                    crs="wgs84", n_read=n_read, paths=paths,
+                    n_read_by_file={str(p): n for p, (_, _, _, n) in zip(paths, parts,
+                                                                        strict=True)})
 
 
 def duplicated(frame: pd.DataFrame) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import coords, dedupe, limits, provenance, textcheck
+from . import coords, dedupe, headers, limits, progress, provenance, sources, textcheck
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,12 @@ FALSE_WORDS = {"false", "f", "no", "n", "0", "否", "", "×", "0.0"}
 # Headers recognised without a `columns` mapping, after normalisation (see `_norm_header`).
 COMMON_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "编号", "代码", "序号", "站点编码", "监测点编码", "stationcode", "station_id"),
-    "name": ("name", "名称", "单位名称", "企业名称", "站点名称", "监测点名称"),
+    # XZQMC/XZQDM: 行政区名称/代码 of land-survey (三调) and county GIS data
+    "name": ("name", "名称", "单位名称", "企业名称", "站点名称", "监测点名称", "xzqmc",
+             "行政区名称"),
     "lon": ("lon", "lng", "long", "longitude", "x", "经度", "东经"),
     "lat": ("lat", "latitude", "y", "纬度", "北纬"),
-    "code": ("code", "adcode", "行政区划代码", "区划代码", "县区代码"),
+    "code": ("code", "adcode", "行政区划代码", "区划代码", "县区代码", "xzqdm", "行政区代码"),
     "county": ("county", "县区", "区县", "所属县区", "县(市、区)"),
 }
 
@@ -87,8 +89,24 @@ class Table:
     n_read: int = 0
     #: every file read, when an input is several files (FIRMS downloads, rasters)
     paths: list[Path] = field(default_factory=list)
+    #: rows read from each file (str path -> rows), when an input is several files
+    n_read_by_file: dict[str, int] = field(default_factory=dict)
     #: things read that look wrong but did not stop the reading (shown by `lantian check`)
     warnings: list[str] = field(default_factory=list)
+    #: workbooks: the sheet read and every sheet of the workbook
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    #: tables: file row number(s) of the header (two for a two-row header)
+    header_rows: tuple[int, ...] = ()
+    #: headers of columns with values that no field uses
+    ignored: list[str] = field(default_factory=list)
+    #: the input's own columns, as typed, one row per record read (``row`` = file row; for
+    #: points declared gcj02/bd09/cgcs2000/EPSG also the coordinates as given, e.g.
+    #: ``lon_gcj02``/``lat_gcj02``): see :mod:`spatial.sources`
+    source: pd.DataFrame | None = None
+    #: the coordinate system as read: the .prj of a vector file (``EPSG:4547 (CGCS2000 /
+    #: 3-degree Gauss-Kruger CM 114E)``), else the declared one
+    crs_read: str = ""
 
 
 REJECTED_COLUMNS = ["input", "file", "row", "id", "reason"]
@@ -170,10 +188,7 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
         CSV/XLSX columns are strings (``object``), nothing is parsed yet.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found (input '{name}'); check `path` in the config.")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a file (input '{name}').")
+    _check_file(path, name)
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); export the {name} again.")
@@ -220,6 +235,39 @@ def read_raw(path: Path | str, *, sheet: str | int | None = None, name: str = "i
         f"{path}: unsupported file type '{suffix}' for input '{name}'; use CSV, XLSX, GeoPackage, "
         "Shapefile, GeoJSON or GeoParquet."
     )
+
+
+def _check_file(path: Path, name: str) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: file not found (input '{name}'); check `path` in the config.")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file (input '{name}').")
+    if path.suffix.lower() not in TABLE_SUFFIXES | VECTOR_SUFFIXES:
+        raise InputError(
+            f"{path}: unsupported file type '{path.suffix.lower()}' for input '{name}'; use CSV, "
+            "XLSX, GeoPackage, Shapefile, GeoJSON or GeoParquet."
+        )
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); export the {name} again.")
+
+
+def read_records(path: Path | str, *, fields: Sequence[Field], name: str,
+                 columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+                 header_row: int | Sequence[int] | None = None
+                 ) -> tuple[headers.Header, str | None]:
+    """Read a CSV or workbook table and return the records under its header.
+
+    See :func:`spatial.headers.read_records` (title/info rows, two-row merged headers, 合计
+    rows, `header_row`); the header is the row(s) under which `fields` are recognised.
+    """
+    path = Path(path)
+    _check_file(path, name)
+
+    def resolve(labels: list[str]) -> dict[str, str]:
+        return resolve_columns(labels, fields, columns, path=path, name=name)
+
+    return headers.read_records(path, resolve=resolve, decode=decode_bytes, sheet=sheet,
+                                header_row=header_row, name=name)
 
 
 def _read_vector(path: Path, *, name: str) -> tuple[gpd.GeoDataFrame, str | None]:
@@ -429,24 +477,24 @@ class _Parsed:
     bad: np.ndarray
 
 
-def _attributes(raw: pd.DataFrame, fields: Sequence[Field], columns: Mapping[str, str] | None,
-                *, path: Path, name: str, skip_required: tuple[str, ...] = ()) -> _Parsed:
+def _attributes(raw: pd.DataFrame | headers.Header, fields: Sequence[Field],
+                columns: Mapping[str, str] | None, *, path: Path, name: str,
+                skip_required: tuple[str, ...] = ()) -> _Parsed:
     """Find the columns of `fields` in `raw`, parse them, and reject rows missing required ones.
 
-    Tables may have title rows above the header (:func:`find_header`); vector files use their
-    attribute names. File row numbers: header = row 1 for tables, first feature = 1 for vector
-    files. Fields in `skip_required` are parsed but not checked here (coordinates are checked
-    by the caller).
+    `raw` is a vector file's frame (attribute names are the headers; first feature = row 1) or
+    a table's :class:`~spatial.headers.Header` (found by :func:`read_records`; file row
+    numbers as Excel shows them). Total rows (合计/小计) are rejected as such. Fields in
+    `skip_required` are parsed but not checked here (coordinates are checked by the caller).
     """
+    total = None
     if isinstance(raw, gpd.GeoDataFrame):
         attrs = pd.DataFrame(raw.drop(columns=raw.geometry.name))
         mapping = resolve_columns(list(attrs.columns), fields, columns, path=path, name=name)
-        first_row = 1
+        row = _file_rows(len(attrs), 1)
     else:
-        attrs, mapping, skipped = find_header(raw, fields, columns, path=path, name=name)
-        first_row = 2 + skipped
+        attrs, mapping, row, total = raw.frame, raw.mapping, raw.rows, raw.total
     n = len(attrs)
-    row = _file_rows(n, first_row)
     out = pd.DataFrame({"row": row}, index=attrs.index)
     warnings: list[str] = []
     for f in fields:
@@ -461,12 +509,18 @@ def _attributes(raw: pd.DataFrame, fields: Sequence[Field], columns: Mapping[str
                     "characters (e.g. NUL) that XLSX, GeoPackage and Shapefiles cannot hold "
                     "were replaced by '\ufffd'; correct them in the file.")
         if f.name in mapping and f.kind in ("float", "int", "bool", "datetime"):
-            note = _unparsed(src, out[f.name], row, f, mapping[f.name], path=path)
+            keep = ~total if total is not None else slice(None)
+            note = _unparsed(src[keep], out[f.name][keep], row[keep], f, mapping[f.name],
+                             path=path)
             if note:
                 warnings.append(note)
     ids = out["id"] if "id" in out else pd.Series([None] * n, index=attrs.index)
     rejected = [empty_rejected()]
     bad = np.zeros(n, dtype=bool)
+    if total is not None and total.any():
+        # a 合计/小计 row sums the rows above it: it is not a record
+        rejected.append(_reject(name, path, row[total], ids[total], "total row (合计/小计)"))
+        bad |= total
     for f in fields:
         if f.required and f.name not in skip_required:
             miss = out[f.name].isna().to_numpy() & ~bad
@@ -479,8 +533,8 @@ def _attributes(raw: pd.DataFrame, fields: Sequence[Field], columns: Mapping[str
 
 
 def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: str = "wgs84",
-                columns: Mapping[str, str] | None = None, sheet: str | int | None = None
-                ) -> Table:
+                columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+                header_row: int | Sequence[int] | None = None) -> Table:
     """Read a point input (CSV/XLSX with lon/lat columns, or a vector file of points).
 
     Parameters
@@ -499,33 +553,47 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
         Config mapping from our field names to the file's headers.
     sheet
         XLSX sheet.
+    header_row
+        File row number of the header (or its two rows), when it cannot be found.
 
     Returns
     -------
     Table
         ``frame`` is a GeoDataFrame in EPSG:4326 (x = lng, y = lat) with our field names, a
-        ``row`` column (file row number: header = row 1 for CSV/XLSX, first feature = 1 for
-        vector files), and ``lon``/``lat`` in WGS-84 degrees.
+        ``row`` column (file row number as Excel shows it: header = row 1 unless title rows
+        come first; first feature = 1 for vector files), and ``lon``/``lat`` in WGS-84 degrees.
+        ``source`` holds the file's own columns and, unless the input was WGS-84, the
+        coordinates as given (``lon_gcj02``/``lat_gcj02``, ``x_epsg4547``/``y_epsg4547``, …).
     """
     path = Path(path)
     crs_name = coords.normalize_crs_name(crs)
-    raw, enc = read_raw(path, sheet=sheet, name=name)
-    is_vector = isinstance(raw, gpd.GeoDataFrame)
+    is_vector = path.suffix.lower() in VECTOR_SUFFIXES
     want = list(fields)
     names = {f.name for f in want}
     if not is_vector:
         for extra in (Field("lon", "float", True), Field("lat", "float", True)):
             if extra.name not in names:
                 want.append(extra)
+        raw, enc = read_records(path, fields=want, name=name, columns=columns, sheet=sheet,
+                                header_row=header_row)
+    else:
+        headers.no_table_keys(path, name, header_row)
+        raw, enc = read_raw(path, sheet=sheet, name=name)
     parsed = _attributes(raw, want, columns, path=path, name=name, skip_required=("lon", "lat"))
     out, mapping, row, ids = parsed.frame, parsed.mapping, parsed.row, parsed.ids
     warnings, rejected, bad, n = parsed.warnings, parsed.rejected, parsed.bad, len(parsed.frame)
+    source = sources.source_frame(raw, row)
+    crs_read = ""
     if is_vector:
+        crs_read = sources.crs_label(raw.crs)
         if raw.crs is None:
             warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
+        sources.add_given_coords(source, raw, crs_name)
         out["lon"], out["lat"] = _vector_point_coords(raw, path=path, name=name)
     lon = out["lon"].to_numpy(dtype="float64")
     lat = out["lat"].to_numpy(dtype="float64")
+    if not is_vector:
+        sources.add_given_xy(source, lon, lat, crs_name)
     nan = (np.isnan(lon) | np.isnan(lat)) & ~bad
     if nan.any():
         rejected.append(_reject(name, path, row[nan], ids[nan],
@@ -560,41 +628,8 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
         log.info("%s: %d of %d rows rejected (see the rejected table)", path, len(rej), n)
     log.info("Read %d %s from %s (%s, crs %s)", len(gdf), name, path.name, enc, crs_name)
     return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
-                 encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings)
-
-
-_MAX_HEADER_ROWS = 6
-
-
-def find_header(raw: pd.DataFrame, fields: Sequence[Field], mapping: Mapping[str, str] | None,
-                *, path: Path | str, name: str) -> tuple[pd.DataFrame, dict[str, str], int]:
-    """Find the header row of a table whose first rows may be a title or merged group headers.
-
-    Excel exports often start with a title row (``聊城市燃煤锅炉台账``) or a row of merged group
-    headers (``坐标`` over ``经度``/``纬度``). The first of the first few rows under which every
-    required field is recognised is taken as the header.
-
-    Returns
-    -------
-    frame, mapping, skipped
-        The data rows with that header, our field -> header mapping, and how many rows above
-        the header were skipped (for file row numbers).
-    """
-    try:
-        return raw, resolve_columns(list(raw.columns), fields, mapping, path=path, name=name), 0
-    except InputError as first_error:
-        for k in range(min(_MAX_HEADER_ROWS, len(raw))):
-            header = [str(v).strip() if v is not None and not (isinstance(v, float)
-                      and np.isnan(v)) else f"_col{i}" for i, v in enumerate(raw.iloc[k])]
-            try:
-                found = resolve_columns(header, fields, mapping, path=path, name=name)
-            except InputError:
-                continue
-            body = raw.iloc[k + 1:].copy()
-            body.columns = header
-            log.info("%s: header found on row %d (rows above it skipped)", path, k + 2)
-            return body.reset_index(drop=True), found, k + 1
-        raise first_error from None
+                 encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings,
+                 source=source, crs_read=crs_read, **headers.layout(raw))
 
 
 def _unparsed(src: pd.Series, parsed: pd.Series, row: np.ndarray, f: Field, header: str, *,
@@ -688,6 +723,7 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     parsed = _attributes(raw, fields, columns, path=path, name=name,
                          skip_required=tuple(f.name for f in fields))
     out, mapping, row, warnings = parsed.frame, parsed.mapping, parsed.row, parsed.warnings
+    crs_read = sources.crs_label(raw.crs)
     if raw.crs is None:
         warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
         raw = raw.set_crs("EPSG:4326")
@@ -732,7 +768,8 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
     log.info("Read %d %s polygons from %s", len(gdf), name, path.name)
     return Table(name=name, path=path, frame=gdf, rejected=rej.reset_index(drop=True),
-                 encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings)
+                 encoding=enc, columns=mapping, crs=crs_name, n_read=n, warnings=warnings,
+                 source=sources.source_frame(raw, row), crs_read=crs_read)
 
 
 def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
@@ -750,8 +787,8 @@ def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
 
 
 def read_features(path: Path | str, *, fields: Sequence[Field], name: str, crs: str = "wgs84",
-                  columns: Mapping[str, str] | None = None, sheet: str | int | None = None
-                  ) -> Table:
+                  columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+                  header_row: int | Sequence[int] | None = None) -> Table:
     """Read an input that may hold points or polygons (villages, communities, sites).
 
     CSV/XLSX tables and vector files of points are read by :func:`read_points`; vector files
@@ -761,7 +798,7 @@ def read_features(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
 
     Parameters
     ----------
-    path, fields, name, crs, columns, sheet
+    path, fields, name, crs, columns, sheet, header_row
         As for :func:`read_points`.
 
     Returns
@@ -772,7 +809,9 @@ def read_features(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
     """
     path = Path(path)
     if path.suffix.lower() not in VECTOR_SUFFIXES:
-        return read_points(path, fields=fields, name=name, crs=crs, columns=columns, sheet=sheet)
+        return read_points(path, fields=fields, name=name, crs=crs, columns=columns, sheet=sheet,
+                           header_row=header_row)
+    headers.no_table_keys(path, name, header_row)
     raw, _ = read_raw(path, name=name)
     types = set(raw.geometry.geom_type.dropna())
     if not types & {"Polygon", "MultiPolygon"}:
@@ -788,8 +827,8 @@ def read_features(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
 
 
 def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
-               columns: Mapping[str, str] | None = None, sheet: str | int | None = None
-               ) -> Table:
+               columns: Mapping[str, str] | None = None, sheet: str | int | None = None,
+               header_row: int | Sequence[int] | None = None) -> Table:
     """Read a table without coordinates (CSV, XLSX, or a vector file's attributes).
 
     Parameters
@@ -805,6 +844,8 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
         Config mapping from our field names to the file's headers.
     sheet
         XLSX sheet.
+    header_row
+        File row number of the header (or its two rows), when it cannot be found.
 
     Returns
     -------
@@ -813,7 +854,12 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
         one parsed column per field (absent optional fields are all-missing).
     """
     path = Path(path)
-    raw, enc = read_raw(path, sheet=sheet, name=name)
+    if path.suffix.lower() in VECTOR_SUFFIXES:
+        headers.no_table_keys(path, name, header_row)
+        raw, enc = read_raw(path, sheet=sheet, name=name)
+    else:
+        raw, enc = read_records(path, fields=fields, name=name, columns=columns, sheet=sheet,
+                                header_row=header_row)
     parsed = _attributes(raw, fields, columns, path=path, name=name)
     out, mapping, rejected, bad, n = (parsed.frame, parsed.mapping, parsed.rejected, parsed.bad,
                                       len(parsed.frame))
@@ -821,7 +867,8 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
     log.info("Read %d %s rows from %s (%s)", int((~bad).sum()), name, path.name, enc)
     return Table(name=name, path=path, frame=out[~bad].reset_index(drop=True),
                  rejected=rej.reset_index(drop=True), encoding=enc, columns=mapping, n_read=n,
-                 warnings=parsed.warnings)
+                 warnings=parsed.warnings, source=sources.source_frame(raw, parsed.row),
+                 **headers.layout(raw))
 
 
 # --------------------------------------------------------------------------- air readings
@@ -1019,7 +1066,8 @@ def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "read
     if not plist:
         raise InputError(f"input '{name}': no file given.")
     read = functools.partial(_readings_file, name=name, columns=columns, sheet=sheet, tz=tz)
-    parts = map_files(read, plist) if map_files is not None else [read(p) for p in plist]
+    parts = map_files(read, plist) if map_files is not None else [
+        read(p) for p in progress.track(plist, f"reading {name} files")]
     frames = [f for f, _, _, _ in parts]
     rejected = [empty_rejected()] + [r for _, rs, _, _ in parts for r in rs]
     encs = [e for _, _, e, _ in parts]
@@ -1032,4 +1080,6 @@ def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "read
              ", ".join(sorted(frame["pollutant"].unique())), len(plist))
     enc = encs[0] if len(set(encs)) == 1 else ",".join(map(str, encs))
     return Table(name=name, path=plist[0], frame=frame, rejected=rej.reset_index(drop=True),
-                 encoding=enc, columns=dict(columns or {}), n_read=n_read, paths=plist)
+                 encoding=enc, columns=dict(columns or {}), n_read=n_read, paths=plist,
+                 n_read_by_file={str(p): n for p, (_, _, _, n) in zip(plist, parts,
+                                                                     strict=True)})

@@ -32,7 +32,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from . import export, safepath, webmap
+from . import excel, export, safepath, webmap
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -160,9 +160,8 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
             sub_tables = {k: df[df["county_code"].astype(str) == code]
                           for k, df in tables.items()}
             if sub_tables:
-                with pd.ExcelWriter(folder / "tables.xlsx", engine="openpyxl") as xw:
-                    for k, df in sub_tables.items():
-                        df.to_excel(xw, sheet_name=k[:31], index=False)
+                excel.write_workbook(sub_tables, folder / "tables.xlsx", fields=fields,
+                                     analysis=analysis)
             html = county_map(sub, outline, title=f"{names[code]}：{title or analysis}",
                               fields=fields)
             (folder / f"{analysis}.html").write_text(html, encoding="utf-8")

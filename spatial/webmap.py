@@ -50,6 +50,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from . import basemaps, coords
+from . import labels as _labels
 from .errors import InputError
 from .export import write_text_atomic
 
@@ -682,7 +683,9 @@ def field_values(
             f"{arg}: column(s) {missing} not in the layer; its columns are {list(df.columns)}."
         )
     labels = [escape(label) for label in fields.values()]
-    cols = [[escape(format_value(v)) for v in df[col].tolist()] for col in fields]
+    # codes as Chinese words, ratios as percentages (spatial.labels)
+    cols = [[escape(format_value(_labels.display_value(col, v))) for v in df[col].tolist()]
+            for col in fields]
     return labels, [list(row) for row in zip(*cols, strict=True)]
 
 

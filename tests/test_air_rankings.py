@@ -234,15 +234,15 @@ def test_pollution_hotspots_run_gives_the_tables_from_hourly_readings():
 def test_excel_headers_from_fields_and_gzip_csv(tmp_path):
     from spatial import export, io
     fields = {**ar.FIELDS, "period": ph.FIELDS["period"]}
-    assert export.excel_headers(["pm25", "composite_index", "period", "other"], fields) == \
-        ["PM2.5平均浓度（µg/m³）", "综合指数", "时段", "other"]
-    df = pd.DataFrame({"pm25": [35.0], "other": [1]})
-    export.write_tables({"aq_stats": df, "plain": df}, tmp_path, fields=fields,
-                        labelled=("aq_stats",))
+    df = pd.DataFrame({"pm25": [35.0], "composite_index": [4.1], "period": ["2025-01"],
+                       "other": [1]})
+    export.write_tables({"aq_stats": df, "targets": df}, tmp_path, fields=fields,
+                        about={"analysis": "pollution-hotspots"})
     x = pd.read_excel(tmp_path / "tables.xlsx", sheet_name=None)
-    assert list(x["aq_stats"].columns) == ["PM2.5平均浓度（µg/m³）", "other"]
-    assert list(x["plain"].columns) == ["pm25", "other"]
-    assert list(pd.read_csv(tmp_path / "aq_stats.csv").columns) == ["pm25", "other"]
+    assert list(x["空气质量统计"].columns) == ["PM2.5平均浓度（µg/m³）", "综合指数", "时段",
+                                          "other"]
+    assert "目标差距" in x  # pollution-hotspots' targets, not heat-radius' 关停整合清单
+    assert list(pd.read_csv(tmp_path / "aq_stats.csv").columns) == list(df.columns)
     import gzip
     p = tmp_path / "h.csv.gz"
     p.write_bytes(gzip.compress("站点编码,监测时间,PM2.5,SO2\nA,2025-01-01 00:00,35,9\n"

@@ -22,13 +22,13 @@ def test_demo_writes_every_output(demo_out):
         assert (d / "shp" / f"{layer}.cpg").read_text().strip().upper() == "UTF-8"
     assert (demo_out / "maps" / "heat-radius.html").stat().st_size > 10_000
     tables = pd.read_excel(d / "tables.xlsx", sheet_name=None)
-    assert set(tables) == {"targets", "by_county", "by_plant", "unknown_fuel", "new_coal",
-                           "rejected"}
+    assert set(tables) == {"关停整合清单", "按县区统计", "按电厂统计", "燃料待核实", "新建燃煤项目",
+                           "未采用的记录", "说明"}  # Chinese sheets
     assert (d / "by_county.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
     assert len(man["inputs"]["boilers"]["sha256"]) == 64
     assert man["params"]["radius_km"] == 30.0
-    assert man["inputs"]["boilers"]["rows_rejected"] == len(tables["rejected"]) == 2
+    assert man["inputs"]["boilers"]["rows_rejected"] == len(tables["未采用的记录"]) == 2
     assert not list((demo_out / "layers").glob(".*tmp"))  # no temporary folder left
 
 
@@ -176,3 +176,45 @@ def test_inputs_are_not_modified(tmp_path, root, capsys):
     cfg = write_config(tmp_path, root, plants=src / "plants.csv", boilers=src / "boilers.csv")
     assert run(["run", "heat-radius", "--config", str(cfg), "--out", str(tmp_path)], capsys)[0] == 0
     assert {p.name: p.read_bytes() for p in src.iterdir()} == before
+
+
+def test_version_and_verbosity_before_or_after_the_command(capsys, monkeypatch):
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lantian {importlib.metadata.version('lantian')}"
+    seen = []
+    monkeypatch.setattr(cli, "_setup_logging", lambda v, q: seen.append((v, q)))
+    for argv in (["-q", "list"], ["list", "-q"], ["-v", "-v", "list"], ["list", "-vv"],
+                 ["list"]):
+        assert cli.main(argv) == 0
+    assert seen == [(0, 2), (0, 2), (2, 1), (2, 1), (0, 1)]
+
+
+def test_progress_lines_off_a_terminal_and_quiet(capsys):
+    from spatial import progress
+
+    calls = []
+    old = progress.set_reporter(lambda d, i, n: calls.append((d, i, n)))
+    try:
+        assert list(progress.track(["a", "b", "c"], "files")) == ["a", "b", "c"]
+        with progress.step("writing"):
+            pass
+    finally:
+        progress.set_reporter(old)
+    assert calls == [("files", 0, 3), ("files", 1, 3), ("files", 2, 3), ("files", 3, 3),
+                     ("writing", 0, 1), ("writing", 1, 1)]
+    lines = progress.Lines()
+    for i in range(3):
+        lines("reading rasters", i, 2)
+    err = capsys.readouterr().err.splitlines()
+    assert [e.split(" ", 1)[1] for e in err] == ["reading rasters (1/2)", "reading rasters (2/2)"]
+    import io as stdio
+    buf = stdio.StringIO()
+    bar = progress.Bar(buf, width=10)
+    bar("Gi* per period", 5, 10)
+    bar("Gi* per period", 10, 10)
+    assert buf.getvalue() == ("\rGi* per period [#####-----] 5/10"
+                              "\rGi* per period [##########] 10/10\n")

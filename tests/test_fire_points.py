@@ -307,7 +307,8 @@ def test_zero_detections_in_area_gives_empty_outputs(tmp_path):
     pts = gpd.read_file(gpkg, layer="points")
     assert {"status", "local_time", "event_id", "township_code"} <= set(pts.columns)
     tables = pd.read_excel(out.layers_dir / "tables.xlsx", sheet_name=None)
-    assert set(tables) == {"by_county", "by_township", "bulletin", "accountability", "rejected"}
+    assert set(tables) == {"按县区统计", "按乡镇统计", "火点通报", "乡镇问责", "未采用的记录",
+                           "说明"}
     assert out.map_path.exists()
 
 
@@ -346,5 +347,5 @@ def test_demo_outputs_round_trip(demo):
     hs = gpd.read_file(d / "fire-points.gpkg", layer="heat_sources")
     assert (hs["source"] == "known").sum() == 3 and (hs["source"] == "derived").sum() == 2
     assert (hs["n_excluded"] > 0).all()
-    bulletin = pd.read_excel(d / "tables.xlsx", sheet_name="bulletin")
+    bulletin = pd.read_excel(d / "tables.xlsx", sheet_name="火点通报")
     assert len(bulletin) == counts["kept"]

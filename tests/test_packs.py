@@ -44,9 +44,9 @@ def test_county_pack_round_trips_chinese_values(demo_out, tmp_path, encoding, cp
     for col in ("id", "name", "county_name", "nearest_plant_name"):
         assert back[short[col]].tolist() == want[col].tolist(), col
     assert set(back[short["county_code"]]) == {code}
-    by_county = pd.read_excel(ex / stem / "tables.xlsx", sheet_name="by_county",
-                              dtype={"county_code": str})
-    assert by_county["county_code"].tolist() == [code]
+    by_county = pd.read_excel(ex / stem / "tables.xlsx", sheet_name="按县区统计",
+                              dtype={"县区代码": str})
+    assert by_county["县区代码"].tolist() == [code]
     # cells (no county_code) are split by intersecting the county outline
     cells = gpd.read_file(shp / "cells.shp")
     outline = gpd.read_file(out / "layers/heat-radius/context.gpkg", layer="counties")

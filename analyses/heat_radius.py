@@ -317,7 +317,8 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
         geometry=gpd.points_from_xy(q["lon"], q["lat"]), crs="EPSG:4326")
     boiler_cols = ["id", "name", "capacity_th", "fuel", "fuel_raw", "kind", "status", "plant_id",
                    "lon", "lat", "in_radius", "target", "nearest_plant_id", "nearest_plant_name",
-                   "distance_km", "n_plants_within", "county_code", "county_name", "row"]
+                   "distance_km", "n_plants_within", "county_code", "county_name", "row",
+                   *(["file"] if "file" in b.columns else [])]  # several files: file and row
     boilers_layer = gpd.GeoDataFrame(b.reindex(columns=boiler_cols),
                                      geometry=b.geometry.to_numpy(), crs="EPSG:4326")
     small_cols = ["id", "name", "kind", "capacity_mw", "max_unit_mw", "n_units", "is_chp", "fuel",

@@ -547,7 +547,8 @@ def _village_layer(v: pd.DataFrame) -> gpd.GeoDataFrame:
     cols = ["id", "name", "township", "county", "households", "converted_households", "ratio",
             "completed", "converted", "method", "method_code", "clean_coal", "completed_on",
             "in_zone", "is_gap", "zone_id",
-            "county_code", "county_name", "township_code", "township_name", "lon", "lat", "row"]
+            "county_code", "county_name", "township_code", "township_name", "lon", "lat", "row",
+            *(["file"] if "file" in v else [])]  # several files: the record is file and row
     out = pd.DataFrame({c: v[c] if c in v else None for c in cols})
     out["completed_on"] = pd.to_datetime(out["completed_on"]).dt.strftime("%Y-%m-%d") \
         if out["completed_on"].notna().any() else None

@@ -308,3 +308,18 @@ def labels(field: str, values: Iterable[Any]) -> pd.Series:
     """Chinese labels of a Series of codes."""
     s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
     return s.map(lambda c: label(field, c)).astype(object)
+
+
+def _register_display_labels() -> None:
+    """Make these labels the ones people see (:data:`spatial.labels.LABELS`).
+
+    The library's display layer knows no vocabulary of the inventories; the application gives
+    it the Chinese words of its codes once, at import (codes it does not know keep theirs).
+    """
+    from spatial import labels as display
+
+    for field, table in LABELS.items():
+        display.LABELS[field] = {**display.LABELS.get(field, {}), **table}
+
+
+_register_display_labels()

@@ -231,6 +231,10 @@ def read_grid(path: Path | str, *, sheet: str | int | None = None, name: str = "
             return grid_from_text(text, encoding=encoding)
         except InputError as err:
             raise InputError(f"{path}: {err}") from None
+    from . import limits, provenance
+
+    provenance.note_file(path, again=True)  # hashed just before the library reads it
+    limits.check_xlsx(path)  # a zip bomb is refused before openpyxl inflates it
     if path.suffix.lower() == ".xls":
         return _read_xls(path, sheet=sheet)
     import openpyxl

@@ -242,10 +242,12 @@ def _check_file(path: Path, name: str) -> None:
         raise InputError(f"{path}: file not found (input '{name}'); check `path` in the config.")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file (input '{name}').")
-    if path.suffix.lower() not in TABLE_SUFFIXES | VECTOR_SUFFIXES:
+    gz_table = (path.suffix.lower() == ".gz"
+                and Path(path.stem).suffix.lower() in {".csv", ".txt"})  # table.csv.gz
+    if path.suffix.lower() not in TABLE_SUFFIXES | VECTOR_SUFFIXES and not gz_table:
         raise InputError(
-            f"{path}: unsupported file type '{path.suffix.lower()}' for input '{name}'; use CSV, "
-            "XLSX, GeoPackage, Shapefile, GeoJSON or GeoParquet."
+            f"{path}: unsupported file type '{path.suffix.lower()}' for input '{name}'; use CSV "
+            "(also .csv.gz), XLSX, GeoPackage, Shapefile, GeoJSON or GeoParquet."
         )
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); export the {name} again.")

@@ -7,9 +7,8 @@ and popups show the Chinese word, with the code kept beside it in ``<column>_cod
 Ratios a person reads (``ratio`` 0.673) are shown as percentages (67.3%).
 
 Every function takes the label table as a ``{field: {code: label}}`` mapping; :data:`LABELS`
-seeds it for the codes that exist today. The controlled vocabularies of the inventories
-(fuel, kind, status) are meant to supply their own labels (``vocab.label(field, code)``) in
-place of the seed: pass ``labels=`` or replace the entries of :data:`LABELS`.
+seeds it for the codes of the analyses' results; the controlled vocabularies of the inventories
+(fuel, kind, status, method: ``analyses.vocab``) add their own labels to it when imported.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ LABELS: dict[str, dict[str, str]] = {
         "operating": "在用", "idle": "停用（备用）", "retired": "关停", "construction": "在建",
         # fire detections (fire-points)
         "kept": "保留（秸秆焚烧）", "industrial": "工业热源", "outside_window": "时段外",
-        "low_confidence": "低可信度", "duplicate": "重复",
+        "low_confidence": "低可信度", "duplicate": "重复", "off_cropland": "非耕地",
         # cells and stations (pollution-hotspots), cells (no-burn-zones)
         "ok": "正常", "beyond_range": "超出插值范围", "no_pixels": "无有效像元",
         "incomplete": "数据不完整", "no readings": "无监测数据", "failed sensor": "设备故障",

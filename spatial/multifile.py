@@ -57,11 +57,20 @@ def combine(tables: Sequence[Table], *, name: str, base: Path | str | None = Non
     for t in tables:
         for k, v in t.columns.items():
             columns.setdefault(k, v)
+    # the input's own columns (spatial.sources), keyed by file and row like the frame
+    sources = [t.source.assign(file=display_path(t.path, base)) for t in tables
+               if t.source is not None]
     return Table(name=name, path=tables[0].path, frame=frame, rejected=rejected,
                  encoding=", ".join(encodings) or None, columns=columns, crs=tables[0].crs,
                  n_read=sum(t.n_read for t in tables),
                  paths=[p for t in tables for p in (t.paths or [t.path])],
-                 warnings=[w for t in tables for w in t.warnings])
+                 n_read_by_file={str(t.path): t.n_read for t in tables},
+                 warnings=[w for t in tables for w in t.warnings],
+                 sheet=tables[0].sheet, sheets=tables[0].sheets,
+                 header_rows=tables[0].header_rows,
+                 ignored=list(dict.fromkeys(c for t in tables for c in t.ignored)),
+                 source=pd.concat(sources, ignore_index=True) if sources else None,
+                 crs_read=tables[0].crs_read)
 
 
 def read_each(read_one: Callable[[Path], Table], paths: Sequence[Path], *, name: str,

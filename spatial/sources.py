@@ -142,16 +142,28 @@ def attach(frame: pd.DataFrame, source: pd.DataFrame, *, path: Path | str | None
     """
     if "row" not in frame.columns or source is None or not len(source.columns):
         return frame
-    src = prefixed(source, set(frame.columns))
+    # several files (spatial.multifile): rows are numbered per file, so match on both; a
+    # frame that lost its file column cannot be matched (row 2 is in every file): left as is
+    by_file = "file" in source.columns and "file" in frame.columns
+    if "file" in source.columns and not by_file and source["file"].nunique() > 1:
+        return frame
+    keys = ["file", "row"] if by_file else ["row"]
+    src = prefixed(source.drop(columns="file") if by_file else source, set(frame.columns))
     src = src.drop(columns=[c for c in src.columns if c != "row" and c in frame.columns])
-    src = src.drop_duplicates("row")
+    if by_file:
+        src.insert(0, "file", source["file"].to_numpy())
+    src = src.drop_duplicates(keys)
     key = pd.to_numeric(frame["row"], errors="coerce").astype("Int64")
-    lookup = src.assign(row=src["row"].astype("Int64")).set_index("row")
-    joined = lookup.reindex(key.to_numpy())
+    lookup = src.assign(row=src["row"].astype("Int64")).set_index(keys)
+    index = (pd.MultiIndex.from_arrays([frame["file"].astype(object).to_numpy(),
+                                        key.to_numpy()]) if by_file else key.to_numpy())
+    joined = lookup.reindex(index)
     joined.index = frame.index
     out = frame.copy()
     if path is not None and FILE_COLUMN not in out.columns:
-        out[FILE_COLUMN] = np.where(key.notna().to_numpy(), Path(path).name, None)
+        names = (frame["file"].map(lambda f: Path(str(f)).name).to_numpy(dtype=object)
+                 if by_file else Path(path).name)
+        out[FILE_COLUMN] = np.where(key.notna().to_numpy(), names, None)
     for c in joined.columns:
         out[c] = joined[c].to_numpy()
     if isinstance(frame, gpd.GeoDataFrame):

@@ -267,7 +267,7 @@ def test_demo_fills_every_statistics_table(demo_out):
     assert not feb["valid"].iloc[0] and "21 valid days < 25" in feb["reason"].iloc[0]
     rank = pd.read_csv(d / "ranking.csv", encoding="utf-8-sig")
     assert rank.query("period == '2025-01'")["improve_index_pct"].notna().all()
-    x = pd.read_excel(d / "tables.xlsx", sheet_name="ranking")
+    x = pd.read_excel(d / "tables.xlsx", sheet_name="综合指数排名")
     assert "综合指数排名" in x.columns and "改善率排名" in x.columns
     assert (demo_out / "maps" / "pollution-hotspots.ranking.png").stat().st_size > 20_000
 

@@ -26,10 +26,10 @@ def test_shapefile_attributes_in_chinese_with_codes_beside(tmp_path):
     short = dict(zip(fields["full_name"], fields["short_name"], strict=True))
     assert shp[short["fuel"]].tolist() == ["燃煤", "燃气", "peat"]  # unknown: as typed
     assert shp[short["fuel_code"]].tolist() == ["coal", "gas", "peat"]
-    assert shp[short["status"]].tolist()[:2] == ["在用", "关停"]
+    assert shp[short["status"]].tolist()[:2] == ["在用", "关停/取缔"]  # analyses.vocab's words
     assert shp[short["kind"]].tolist() == ["锅炉", "自备电厂", "锅炉"]
     label = dict(zip(fields["full_name"], fields["label"], strict=True))
-    assert label["fuel_code"] == "燃料（代码）"
+    assert label["fuel_code"] == "燃料类别（代码）"
     # the GeoPackage, for scripts and maps, keeps the codes
     gpkg = gpd.read_file(tmp_path / "t.gpkg", layer="boilers")
     assert gpkg["fuel"].tolist() == ["coal", "gas", "peat"] and "fuel_code" not in gpkg
@@ -42,8 +42,8 @@ def test_excel_values_in_chinese_csv_codes(tmp_path):
     heads = [c.value for c in ws[1]]
     col = {h: i for i, h in enumerate(heads)}
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
-    assert [r[col["燃料"]] for r in rows] == ["燃煤", "燃气", "peat"]
-    assert [r[col["燃料（代码）"]] for r in rows] == ["coal", "gas", "peat"]
+    assert [r[col["燃料类别"]] for r in rows] == ["燃煤", "燃气", "peat"]
+    assert [r[col["燃料类别（代码）"]] for r in rows] == ["coal", "gas", "peat"]
     csv = pd.read_csv(tmp_path / "by_county.csv", encoding="utf-8-sig")
     assert csv["fuel"].tolist() == ["coal", "gas", "peat"] and "fuel_code" not in csv
 
@@ -52,7 +52,7 @@ def test_tooltips_show_words_and_percentages():
     _, rows = webmap.field_values(pd.DataFrame(boilers()),
                                   {"fuel": "燃料", "status": "状态", "ratio": "改造比例"})
     assert rows[0] == ["燃煤", "在用", "67.3%"]
-    assert rows[1] == ["燃气", "关停", "100.0%"]
+    assert rows[1] == ["燃气", "关停/取缔", "100.0%"]
     assert rows[2] == ["peat", "—", "—"]
 
 

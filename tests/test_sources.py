@@ -111,3 +111,22 @@ def test_rejected_rows_carry_their_record(tmp_path, root):
     assert mine["row"].tolist() == ["3"]
     assert mine["src_单位名称"].tolist() == ["乙厂"]
     assert mine["src_乡镇（街道）"].tolist() == ["柳园街道"]
+
+
+def test_two_files_keep_each_rows_own_record(tmp_path, root):
+    # two county lists; row 2 exists in both, so a match on the row alone would swap records
+    a, b = tmp_path / "东昌府区.csv", tmp_path / "临清市.csv"
+    BOILERS.iloc[:2].to_csv(a, index=False, encoding="gbk")
+    BOILERS.iloc[2:].to_csv(b, index=False, encoding="utf-8")
+    cfg = write_config(tmp_path, root, a, "gcj02")
+    text = cfg.read_text(encoding="utf-8").replace(f'path = "{a}"', f'path = ["{a}", "{b}"]')
+    cfg.write_text(text, encoding="utf-8")
+    out = runner.execute("heat-radius", config.load(cfg), out=tmp_path / "out", offline=True)
+    layer = gpd.read_file(out.layers_dir / "heat-radius.gpkg", layer="boilers")
+    got = layer.set_index("id")
+    # each boiler carries the record of its own file and row, typed there
+    assert got.loc["GL1", "src_单位名称"] == "甲厂" and got.loc["GL1", "row"] == 2
+    assert got.loc["GL3", "src_单位名称"] == "丙厂" and got.loc["GL3", "row"] == 2
+    assert got.loc["GL1", "src_file"] == "东昌府区.csv"
+    assert got.loc["GL3", "src_file"] == "临清市.csv"
+    assert got.loc["GL3", "lon_gcj02"] == BOILERS["经度"].iloc[2]

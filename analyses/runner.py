@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from spatial import basemaps, export, figure, io, webmap
+from spatial import basemaps, export, figure, io, mapparts, qgis, webmap
 from spatial.errors import InputError
 
 from . import REGISTRY, checks, get
@@ -53,7 +53,19 @@ def map_settings(config: dict[str, Any], *, basemap: str | None = None,
     if name is not None:
         basemaps.check_basemap(name)
     return {"basemap": "none" if off else name, "tianditu_token": table.get("tianditu_token"),
-            "offline": bool(off)}
+            "offline": bool(off),
+            **{k: table.get(k) for k in ("title", "subtitle", "source", "unit", "city")}}
+
+
+def _city(result: Result, settings: dict[str, Any]) -> str | None:
+    """``[map] city``, else the counties' ``city_name`` when they name one city."""
+    if settings.get("city"):
+        return settings["city"]
+    counties = result.context.get("counties")
+    if counties is not None and "city_name" in counties.columns:
+        names = counties["city_name"].dropna().astype(str).unique().tolist()
+        return "、".join(sorted(names)) if 0 < len(names) <= 3 else None
+    return None
 
 
 def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> str:
@@ -64,17 +76,49 @@ def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> 
     """
     with basemaps.override(settings["basemap"], token=settings["tianditu_token"]):
         m = module.build_map(result)
+    mapparts.set_heading(m, title=settings.get("title"), subtitle=settings.get("subtitle"))
+    mapparts.add_credits(m, city=_city(result, settings), source=settings.get("source"),
+                         unit=settings.get("unit"))
     return webmap.render_html(m, offline=settings["offline"], inline=True)
 
 
-def render_figure(module: ModuleType, result: Result) -> dict[str, bytes]:
-    """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default."""
+def render_figure(module: ModuleType, result: Result,
+                  settings: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default.
+
+    ``settings`` (:func:`map_settings`): its title, subtitle, city, source and unit are
+    written on the figure as on the map.
+    """
+    settings = settings or {}
     spec_fn = getattr(module, "figure_spec", None)
     style = spec_fn(result) if spec_fn is not None else None
-    fig = figure.draw(result.layers, title=result.title or module.NAME, style=style,
-                      counties=result.context.get("counties"),
-                      subtitle=f"制图日期：{dt.date.today().isoformat()}")
+    date = f"制图日期：{dt.date.today().isoformat()}"
+    sub = settings.get("subtitle")
+    fig = figure.draw(result.layers, title=settings.get("title") or result.title or module.NAME,
+                      style=style, counties=result.context.get("counties"),
+                      subtitle=f"{sub}　{date}" if sub else date,
+                      notes=mapparts.credit_lines(city=_city(result, settings),
+                                                  source=settings.get("source"),
+                                                  unit=settings.get("unit")))
     return {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
+
+
+def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
+    """The writer of the QGIS styles and project of a result folder, or None.
+
+    None for an analysis without a ``symbology(result)``.
+    """
+    symbology = getattr(module, "symbology", None)
+    if symbology is None:
+        return None
+    legends = symbology(result)
+    title = settings.get("title") or result.title or module.NAME
+
+    def write(folder: Path) -> None:
+        qgis.write_qgis(folder, module.NAME, legends, title=title, fields=result.fields,
+                        offline=settings["offline"])
+
+    return write
 
 
 def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
@@ -229,7 +273,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     html = webmap.stable_ids(render_map(module, result, settings))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
     t3 = time.perf_counter()
-    figures = render_figure(module, result)
+    figures = render_figure(module, result, settings)
     timings["figure_s"] = round(time.perf_counter() - t3, 3)
 
     manifest = {
@@ -250,11 +294,11 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
         "map": {"basemap": settings["basemap"] or "(analysis default)",
                 "offline": settings["offline"]},
     }
-    counties = result.context.get("counties")
     layers_dir = export.write_result(analysis=name, layers=result.layers, tables=result.tables,
                                      fields=result.fields, manifest=manifest, out=out,
-                                     context={"counties": counties} if counties is not None
-                                     else None)
+                                     context={k: g for k, g in result.context.items()
+                                              if g is not None} or None,
+                                     finish=_qgis_writer(module, result, settings))
     map_path = Path(out) / "maps" / f"{name}.html"
     export.write_text_atomic(map_path, html)
     fig_paths = tuple(Path(out) / "maps" / f"{name}.{ext}" for ext in figures)

@@ -29,7 +29,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -233,13 +233,15 @@ def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
 def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                  manifest: Mapping[str, Any], out: Path,
-                 context: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
+                 context: Mapping[str, gpd.GeoDataFrame] | None = None,
+                 finish: Callable[[Path], None] | None = None) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
     results stay in place until then. ``context`` layers (the county outlines the run used)
     go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
-    not result layers (no Shapefiles).
+    not result layers (no Shapefiles). ``finish(folder)`` adds files to the folder before
+    it is swapped in (the QGIS styles and project, :mod:`spatial.qgis`).
     """
     final = Path(out) / "layers" / analysis
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +258,8 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                 with _fixed_gdal_date():
                     cgdf.to_file(tmp / "context.gpkg", layer=cname, driver="GPKG",
                                  engine="pyogrio")
+        if finish is not None:
+            finish(tmp)
         man = dict(manifest)
         man["layers"] = {k: len(v) for k, v in layers.items()}
         man["tables"] = {k: len(v) for k, v in tables.items()}

@@ -109,7 +109,7 @@ def default_style(layers: Mapping[str, gpd.GeoDataFrame]) -> list[LayerStyle]:
 def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
          style: Sequence[LayerStyle] | None = None, counties: gpd.GeoDataFrame | None = None,
          subtitle: str | None = None, county_label: str = "name",
-         figsize: tuple[float, float] = (10.0, 7.0)):
+         figsize: tuple[float, float] = (10.0, 7.0), notes: Sequence[str] = ()):
     """Draw a static map of result layers.
 
     Parameters
@@ -124,6 +124,8 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
         County polygons outlined in grey, with names from ``county_label`` (if a column).
     figsize
         Inches (default 10 x 7, landscape; the legend is right of the map).
+    notes
+        Lines written in the right margin under the legend (区域, 数据来源, 制图单位).
 
     Returns
     -------
@@ -216,6 +218,9 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                       fontsize=8, framealpha=0.9, title="图例", title_fontsize=9,
                       borderaxespad=0.0)
+        if notes:
+            fig.text(0.70, 0.04, "\n".join(notes), ha="left", va="bottom", fontsize=8,
+                     color="#333333", linespacing=1.5)
         fig.suptitle(title, fontsize=15, y=0.975)
         if subtitle:
             fig.text(0.5, 0.915, subtitle, ha="center", fontsize=10, color="#333333")

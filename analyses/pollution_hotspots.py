@@ -1012,14 +1012,14 @@ def symbology(result: Result) -> list[legend.LayerLegend]:
         out.append(legend.categorized(
             "cells", "Gi* 热点/冷点（按时段）", "polygon", column="fdr_class",
             colors=CLASS_COLORS, labels=CLASS_LABELS, present=gi[np.isfinite(gi)].astype(int),
+            omit=(0,),
             fill_opacity=0.55, width=0.5, visible=False, extra={"periods": periods},
             subset=f"\"period\" = '{periods[-1]}'"))
     if len(hs):
         out.append(legend.categorized(
             "hotspots", "时空热点", "polygon", column="category", colors=PATTERN_COLORS,
-            labels=stats.CATEGORY_LABELS_ZH, present=hs["category"], fill_opacity=0.5,
-            omit=("no pattern detected",),
-            width=1.0))
+            labels=stats.CATEGORY_LABELS_ZH, present=hs["category"], fill_opacity=0.0,
+            omit=("no pattern detected",), width=2.5))
     if len(st):
         out.append(legend.categorized(
             "stations", "监测站点", "point", column="kind", colors=TYPE_COLORS,
@@ -1084,8 +1084,12 @@ def build_map(result: Result) -> folium.Map:
                "mean_value": f"各时段均值 ({unit})", "share_hot": "热点时段占比",
                "county_name": "县区", "township_name": "乡镇"}
         pattern = hs[hs["category"].isin(list(PATTERN_COLORS))]
-        if len(pattern):
-            mapparts.add_layer(m, by[("hotspots", "category")], pattern, tooltip=tip)
+        if len(pattern):  # one outline per category and patch, not one per cell
+            patches = pattern.assign(n_cells=1).dissolve(
+                by="category", aggfunc={"category_zh": "first", "n_cells": "sum"}).reset_index()
+            mapparts.add_layer(m, by[("hotspots", "category")],
+                               patches.explode(index_parts=False).reset_index(drop=True),
+                               tooltip={"category_zh": "时空热点类型", "n_cells": "该类网格数"})
         rest = hs[~hs["category"].isin(list(PATTERN_COLORS))]
         if len(rest):  # behind a toggle: cells without a pattern
             mapparts.add_layer(m, legend.single("hotspots", "无显著时空模式的网格", "polygon",
@@ -1117,8 +1121,8 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
         specs.append(legend.figure_style(leg, hs))
         pattern = hs[hs["category"].isin(list(PATTERN_COLORS))]
         if len(pattern):
-            leg = legend.with_(by[("hotspots", "category")], fill_opacity=0.0, width=2.5)
-            specs.append(legend.figure_style(leg, pattern.dissolve(by="category").reset_index()))
+            specs.append(legend.figure_style(by[("hotspots", "category")],
+                                             pattern.dissolve(by="category").reset_index()))
     st = result.layers["stations"]
     if ("stations", "kind") in by:
         specs.append(legend.figure_style(by[("stations", "kind")],

@@ -68,7 +68,7 @@ def add_layer(m: folium.Map, leg: LayerLegend, gdf: gpd.GeoDataFrame, *,
         style = {"color": leg.outline or leg.entries[0].color, "weight": leg.width,
                  "fillOpacity": 0.0 if leg.geometry == "line" else leg.fill_opacity}
         if leg.geometry == "line" or leg.fill_opacity == 0:
-            style["fill"] = tooltip is not None  # an invisible fill keeps polygons clickable
+            style["fill"] = False  # outlines: the features beneath stay clickable
         if leg.dash:
             style["dashArray"] = "6 4"
         if leg.kind == "single":

@@ -284,7 +284,6 @@ def _srs(crs: str) -> ET.Element:
     c = CRS.from_user_input(crs)
     srs = ET.Element("spatialrefsys")
     ET.SubElement(srs, "wkt").text = c.to_wkt()
-    ET.SubElement(srs, "proj4").text = c.to_proj4()
     ET.SubElement(srs, "authid").text = crs
     ET.SubElement(srs, "description").text = c.name
     return srs

@@ -44,6 +44,9 @@ LABEL_FONT = "Noto Sans CJK SC"
 #: Geometry column of the GeoPackage layers pyogrio writes
 GPKG_GEOMETRY = "geom"
 PROJECT_CRS = "EPSG:3857"
+#: context layers grouped as 行政区划 (on top of the project); other context layers (the zone
+#: in force) go with the results
+ADMIN_LAYERS = ("counties", "townships")
 #: XYZ basemap entry of the project (a URL QGIS's "XYZ Tiles" provider reads)
 OSM_XYZ = ("OpenStreetMap 底图", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", 19)
 _DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
@@ -308,8 +311,9 @@ def project_xml(analysis: str, legends: Sequence[LayerLegend], *, title: str,
         list(_srs(PROJECT_CRS)))
     tree = ET.SubElement(q, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
-    admin = [(i, leg) for i, leg in enumerate(legends) if leg.context]
-    results = [(i, leg) for i, leg in enumerate(legends) if not leg.context]
+    is_admin = [leg.context and leg.layer in ADMIN_LAYERS for leg in legends]
+    admin = [(i, leg) for i, leg in enumerate(legends) if is_admin[i]]
+    results = [(i, leg) for i, leg in enumerate(legends) if not is_admin[i]]
     groups = [("行政区划", admin[::-1]), ("分析结果", results[::-1])]
     for gname, members in groups:
         if not members:

@@ -1,12 +1,14 @@
 """Every demo map in headless Chromium with networking disabled: no console errors, every layer
 in the layer control, the tools present, and a screenshot that is not blank.
 
-Skipped when no Chromium is installed (`.ci/run` installs Debian's `chromium`). The screenshots
+Skipped when no Chromium is installed (`.ci/run` installs Debian's `chromium`), except under
+`CI=true`, where a missing Chromium fails. The screenshots
 are kept under pytest's temporary folder (printed with -s) for a person to look at.
 """
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +26,8 @@ def _chromium() -> str | None:
     return None
 
 
+if _chromium() is None and os.environ.get("CI") == "true":  # CI installs it (.ci/run)
+    raise RuntimeError("CI=true but no chromium binary: the browser tests cannot run")
 pytestmark = pytest.mark.skipif(_chromium() is None, reason="no chromium binary found")
 
 # No network at all: every host name fails to resolve and any proxy use goes nowhere.

@@ -119,7 +119,7 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
     if encoding.lower() not in export.SHP_ENCODINGS:
         raise InputError(f"--shp-encoding {encoding!r}: choose utf-8 or gbk.")
     layers = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio")
-              for n, _ in pyogrio.list_layers(gpkg)}
+              for n, g in pyogrio.list_layers(gpkg) if g is not None}  # not layer_styles
     fields = _read_fields(layers_dir)
     counties = None
     ctx = layers_dir / "context.gpkg"
@@ -158,6 +158,9 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
             folder = tmp / stem
             export.write_layers(sub, folder, stem=analysis, fields=fields, encoding=encoding,
                                 gpkg=False)
+            for qml in sorted((layers_dir / "shp").glob("*.qml")):  # the QGIS styles
+                if (folder / "shp" / f"{qml.stem}.shp").exists():
+                    shutil.copyfile(qml, folder / "shp" / qml.name)
             sub_tables = {k: df[df["county_code"].astype(str) == code]
                           for k, df in tables.items()}
             if sub_tables:

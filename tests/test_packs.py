@@ -91,7 +91,9 @@ def test_run_settings_precedence():
     from analyses.runner import map_settings
 
     cfg = {"map": {"basemap": "osm", "offline": False}}
-    assert map_settings(cfg) == {"basemap": "osm", "tianditu_token": None, "offline": False}
+    assert map_settings(cfg) == {"basemap": "osm", "tianditu_token": None, "offline": False,
+                                 "title": None, "subtitle": None, "source": None,
+                                 "unit": None, "city": None}
     assert map_settings(cfg, basemap="amap")["basemap"] == "amap"
     assert map_settings(cfg, offline=True)["basemap"] == "none"  # offline: no tiles
     assert map_settings({}, default_offline=True)["offline"] is True

@@ -57,8 +57,11 @@ def symbology(result: Result) -> list[legend.LayerLegend]:
     L = result.layers
     cells, hs, st = L["cells"], L["hotspots"], L["stations"]
     out = mapparts.admin_legends(result.context)
-    periods = list(dict.fromkeys(cells["period"])) if len(cells) else []
     vals = cells["value"].to_numpy(np.float64) if len(cells) else np.zeros(0)
+    # the picker lists only the periods that hold values (in the order of the layer)
+    has = pd.Series(np.isfinite(vals)).groupby(cells["period"].to_numpy()).any() \
+        if len(cells) else pd.Series(dtype=bool)
+    periods = [q for q in dict.fromkeys(cells["period"]) if has[q]] if len(cells) else []
     if periods and np.isfinite(vals).any():
         out.append(legend.graduated(
             "cells", f"{_names(p.pollutant)[0]} 浓度（按时段）", "polygon", column="value",

@@ -12,7 +12,7 @@ from affine import Affine
 
 from analyses import pollution_hotspots as ph
 from analyses import runner
-from spatial import config, h3grid, interpolate, io, raster, stats
+from spatial import config, h3grid, interpolate, io, raster, stats, webmap
 from tests.conftest import ROOT
 
 SHARED = next((p for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data"))
@@ -200,3 +200,25 @@ def test_demo(demo):
     assert (chiping["category"] == "persistent hot spot").sum() > 20
     bc = r.tables["by_county"]
     assert bc["county_name"].iloc[0] == "茌平区" and len(bc) == 19
+
+
+def test_map_periods_hold_values_and_legends_cover_the_layers(demo):
+    import dataclasses
+
+    from analyses import pollution_hotspots_map as phm
+
+    _, r = demo
+    cells = r.layers["cells"].copy()
+    first = sorted(cells["period"].unique())[0]
+    cells.loc[cells["period"] == first, "value"] = np.nan  # a period without any value
+    r2 = dataclasses.replace(r, layers={**r.layers, "cells": cells})
+    legs = {(leg.layer, leg.column): leg for leg in phm.symbology(r2)}
+    periods = legs[("cells", "fdr_class")].extra["periods"]
+    assert first not in periods and len(periods) == cells["period"].nunique() - 1
+    html = webmap.render_html(phm.build_map(r2), offline=True)
+    assert f'"{first}"' not in re.search(r"var periods = \[[^\]]*\]", html).group(0)
+    # the pattern categories present, each with its Chinese label; no-pattern cells omitted
+    pat = legs[("hotspots", "category")]
+    present = set(r.layers["hotspots"]["category"]) - {"no pattern detected"}
+    assert {e.value for e in pat.entries} == present
+    assert all(e.label == stats.CATEGORY_LABELS_ZH[e.value] for e in pat.entries)

@@ -67,13 +67,17 @@ def status_layers(leg: legend.LayerLegend) -> list[legend.LayerLegend]:
             for e in leg.entries]
 
 
-def build_map(result: Result) -> folium.Map:
+def build_map(result: Result, *,
+              legends: list[legend.LayerLegend] | None = None) -> folium.Map:
     """Cells by fire count, event polygons, points by status, heat sources, outlines.
 
     A day picker listing the local days that have kept detections or events.
+
+    ``legends``: the legend definitions to draw with (default :func:`symbology` of
+    the result); a county pack passes those of the whole run, so its classes are the map's.
     """
     L = result.layers
-    legs = {leg.layer: leg for leg in symbology(result)}
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
     bounds = webmap.bounds_of(result.context.get("counties"), L["points"])
     m = webmap.new_map(bounds, title=result.title or "fire-points", basemap="light")
     mapparts.draw_admin(m, result.context)

@@ -358,10 +358,15 @@ def symbology(result: Result) -> list[legend.LayerLegend]:
     return out
 
 
-def build_map(result: Result) -> folium.Map:
-    """Interactive map: plants sized by MW, radius circles, boilers by status, H3 cells."""
+def build_map(result: Result, *,
+              legends: list[legend.LayerLegend] | None = None) -> folium.Map:
+    """Interactive map: plants sized by MW, radius circles, boilers by status, H3 cells.
+
+    ``legends``: the legend definitions to draw with (default :func:`symbology` of
+    the result); a county pack passes those of the whole run, so its classes are the map's.
+    """
     L = result.layers
-    legs = {leg.layer: leg for leg in symbology(result)}
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
     bounds = webmap.bounds_of(L["boilers"], L["radius"], L["plants"],
                               result.context.get("counties"))
     m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")

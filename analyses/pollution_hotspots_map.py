@@ -92,13 +92,18 @@ def _station_kind(st: pd.DataFrame) -> pd.Series:
     return st["type"].where(st["type"].isin(["national", "provincial", "micro"]), "other")
 
 
-def build_map(result: Result) -> folium.Map:
-    """Values and Gi* classes per period (one picker moves both), pattern cells, stations."""
+def build_map(result: Result, *,
+              legends: list[legend.LayerLegend] | None = None) -> folium.Map:
+    """Values and Gi* classes per period (one picker moves both), pattern cells, stations.
+
+    ``legends``: the legend definitions to draw with (default :func:`symbology` of
+    the result); a county pack passes those of the whole run, so its classes are the map's.
+    """
     p = result.params
     L = result.layers
     cells = L["cells"]
     unit = _names(p.pollutant)[1]
-    legs = symbology(result)
+    legs = legends or symbology(result)
     by = {(leg.layer, leg.column): leg for leg in legs}
     bbox = webmap.bounds_of(cells, L["stations"], result.context.get("counties"))
     m = webmap.new_map(bbox, title=result.title or "pollution-hotspots", basemap="light",

@@ -121,6 +121,46 @@ def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
     return write
 
 
+def county_map_builder(name: str, layers_dir: Path):
+    """The county-pack map writer of analysis `name`'s last result in `layers_dir`, or None.
+
+    The result is read back (layers, the boundaries in ``context.gpkg``, parameters and title
+    from the manifest) and its legend definitions (``symbology``) made once from the whole
+    run, so every county's map has the classes, colours and Chinese names of the full map.
+    Returns ``build(layers, outline, title) -> html`` for :func:`spatial.packs.export_by_county`.
+    """
+    import json
+
+    import geopandas as gpd
+    import pyogrio
+
+    module = get(name)
+    symbology = getattr(module, "symbology", None)
+    manifest = Path(layers_dir) / "manifest.json"
+    if symbology is None or not manifest.exists():
+        return None
+    man = json.loads(manifest.read_text(encoding="utf-8"))
+    params = params_from_mapping(module.Params, man.get("params") or {})
+    gpkg = Path(layers_dir) / f"{name}.gpkg"
+    layers = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio")
+              for n, g in pyogrio.list_layers(gpkg) if g is not None}
+    ctx_path = Path(layers_dir) / "context.gpkg"
+    context = ({n: gpd.read_file(ctx_path, layer=n, engine="pyogrio")
+                for n, _ in pyogrio.list_layers(ctx_path)} if ctx_path.exists() else {})
+    full = Result(analysis=name, params=params, layers=layers, tables={},
+                  title=man.get("title") or name, context=context)
+    legends = symbology(full)
+
+    def build(sub: dict, outline: Any, title: str) -> str:
+        parts = {k: sub.get(k, v.iloc[:0]) for k, v in layers.items()}
+        res = Result(analysis=name, params=params, layers=parts, tables={}, title=title,
+                     context={"counties": outline} if outline is not None else {})
+        m = module.build_map(res, legends=legends)
+        return webmap.stable_ids(webmap.render_html(m, offline=True))
+
+    return build
+
+
 def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
                 ) -> dict[str, io.Table]:
     """Read every input the analysis declares, as the config describes it.
@@ -287,6 +327,7 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
             for k, t in tables.items()
         },
         "params": dataclasses.asdict(params),
+        "title": settings.get("title") or result.title or name,
         "summary": result.summary,
         "warnings": warnings,
         "versions": _versions(),

@@ -137,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             from . import packs
 
             get(args.analysis)
+            builder = runner.county_map_builder(
+                args.analysis, Path(args.out) / "layers" / args.analysis)
             zips = packs.export_by_county(args.analysis, out=args.out,
-                                          encoding=args.shp_encoding)
+                                          encoding=args.shp_encoding, map_builder=builder)
             if not args.quiet:
                 print(f"== {args.analysis}: {len(zips)} county pack(s)")
                 for z in zips:

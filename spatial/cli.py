@@ -90,6 +90,9 @@ def _report(name: str, output, quiet: bool) -> None:
     print(f"   map:    {output.map_path}")
     for p in getattr(output, "figure_paths", ()):
         print(f"   figure: {p}")
+    qgz = output.layers_dir / f"{name}.qgz"
+    if qgz.exists():
+        print(f"   QGIS:   {qgz}")
 
 
 def main(argv: list[str] | None = None) -> int:

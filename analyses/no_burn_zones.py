@@ -861,9 +861,11 @@ def build_map(result: Result, *,
 
 
 def figure_spec(result: Result) -> list[figure.LayerStyle]:
-    """Static figure: the layers of :func:`symbology` (outlines are drawn by the figure)."""
-    L = result.layers
-    data = {"villages": L["villages"].assign(category=_village_category(L["villages"])),
-            "current_zone": result.context.get("current_zone")}
+    """Static figure: zone, changes, zone in force, gap villages, facilities (:func:`symbology`).
+
+    The thousands of villages and the cells stay on the web map: on paper they would hide the
+    zone; the figure shows the gap villages instead.
+    """
+    data = {"current_zone": result.context.get("current_zone")}
     return [legend.figure_style(leg, data.get(leg.layer)) for leg in symbology(result)
-            if leg.layer not in ("counties", "townships") and leg.visible]
+            if leg.layer in ("zone", "changes", "current_zone", "gaps", "violations")]

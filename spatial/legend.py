@@ -239,7 +239,7 @@ def figure_style(leg: LayerLegend, data=None):
     """
     from . import figure
 
-    size = float(leg.size ** 2)  # marker area (points²), as big as the web map's dots look
+    size = float(0.6 * leg.size ** 2)  # marker area (points²): the map's dots on paper
     if leg.kind == "single":
         e = leg.entries[0]
         if leg.geometry == "point":

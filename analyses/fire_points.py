@@ -74,14 +74,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 
-from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, receptors, webmap
+from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, receptors
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
@@ -94,6 +93,13 @@ from .fire_tables import FIELDS, bulletin, dms, ranked
 
 __all__ = ["FIELDS", "INPUTS", "NAME", "Params", "build_map", "derived_sources", "dms",
            "persistent_cells", "run"]
+
+# the map, figure and QGIS styles share one legend definition: analyses/fire_points_map
+from .fire_points_map import STATUS_COLORS as STATUS_COLORS
+from .fire_points_map import STATUS_LABELS as STATUS_LABELS
+from .fire_points_map import build_map as build_map
+from .fire_points_map import figure_spec as figure_spec
+from .fire_points_map import symbology as symbology
 
 NAME = "fire-points"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
@@ -686,58 +692,3 @@ def _summary(points: pd.DataFrame, events: pd.DataFrame, derived: pd.DataFrame,
         lines.append("No township layer: township columns are empty and first_in_township is "
                      "missing; add [inputs.townships] for the township heads' lists.")
     return lines
-
-
-# ------------------------------------------------------------------------------ map
-
-STATUS_COLORS = {"kept": "#d7301f", "off_cropland": "#fc9272", "industrial": "#6a3d9a",
-                 "outside_window": "#fdae61",
-                 "low_confidence": "#bdbdbd", "duplicate": "#636363"}
-STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "off_cropland": "非耕地（排除）",
-                 "industrial": "工业热源（排除）",
-                 "outside_window": "时段外", "low_confidence": "低可信度", "duplicate": "重复"}
-
-
-def build_map(result: Result) -> folium.Map:
-    """Cells by FRP, event polygons, points by status, heat sources, county/township outlines."""
-    L = result.layers
-    bounds = webmap.bounds_of(result.context.get("counties"), L["points"])
-    m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    webmap.add_admin(m, result.context)
-    if len(L["cells"]):
-        webmap.add_choropleth(m, L["cells"], column="n_points", name="H3 网格：火点数",
-                              label="网格内火点数", unit="个",
-                              tooltip={"h3_cell": "网格", "n_points": "火点数",
-                                       "n_events": "火点事件数", "frp_sum": "FRP 合计 (MW)"})
-    if len(L["events"]):
-        webmap.add_polygons(m, L["events"], name="火点事件",
-                            style={"color": "#b10026", "weight": 1.5, "fillOpacity": 0.15},
-                            tooltip={"event_id": "事件", "start_time": "开始", "end_time": "结束",
-                                     "n_points": "火点数", "county_name": "县区",
-                                     "township_name": "乡镇", "first_in_township": "乡镇首个",
-                                     "event_code": "事件编号", "township_event_no": "乡镇第几起",
-                                     "accountability": "问责", "verification": "核查",
-                                     "village_name": "最近村庄", "receptors": "周边敏感点"},
-                            filter_col="start_date")
-    pts = L["points"]
-    for st in reversed(STATUSES):
-        sub = pts[pts["status"] == st]
-        if len(sub):
-            webmap.add_points(m, sub, name=STATUS_LABELS[st], color=STATUS_COLORS[st],
-                              radius=3.5 if st == "kept" else 3.0, show=st != "duplicate",
-                              tooltip={"local_time": "过境时间", "satellite": "卫星",
-                                       "conf_class": "可信度", "frp": "FRP (MW)",
-                                       "status": "判定", "event_id": "事件",
-                                       "county_name": "县区", "township_name": "乡镇",
-                                       "heat_source": "热源"}, filter_col="local_date")
-    if len(L["heat_sources"]):
-        webmap.add_points(m, L["heat_sources"], name="工业热源", color_col="source",
-                          colors={"known": "#000000", "derived": "#6a3d9a"}, radius=7,
-                          tooltip={"id": "编号", "name": "名称", "kind": "类型",
-                                   "n_dates": "检测日期数", "n_excluded": "排除检测数"})
-    webmap.add_legend(m, title="火点判定", items=[(STATUS_COLORS[k], STATUS_LABELS[k])
-                                                for k in STATUSES])
-    if len(pts):  # a day picker: the detections and events of one local day
-        webmap.add_filter(m, label="日期（北京时间）", values=sorted(pts["local_date"].dropna()))
-    webmap.finish(m)
-    return m

@@ -47,7 +47,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial import admin, coords, figure, h3grid, webmap
+from spatial import admin, coords, figure, h3grid, legend, mapparts, webmap
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
@@ -464,74 +464,103 @@ STATUS_COLORS = {"target": "#d7301f", "inside_other": "#fdae61", "outside": "#45
 STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）",
                  "inside_other": "半径内其他燃料/已关停/燃料待核实",
                  "outside": "半径外"}
+SMALL_CHP_LABELS = {"target": "半径内燃煤小热电（关停/整合对象）",
+                    "inside_other": "半径内其他燃料/已关停", "outside": "半径外"}
+#: the boiler category of the map, figure and QGIS style, from the layer's boolean columns
+_CATEGORY_EXPR = ("CASE WHEN {target} THEN 'target' WHEN {in_radius} THEN 'inside_other' "
+                  "ELSE 'outside' END")
 
 
-def build_map(result: Result) -> folium.Map:
-    """Interactive map: plants sized by MW, radius circles, boilers by status, H3 cells."""
+def _boiler_category(b: pd.DataFrame) -> np.ndarray:
+    return np.where(b["target"], "target", np.where(b["in_radius"], "inside_other", "outside"))
+
+
+def symbology(result: Result) -> list[legend.LayerLegend]:
+    """The drawn layers, bottom to top, with their classes, colours and Chinese names.
+
+    The one definition the web map, the figure and the QGIS styles use.
+    """
+    L, p = result.layers, result.params
+    cells = L["cells"]
+    targets = cells[cells["n_targets"] > 0] if len(cells) else cells
+    b = L["boilers"]
+    out = mapparts.admin_legends(result.context)
+    out += [
+        legend.graduated("cells", "H3 网格：目标锅炉蒸吨", "polygon",
+                         column="capacity_th_targets",
+                         values=targets["capacity_th_targets"].to_numpy(float), k=5,
+                         unit="t/h", value_format="{:.1f}", fill_opacity=0.7,
+                         subset='"n_targets" > 0'),
+        legend.single("radius", f"{p.radius_km:g} km 供热半径", "polygon", "#e31a1c",
+                      fill_opacity=0.0, width=2.0),
+        legend.categorized("boilers", "锅炉", "point", column="category",
+                           colors=STATUS_COLORS, labels=STATUS_LABELS,
+                           present=_boiler_category(b) if len(b) else [],
+                           expression=_CATEGORY_EXPR),
+    ]
+    small = L.get("small_chp")
+    if small is not None and len(small):  # plants below the threshold, screened like boilers
+        out.append(legend.categorized(
+            "small_chp", "落后燃煤小热电（不达标电厂）", "point", column="category",
+            colors=STATUS_COLORS, labels=SMALL_CHP_LABELS, present=_boiler_category(small),
+            expression=_CATEGORY_EXPR, size=7.0))
+    out.append(legend.single("plants", f"热电联产电厂（≥{p.min_capacity_mw:g} MW）", "point",
+                             "#000000", size=8.0, label_col="name"))
+    return out
+
+
+def build_map(result: Result, *,
+              legends: list[legend.LayerLegend] | None = None) -> folium.Map:
+    """Interactive map: plants sized by MW, radius circles, boilers by status, H3 cells.
+
+    ``legends``: the legend definitions to draw with (default :func:`symbology` of
+    the result); a county pack passes those of the whole run, so its classes are the map's.
+    """
     L = result.layers
-    bounds = webmap.bounds_of(L["boilers"], L["radius"], L["plants"])
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
+    bounds = webmap.bounds_of(L["boilers"], L["radius"], L["plants"],
+                              result.context.get("counties"))
     m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    webmap.add_admin(m, result.context)
+    mapparts.draw_admin(m, result.context)
     cells = L["cells"][L["cells"]["n_targets"] > 0]
     if len(cells):
-        webmap.add_choropleth(m, cells, column="capacity_th_targets", name="H3 网格：目标蒸吨",
-                              label="网格内目标锅炉蒸吨", unit="t/h",
-                              tooltip={"h3_cell": "网格", "n_targets": "目标锅炉数",
-                                       "capacity_th_targets": "蒸吨 (t/h)"})
-    webmap.add_polygons(m, L["radius"], name=f"{result.params.radius_km:g} km 供热半径",
-                        style={"color": "#e31a1c", "weight": 2, "fill": False},
-                        tooltip={"plant_name": "电厂", "radius_km": "半径 (km)",
-                                 "n_boilers_inside": "半径内目标锅炉数"})
+        mapparts.add_layer(m, legs["cells"], cells, label="目标锅炉蒸吨",
+                           tooltip={"h3_cell": "网格", "n_targets": "目标锅炉数",
+                                    "capacity_th_targets": "蒸吨 (t/h)"})
+    mapparts.add_layer(m, legs["radius"], L["radius"],
+                       tooltip={"plant_name": "电厂", "radius_km": "半径 (km)",
+                                "n_boilers_inside": "半径内目标锅炉数"})
     b = L["boilers"].copy()
-    b["category"] = np.where(b["target"], "target",
-                             np.where(b["in_radius"], "inside_other", "outside"))
-    webmap.add_points(m, b, name="锅炉", color_col="category", colors=STATUS_COLORS, radius=4,
-                      tooltip={"name": "名称", "id": "编号", "capacity_th": "蒸吨 (t/h)",
-                               "fuel_raw": "燃料", "nearest_plant_name": "最近电厂",
-                               "distance_km": "距离 (km)", "county_name": "县区"})
+    b["category"] = _boiler_category(b)
+    mapparts.add_layer(m, legs["boilers"], b,
+                       tooltip={"name": "名称", "id": "编号", "capacity_th": "蒸吨 (t/h)",
+                                "fuel": "燃料类别", "fuel_raw": "燃料（原表）",
+                                "nearest_plant_name": "最近电厂", "distance_km": "距离 (km)",
+                                "county_name": "县区"})
     small = L.get("small_chp")
-    if small is not None and len(small):
-        s = small.copy()
-        s["category"] = np.where(s["target"], "target",
-                                 np.where(s["in_radius"], "inside_other", "outside"))
-        webmap.add_points(m, s, name="落后燃煤小热电（不达标电厂）", color_col="category",
-                          colors=STATUS_COLORS, radius=7,
-                          tooltip={"name": "电厂", "capacity_mw": "装机 (MW)", "fuel_raw": "燃料",
-                                   "nearest_plant_name": "最近电厂", "distance_km": "距离 (km)",
-                                   "county_name": "县区"})
-    webmap.add_points(m, L["plants"],
-                      name=f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
-                      color="#000000", radius_col="capacity_mw", radius_range=(6.0, 16.0),
-                      tooltip={"name": "电厂", "capacity_mw": "装机 (MW)",
-                               "n_boilers_inside": "半径内目标锅炉数",
-                               "capacity_th_inside": "目标蒸吨 (t/h)"})
-    webmap.add_legend(m, title="锅炉", items=[(STATUS_COLORS[k], STATUS_LABELS[k])
-                                            for k in STATUS_COLORS])
+    if "small_chp" in legs and small is not None and len(small):
+        mapparts.add_layer(m, legs["small_chp"], small.assign(category=_boiler_category(small)),
+                           tooltip={"name": "电厂", "capacity_mw": "装机 (MW)",
+                                    "fuel_raw": "燃料", "nearest_plant_name": "最近电厂",
+                                    "distance_km": "距离 (km)", "county_name": "县区"})
+    mapparts.add_layer(m, legs["plants"], L["plants"], radius_col="capacity_mw",
+                       radius_range=(6.0, 16.0),
+                       tooltip={"name": "电厂", "capacity_mw": "装机 (MW)",
+                                "n_boilers_inside": "半径内目标锅炉数",
+                                "capacity_th_inside": "目标蒸吨 (t/h)"})
+    mapparts.add_legend(m)
     webmap.finish(m)
     return m
 
 
 def figure_spec(result: Result) -> list[figure.LayerStyle]:
-    """Static figure: H3 cells lightly, radius circles, boilers by target/inside/outside, plants."""
-    b = result.layers["boilers"].copy()
-    b["category"] = np.where(b["target"], "target",
-                             np.where(b["in_radius"], "inside_other", "outside"))
-    cells = result.layers["cells"]
-    cells = cells[cells["n_targets"] > 0] if "n_targets" in cells else cells
-    small = result.layers.get("small_chp")
-    extra = []
-    if small is not None and small["target"].any():
-        extra = [figure.LayerStyle("small_chp", "落后燃煤小热电（关停/整合对象）", color="#67000d",
-                                   size=45, data=small[small["target"]])]
-    return [
-        figure.LayerStyle("cells", "含目标锅炉的 H3 网格", color="#fdae61", fill="#fdd49e",
-                          alpha=0.5, linewidth=0.3, data=cells),
-        figure.LayerStyle("radius", f"{result.params.radius_km:g} km 供热半径",
-                          color="#e31a1c", linewidth=1.4),
-        figure.LayerStyle("boilers", "锅炉", column="category", colors=STATUS_COLORS,
-                          labels=STATUS_LABELS, size=10, data=b),
-        *extra,
-        figure.LayerStyle("plants", f"热电联产电厂 (≥{result.params.min_capacity_mw:g} MW)",
-                          color="#000000", size=60),
-    ]
-
+    """Static figure: the layers of :func:`symbology` (outlines are drawn by the figure)."""
+    L = result.layers
+    cells = L["cells"]
+    data = {"cells": cells[cells["n_targets"] > 0] if len(cells) else cells,
+            "boilers": L["boilers"].assign(category=_boiler_category(L["boilers"]))}
+    small = L.get("small_chp")
+    if small is not None and len(small):
+        data["small_chp"] = small.assign(category=_boiler_category(small))
+    return [legend.figure_style(leg, data.get(leg.layer)) for leg in symbology(result)
+            if not leg.context]

@@ -78,7 +78,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from spatial import admin, figure, h3grid, io, osm, webmap
+from spatial import admin, figure, h3grid, io, legend, mapparts, osm, webmap
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
@@ -702,73 +702,114 @@ VILLAGE_LABELS = {"converted": "已完成改造村", "unconverted": "未完成�
 CHANGE_COLORS = {"added": "#2b83ba", "removed": "#d7191c"}
 CHANGE_LABELS = {"added": "新增区域", "removed": "调出区域"}
 ZONE_COLOR = "#66bd63"
+CELL_COLORS = {"converted": "#1a9641", "fill_converted": "#a6d96a", "built_up": "#878787",
+               "unconverted": "#fdae61"}
+CELL_LABELS = {"converted": "已改造村庄网格", "fill_converted": "填充（邻近已改造村）",
+               "built_up": "建成区网格", "unconverted": "未改造村庄网格"}
 
 
-def build_map(result: Result) -> folium.Map:
-    """Proposed zone, current zone outline, added/removed areas, villages, violations."""
+#: the village category of the map, figure and QGIS style, from the layer's boolean columns
+_VILLAGE_EXPR = ("CASE WHEN {is_gap} THEN 'gap' WHEN {converted} THEN 'converted' "
+                 "ELSE 'unconverted' END")
+
+
+def _village_category(v: pd.DataFrame) -> np.ndarray:
+    return np.where(v["is_gap"], "gap", np.where(v["converted"], "converted", "unconverted"))
+
+
+def symbology(result: Result) -> list[legend.LayerLegend]:
+    """The drawn layers, bottom to top, with their colours and Chinese names.
+
+    The one definition the web map, the figure and the QGIS styles use.
+    """
     L = result.layers
-    bounds = webmap.bounds_of(L["zone"], L["villages"], L["changes"])
-    m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    webmap.add_admin(m, result.context)
+    out = mapparts.admin_legends(result.context)
+    if len(L["cells"]):  # in the project and the files, off; not on the web map
+        out.append(legend.categorized("cells", "H3 网格（按判定）", "polygon", column="status",
+                                      colors=CELL_COLORS, labels=CELL_LABELS,
+                                      present=L["cells"]["status"], fill_opacity=0.4,
+                                      width=0.3, visible=False))
     if len(L["zone"]):
-        webmap.add_polygons(m, L["zone"], name="建议禁燃区",
-                            style={"color": "#1a9850", "weight": 1, "fillColor": ZONE_COLOR,
-                                   "fillOpacity": 0.35},
-                            tooltip={"zone_id": "图斑", "county_name": "县区",
-                                     "township_name": "乡镇", "area_km2": "面积 (km²)",
-                                     "households": "户数",
-                                     "n_gaps": "区内未改造村"})
+        out.append(legend.single("zone", "建议禁燃区", "polygon", ZONE_COLOR, outline="#1a9850",
+                                 width=1.0, fill_opacity=0.35))
     if len(L["changes"]):
-        webmap.add_polygons(m, L["changes"], name="与现行禁燃区相比的变化",
-                            color_col="change", colors=CHANGE_COLORS,
-                            tooltip={"change": "变化", "area_km2": "面积 (km²)",
-                                     "county_name": "县区", "n_villages": "涉及村庄数"},
-                            show=True)
+        out.append(legend.categorized("changes", "与现行禁燃区相比的变化", "polygon",
+                                      column="change", colors=CHANGE_COLORS,
+                                      labels=CHANGE_LABELS, present=L["changes"]["change"],
+                                      fill_opacity=0.35, width=1.0))
     current = result.context.get("current_zone")
     if current is not None and len(current):
-        webmap.add_polygons(m, current, name="现行禁燃区",
-                            style={"color": "#252525", "weight": 2, "fill": False,
-                                   "dashArray": "6 4"},
-                            tooltip={"name": "名称"} if "name" in current else None)
+        out.append(legend.single("current_zone", "现行禁燃区", "polygon", "#252525",
+                                 fill_opacity=0.0, width=2.0, dash=True, context=True))
+    v = L["villages"]
+    out.append(legend.categorized("villages", "村庄（按改造状态）", "point", column="category",
+                                  colors=VILLAGE_COLORS, labels=VILLAGE_LABELS,
+                                  present=_village_category(v) if len(v) else [],
+                                  expression=_VILLAGE_EXPR, size=3.0))
+    if len(L["gaps"]):  # the gap villages also show as a category of the villages
+        out.append(legend.single("gaps", VILLAGE_LABELS["gap"], "point", VILLAGE_COLORS["gap"],
+                                 size=5.0, label_col="name", visible=False))
+    if len(L["violations"]):
+        out.append(legend.single("violations", "区内燃煤设施", "point", "#000000", size=6.0))
+    return out
+
+
+def build_map(result: Result, *,
+              legends: list[legend.LayerLegend] | None = None) -> folium.Map:
+    """Proposed zone, current zone outline, added/removed areas, villages, violations.
+
+    ``legends``: the legend definitions to draw with (default :func:`symbology` of
+    the result); a county pack passes those of the whole run, so its classes are the map's.
+    """
+    L = result.layers
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
+    bounds = webmap.bounds_of(L["zone"], L["villages"], L["changes"],
+                              result.context.get("counties"))
+    m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
+    mapparts.draw_admin(m, result.context)
+    if "zone" in legs:
+        mapparts.add_layer(m, legs["zone"], L["zone"],
+                           tooltip={"zone_id": "图斑", "county_name": "县区",
+                                    **({"township_name": "乡镇"}
+                                       if "township_name" in L["zone"] else {}),
+                                    "area_km2": "面积 (km²)", "households": "户数",
+                                    "n_gaps": "区内未改造村"})
+    if "changes" in legs:
+        mapparts.add_layer(m, legs["changes"], L["changes"],
+                           tooltip={"change": "变化", "area_km2": "面积 (km²)",
+                                    "county_name": "县区", "n_villages": "涉及村庄数",
+                                    **({"households": "涉及户数"}
+                                       if "households" in L["changes"] else {})})
+    if "current_zone" in legs:
+        current = result.context["current_zone"]
+        mapparts.add_layer(m, legs["current_zone"], current,
+                           tooltip={"name": "名称"} if "name" in current else None)
     v = L["villages"].copy()
-    v["category"] = np.where(v["is_gap"], "gap",
-                             np.where(v["converted"], "converted", "unconverted"))
+    v["category"] = _village_category(v)
     if len(v) and v.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         v = gpd.GeoDataFrame(v, geometry=gpd.points_from_xy(v["lon"], v["lat"]),
                              crs="EPSG:4326")
-    webmap.add_points(m, v, name="村庄（按改造状态）", color_col="category",
-                      colors=VILLAGE_COLORS, radius=3,
-                      tooltip={"name": "村名", "id": "编号", "township": "乡镇",
-                               "households": "总户数", "converted_households": "已改造户数",
-                               "ratio": "改造比例", "method": "改造方式"})
-    if len(L["violations"]):
-        webmap.add_points(m, L["violations"], name="区内燃煤设施", color="#000000", radius=6,
-                          tooltip={"name": "名称", "kind": "类型", "fuel_raw": "燃料",
-                                   "status": "状态", "rule": "违反条款",
-                                   "in_proposed": "在建议区内", "in_current": "在现行区内"})
-    items = [(ZONE_COLOR, "建议禁燃区"), *[(CHANGE_COLORS[k], CHANGE_LABELS[k])
-                                          for k in CHANGE_COLORS],
-             *[(VILLAGE_COLORS[k], VILLAGE_LABELS[k]) for k in VILLAGE_COLORS],
-             ("#000000", "区内燃煤设施")]
-    webmap.add_legend(m, title="禁燃区", items=items)
+    mapparts.add_layer(m, legs["villages"], v,
+                       tooltip={"name": "村名", "id": "编号", "township": "乡镇",
+                                "households": "总户数", "converted_households": "已改造户数",
+                                "ratio": "改造比例", "method": "改造方式"})
+    if "violations" in legs:
+        mapparts.add_layer(m, legs["violations"], L["violations"],
+                           tooltip={"name": "名称", "kind": "类型", "fuel": "燃料",
+                                    "status": "状态", "rule": "违反条款",
+                                    "in_proposed": "在建议区内",
+                                    "in_current": "在现行区内"})
+    mapparts.add_legend(m)
     webmap.finish(m)
     return m
 
 
 def figure_spec(result: Result) -> list[figure.LayerStyle]:
-    """Static figure: proposed zone, current zone, added/removed areas, gaps, violations."""
-    L = result.layers
-    specs = [figure.LayerStyle("zone", "建议禁燃区", color="#1a9850", fill=ZONE_COLOR, alpha=0.45,
-                               linewidth=0.4)]
-    current = result.context.get("current_zone")
-    if current is not None and len(current):
-        specs.append(figure.LayerStyle("current_zone", "现行禁燃区", color="#252525",
-                                       linewidth=1.2, data=current))
-    specs += [
-        figure.LayerStyle("changes", "与现行禁燃区相比", column="change", colors=CHANGE_COLORS,
-                          labels={"added": "新增区域", "removed": "调出区域"}, alpha=0.35,
-                          linewidth=0.4),
-        figure.LayerStyle("gaps", "禁燃区内未改造村（缺口）", color=VILLAGE_COLORS["gap"], size=30),
-        figure.LayerStyle("violations", "区内燃煤设施", color="#000000", size=10),
-    ]
-    return [s for s in specs if s.data is not None or len(L.get(s.layer, ())) > 0]
+    """Static figure: zone, changes, zone in force, gap villages, facilities (:func:`symbology`).
+
+    The thousands of villages and the cells stay on the web map: on paper they would hide the
+    zone; the figure shows the gap villages instead.
+    """
+    data = {"current_zone": result.context.get("current_zone")}
+    return [legend.figure_style(leg, data.get(leg.layer)) for leg in symbology(result)
+            if leg.layer in ("zone", "changes", "current_zone", "gaps", "violations")]

@@ -73,25 +73,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, figure, h3grid, interpolate, limits, receptors, stats
+from spatial import admin, coords, h3grid, interpolate, limits, receptors, stats
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 
 from . import air_rankings, raster_checks
+
+# the map, figure and QGIS styles share one legend definition: analyses/pollution_hotspots_map
+from .air_rankings_map import extra_figures as extra_figures
 from .base import InputSpec, Result
+from .pollution_hotspots_map import build_map as build_map
+from .pollution_hotspots_map import figure_spec as figure_spec
+from .pollution_hotspots_map import symbology as symbology
+
+log = logging.getLogger(__name__)
 
 #: the counties are the study area (cells cover them): they count for spatial.limits' estimate
 CONTEXT_INPUTS = ()
-
-log = logging.getLogger(__name__)
 
 NAME = "pollution-hotspots"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
@@ -1079,22 +1084,3 @@ def _summary(labels, values, cls, exceed, cat, lists, stations_layer, params) ->
     return out
 
 
-# -------------------------------------------------------------------------------------- map
-
-
-def build_map(result: Result) -> folium.Map:
-    """The interactive map: see :func:`analyses.hotspots_map.build_map`."""
-    from .hotspots_map import build_map as build
-    return build(result)
-
-
-def extra_figures(result: Result) -> dict[str, tuple[str, list[figure.LayerStyle]]]:
-    """The ranking figure: see :func:`analyses.hotspots_map.extra_figures`."""
-    from .hotspots_map import extra_figures as extra
-    return extra(result)
-
-
-def figure_spec(result: Result) -> list[figure.LayerStyle]:
-    """The static figure: see :func:`analyses.hotspots_map.figure_spec`."""
-    from .hotspots_map import figure_spec as spec
-    return spec(result)

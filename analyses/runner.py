@@ -23,10 +23,12 @@ from spatial import (
     figure,
     io,
     limits,
+    mapparts,
     multifile,
     progress,
     provenance,
     publish,
+    qgis,
     safepath,
     sources,
     webmap,
@@ -67,7 +69,19 @@ def map_settings(config: dict[str, Any], *, basemap: str | None = None,
     if name is not None:
         basemaps.check_basemap(name)
     return {"basemap": "none" if off else name, "tianditu_token": table.get("tianditu_token"),
-            "offline": bool(off)}
+            "offline": bool(off),
+            **{k: table.get(k) for k in ("title", "subtitle", "source", "unit", "city")}}
+
+
+def _city(result: Result, settings: dict[str, Any]) -> str | None:
+    """``[map] city``, else the counties' ``city_name`` when they name one city."""
+    if settings.get("city"):
+        return settings["city"]
+    counties = result.context.get("counties")
+    if counties is not None and "city_name" in counties.columns:
+        names = counties["city_name"].dropna().astype(str).unique().tolist()
+        return "、".join(sorted(names)) if 0 < len(names) <= 3 else None
+    return None
 
 
 def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> str:
@@ -78,32 +92,102 @@ def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> 
     """
     with basemaps.override(settings["basemap"], token=settings["tianditu_token"]):
         m = module.build_map(result)
+    mapparts.set_heading(m, title=settings.get("title"), subtitle=settings.get("subtitle"))
+    mapparts.add_credits(m, city=_city(result, settings), source=settings.get("source"),
+                         unit=settings.get("unit"))
     return webmap.render_html(m, offline=settings["offline"], inline=True)
 
 
-def render_figure(module: ModuleType, result: Result, *, date_line: str = ""
+def render_figure(module: ModuleType, result: Result,
+                  settings: dict[str, Any] | None = None, *, date_line: str = ""
                   ) -> dict[str, bytes]:
     """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default.
 
-    ``date_line`` is the subtitle (``"数据日期：2025-12-31"``, see :func:`map_date`).
+    ``settings`` (:func:`map_settings`): its title, subtitle, city, source and unit are
+    written on the figure as on the map. ``date_line`` closes the subtitle
+    (``"数据日期：2025-12-31"``, see :func:`map_date`).
 
     Keys are file-name endings: ``png``, ``pdf`` (``maps/<analysis>.png``), and for each extra
     figure of ``module.extra_figures(result) -> {name: (title, [LayerStyle, …])}`` also
     ``<name>.png`` and ``<name>.pdf`` (``maps/<analysis>.<name>.png``).
     """
+    settings = settings or {}
     spec_fn = getattr(module, "figure_spec", None)
     style = spec_fn(result) if spec_fn is not None else None
-    subtitle = date_line or None
-    fig = figure.draw(result.layers, title=result.title or module.NAME, style=style,
-                      counties=result.context.get("counties"), subtitle=subtitle)
+    sub = settings.get("subtitle")
+    subtitle = "　".join(x for x in (sub, date_line) if x) or None
+    notes = mapparts.credit_lines(city=_city(result, settings), source=settings.get("source"),
+                                  unit=settings.get("unit"))
+    fig = figure.draw(result.layers, title=settings.get("title") or result.title or module.NAME,
+                      style=style, counties=result.context.get("counties"),
+                      subtitle=subtitle, notes=notes)
     out = {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
     extra_fn = getattr(module, "extra_figures", None)
     for name, (title, spec) in (extra_fn(result) if extra_fn is not None else {}).items():
         fig = figure.draw(result.layers, title=title, style=spec,
-                          counties=result.context.get("counties"), subtitle=subtitle)
+                          counties=result.context.get("counties"), subtitle=subtitle,
+                          notes=notes)
         out[f"{name}.png"] = figure.to_bytes(fig, "png")
         out[f"{name}.pdf"] = figure.to_bytes(fig, "pdf")
     return out
+
+
+def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
+    """The writer of the QGIS styles and project of a result folder, or None.
+
+    None for an analysis without a ``symbology(result)``.
+    """
+    symbology = getattr(module, "symbology", None)
+    if symbology is None:
+        return None
+    legends = symbology(result)
+    title = settings.get("title") or result.title or module.NAME
+
+    def write(folder: Path) -> None:
+        qgis.write_qgis(folder, module.NAME, legends, title=title, fields=result.fields,
+                        offline=settings["offline"])
+
+    return write
+
+
+def county_map_builder(name: str, layers_dir: Path):
+    """The county-pack map writer of analysis `name`'s last result in `layers_dir`, or None.
+
+    The result is read back (layers, the boundaries in ``context.gpkg``, parameters and title
+    from the manifest) and its legend definitions (``symbology``) made once from the whole
+    run, so every county's map has the classes, colours and Chinese names of the full map.
+    Returns ``build(layers, outline, title) -> html`` for :func:`spatial.packs.export_by_county`.
+    """
+    import json
+
+    import geopandas as gpd
+    import pyogrio
+
+    module = get(name)
+    symbology = getattr(module, "symbology", None)
+    manifest = Path(layers_dir) / "manifest.json"
+    if symbology is None or not manifest.exists():
+        return None
+    man = json.loads(manifest.read_text(encoding="utf-8"))
+    params = params_from_mapping(module.Params, man.get("params") or {})
+    gpkg = Path(layers_dir) / f"{name}.gpkg"
+    layers = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio")
+              for n, g in pyogrio.list_layers(gpkg) if g is not None}
+    ctx_path = Path(layers_dir) / "context.gpkg"
+    context = ({n: gpd.read_file(ctx_path, layer=n, engine="pyogrio")
+                for n, _ in pyogrio.list_layers(ctx_path)} if ctx_path.exists() else {})
+    full = Result(analysis=name, params=params, layers=layers, tables={},
+                  title=man.get("title") or name, context=context)
+    legends = symbology(full)
+
+    def build(sub: dict, outline: Any, title: str) -> str:
+        parts = {k: sub.get(k, v.iloc[:0]) for k, v in layers.items()}
+        res = Result(analysis=name, params=params, layers=parts, tables={}, title=title,
+                     context={"counties": outline} if outline is not None else {})
+        m = module.build_map(res, legends=legends)
+        return webmap.stable_ids(webmap.render_html(m, offline=True))
+
+    return build
 
 
 def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
@@ -427,7 +511,8 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
     timings["map_s"] = round(time.perf_counter() - t2, 3)
     t3 = time.perf_counter()
     with progress.step(f"{name}: drawing the figure"):
-        figures = render_figure(module, result, date_line=f"{label}：{date}" if date else "")
+        figures = render_figure(module, result, settings,
+                                date_line=f"{label}：{date}" if date else "")
     timings["figure_s"] = round(time.perf_counter() - t3, 3)
 
     manifest = {
@@ -446,6 +531,7 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
         "params": dataclasses.asdict(params),
         "vocab": vocab.extension(),
         "rules": rules_of(module),
+        "title": settings.get("title") or result.title or name,
         "summary": result.summary,
         "warnings": warnings,
         "versions": _versions(),
@@ -454,7 +540,7 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
                 "offline": settings["offline"], "date": f"{label} {date}".strip()},
         "output_crs": (config.get("output") or {}).get("crs", "EPSG:4326"),
     }
-    counties = result.context.get("counties")
+    context = {k: g for k, g in result.context.items() if g is not None} or None
     stem = safepath.safe_name(name)
     with (publish.Staging(out, name) as stage,
           progress.step(f"{name}: writing layers, tables, map and figures")):
@@ -462,9 +548,9 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
             export.write_result_files(stage.layers_dir, analysis=name, layers=result.layers,
                                       tables=result.tables, fields=result.fields,
                                       manifest=manifest,
-                                      context={"counties": counties} if counties is not None
-                                      else None,
-                                      crs=(config.get("output") or {}).get("crs"))
+                                      context=context,
+                                      crs=(config.get("output") or {}).get("crs"),
+                                      finish=_qgis_writer(module, result, settings))
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             for ext, data in figures.items():
                 (stage.maps_dir / f"{stem}.{ext}").write_bytes(data)

@@ -16,12 +16,15 @@ from . import h3grid as h3grid
 from . import interpolate as interpolate
 from . import io as io
 from . import landcover as landcover
+from . import legend as legend
+from . import mapparts as mapparts
 from . import osm as osm
+from . import qgis as qgis
 from . import raster as raster
 from . import stats as stats
 from . import webmap as webmap
 from .errors import InputError as InputError
 
 __all__ = ["InputError", "admin", "airstats", "cluster", "config", "coords", "export", "firms",
-           "geodesy", "h3grid", "interpolate", "io", "landcover", "osm", "raster", "stats",
-           "webmap"]
+           "geodesy", "h3grid", "interpolate", "io", "landcover", "legend", "mapparts", "osm",
+           "qgis", "raster", "stats", "webmap"]

@@ -198,6 +198,9 @@ def _report(name: str, output, quiet: bool) -> None:
     print(f"   map:    {output.map_path}")
     for p in getattr(output, "figure_paths", ()):
         print(f"   figure: {p}")
+    qgz = output.layers_dir / f"{name}.qgz"
+    if qgz.exists():
+        print(f"   QGIS:   {qgz}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,10 +272,12 @@ def _main(args: argparse.Namespace) -> int:
             from . import packs, publish
 
             get(args.analysis)
+            builder = runner.county_map_builder(
+                args.analysis, Path(args.out) / "layers" / args.analysis)
             with publish.lock(args.out, args.analysis,
                               command=f"lantian export {args.analysis}"):
                 zips = packs.export_by_county(args.analysis, out=args.out,
-                                              encoding=args.shp_encoding)
+                                              encoding=args.shp_encoding, map_builder=builder)
             if not args.quiet:
                 print(f"== {args.analysis}: {len(zips)} county pack(s)")
                 for z in zips:

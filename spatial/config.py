@@ -91,8 +91,17 @@ def load(path: Path | str) -> dict[str, Any]:
     params = raw.get("params") or {}
     if not isinstance(params, dict):
         raise InputError(f"{path}: [params] must be a table.")
-    return {"inputs": inputs, "params": dict(params), "title": raw.get("title"),
-            "analysis": raw.get("analysis"), "map": map_options(raw.get("map"), path),
+    map_table = map_options(raw.get("map"), path)
+    title = raw.get("title")
+    if title is not None:  # a top-level title is the map's title ([map] title says the same)
+        if not isinstance(title, str) or not title.strip():
+            raise InputError(f"{path}: title must be non-empty text, not {title!r}.")
+        if map_table.get("title", title) != title:
+            raise InputError(f"{path}: title {title!r} and [map] title "
+                             f"{map_table['title']!r} differ; keep one of them.")
+        map_table["title"] = title
+    return {"inputs": inputs, "params": dict(params), "title": title,
+            "analysis": raw.get("analysis"), "map": map_table,
             "limits": limits.from_config(raw.get("limits"), path),
             "vocab": raw.get("vocab") or {},
             "fetch": dict(raw.get("fetch") or {}),  # checked by spatial.fetch.settings
@@ -100,11 +109,15 @@ def load(path: Path | str) -> dict[str, Any]:
             "base": path.parent, "path": path}
 
 
-MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool, "date": str}
+MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool, "date": str, "title": str,
+            "subtitle": str, "source": str, "unit": str, "city": str}
 
 
 def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
-    """Check a config's ``[map]`` table: ``basemap``, ``tianditu_token``, ``offline``.
+    """Check a config's ``[map]`` table.
+
+    ``basemap``, ``tianditu_token``, ``offline``, and the texts shown on the map and the
+    figure: ``title``, ``subtitle``, ``city`` (区域), ``source`` (数据来源), ``unit`` (制图单位).
 
     Returns only the keys given (the runner fills defaults), e.g. ``{"basemap": "tianditu-vec",
     "tianditu_token": "…", "offline": False}``. The basemap name is checked against
@@ -125,6 +138,8 @@ def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
         if key in table and not isinstance(table[key], typ):
             raise InputError(f"{path}: [map] {key} must be "
                              f"{'true or false' if typ is bool else 'text'}, not {table[key]!r}.")
+        if typ is str and key in table and not table[key].strip():
+            raise InputError(f"{path}: [map] {key} is empty; give the text or leave the key out.")
     if "date" in table:
         import datetime as dt
 

@@ -29,7 +29,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,24 +271,26 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                  manifest: Mapping[str, Any], out: Path,
                  context: Mapping[str, gpd.GeoDataFrame] | None = None,
-                 crs: str | None = None) -> Path:
+                 crs: str | None = None,
+                 finish: Callable[[Path], None] | None = None) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
     results stay in place until then. ``context`` layers (the county outlines the run used)
     go to ``context.gpkg`` beside the result, for ``lantian export --by county``; they are
-    not result layers (no Shapefiles).
-    The runner publishes layers, maps and figures together
-    instead (:mod:`spatial.publish`); this writes the layers alone. With `crs`
-    (the config's ``[output] crs``, e.g. ``"EPSG:4490"``), the layers are also written in that
+    not result layers (no Shapefiles). The runner publishes layers, maps and figures
+    together instead (:mod:`spatial.publish`); this writes the layers alone. With `crs` (the
+    config's ``[output] crs``, e.g. ``"EPSG:4490"``), the layers are also written in that
     system to ``<analysis>_<tag>.gpkg`` and ``shp_<tag>/`` (tag ``cgcs2000`` or ``epsg4547``).
+    ``finish(folder)`` adds files to the folder before it is swapped in (the QGIS styles and
+    project, :mod:`spatial.qgis`).
     """
     final = Path(out) / "layers" / safepath.safe_name(analysis)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{analysis}.", suffix=".tmp", dir=final.parent))
     try:
         write_result_files(tmp, analysis=analysis, layers=layers, tables=tables, fields=fields,
-                           manifest=manifest, context=context, crs=crs)
+                           manifest=manifest, context=context, crs=crs, finish=finish)
         replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -301,11 +303,13 @@ def write_result_files(folder: Path, *, analysis: str,
                        tables: Mapping[str, pd.DataFrame], fields: Mapping[str, Any],
                        manifest: Mapping[str, Any],
                        context: Mapping[str, gpd.GeoDataFrame] | None = None,
-                       crs: str | None = None) -> Path:
+                       crs: str | None = None,
+                       finish: Callable[[Path], None] | None = None) -> Path:
     """Write the files of ``layers/<analysis>/`` (see the module docstring) into `folder`.
 
     With `crs` (the config's ``[output] crs``) the layers are written in that system as well
-    (see :func:`write_result`); ``tables.xlsx`` gets a 说明 sheet from `manifest`.
+    (see :func:`write_result`); ``tables.xlsx`` gets a 说明 sheet from `manifest`;
+    ``finish(folder)`` then adds its files (the QGIS styles and project, :mod:`spatial.qgis`).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -322,6 +326,8 @@ def write_result_files(folder: Path, *, analysis: str,
             with _fixed_gdal_date():
                 cgdf.to_file(folder / "context.gpkg", layer=cname, driver="GPKG",
                              engine="pyogrio")
+    if finish is not None:
+        finish(folder)
     man = dict(manifest)
     man["layers"] = {k: len(v) for k, v in layers.items()}
     man["tables"] = {k: len(v) for k, v in tables.items()}

@@ -107,7 +107,7 @@ def default_style(layers: Mapping[str, gpd.GeoDataFrame]) -> list[LayerStyle]:
 def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
          style: Sequence[LayerStyle] | None = None, counties: gpd.GeoDataFrame | None = None,
          subtitle: str | None = None, county_label: str = "name",
-         figsize: tuple[float, float] = (10.0, 7.0)):
+         figsize: tuple[float, float] = (10.0, 7.0), notes: Sequence[str] = ()):
     """Draw a static map of result layers.
 
     Parameters
@@ -122,6 +122,8 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
         County polygons outlined in grey, with names from ``county_label`` (if a column).
     figsize
         Inches (default 10 x 7, landscape; the legend is right of the map).
+    notes
+        Lines written in the right margin under the legend (区域, 数据来源, 制图单位).
 
     Returns
     -------
@@ -177,12 +179,8 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
         if counties is not None and len(counties):
             cm = counties.to_crs(crs)
             cm.boundary.plot(ax=ax, color="#555555", linewidth=0.8, zorder=1)
-            if county_label in cm.columns:
-                pts = cm.geometry.representative_point()
-                for p, t in zip(pts, cm[county_label].astype(str), strict=True):
-                    ax.annotate(t, (p.x, p.y), ha="center", va="center", fontsize=8,
-                                color="#444444", zorder=5)
             handles.append(Line2D([], [], color="#555555", linewidth=0.8, label="县区界"))
+        symbols: list[np.ndarray] = []  # drawn point symbols (x, y), kept clear of labels
         for z, (s, gdf) in enumerate(zip(style, frames, strict=True), start=2):
             if not len(gdf):
                 continue
@@ -193,6 +191,7 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
                 if is_point:
                     ax.scatter(sub.geometry.x, sub.geometry.y, s=s.size, c=color,
                                edgecolors="white", linewidths=0.4, zorder=z + 10)
+                    symbols.append(np.column_stack([sub.geometry.x, sub.geometry.y]))
                     handles.append(Line2D([], [], marker="o", linestyle="", markersize=6,
                                           markerfacecolor=color, markeredgecolor="white",
                                           label=label))
@@ -218,17 +217,81 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
         ax.set_ylim(y0 - pad, y1 + pad)
         ax.set_xlabel("")
         ax.set_ylabel("")
+        if counties is not None and len(counties) and county_label in cm.columns:
+            pts = np.concatenate(symbols) if symbols else np.zeros((0, 2))
+            scale = max((x1 - x0 + 2 * pad) / (figsize[0] * 0.66 * 72),
+                        (y1 - y0 + 2 * pad) / (figsize[1] * 0.86 * 72))  # metres per point
+            texts = cm[county_label].astype(str).tolist()
+            for (x, y), t in zip(label_positions(cm.geometry.to_numpy(), texts, pts,
+                                                 metres_per_pt=scale, fontsize=8), texts,
+                                 strict=True):
+                ax.annotate(t, (x, y), ha="center", va="center", fontsize=8, color="#333333",
+                            zorder=40, path_effects=[_halo()])
         _scale_bar(ax)
         _north_arrow(ax)
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                       fontsize=8, framealpha=0.9, title="图例", title_fontsize=9,
                       borderaxespad=0.0)
+        if notes:
+            fig.text(0.70, 0.04, "\n".join(notes), ha="left", va="bottom", fontsize=8,
+                     color="#333333", linespacing=1.5)
         fig.suptitle(title, fontsize=15, y=0.975)
         if subtitle:
             fig.text(0.5, 0.915, subtitle, ha="center", fontsize=10, color="#333333")
     fig.lantian_rc = rc  # reused by to_bytes so text is laid out with the same font
     return fig
+
+
+def _halo():
+    from matplotlib import patheffects
+
+    return patheffects.withStroke(linewidth=2.5, foreground="white")
+
+
+def label_positions(polygons: np.ndarray, texts: Sequence[str], symbols: np.ndarray, *,
+                    metres_per_pt: float, fontsize: float = 8.0,
+                    steps: int = 9) -> list[tuple[float, float]]:
+    """Where to write each polygon's label so that it covers as few point symbols as possible.
+
+    Candidates are the polygon's representative point and the points of a ``steps`` x
+    ``steps`` grid over its bounds that lie inside it, far enough from the edge for the label;
+    the chosen one covers the fewest ``symbols`` (x, y in the polygons' metric CRS) with the
+    label's box (about ``fontsize`` points per character, 1.4 lines high, plus a symbol's
+    radius), ties going to the candidate nearest the representative point.
+
+    Returns
+    -------
+    list of (x, y)
+        One position per polygon, in the polygons' CRS.
+    """
+    import shapely
+
+    out = []
+    pts = np.asarray(symbols, dtype=float).reshape(-1, 2)
+    for geom, text in zip(polygons, texts, strict=True):
+        rep = shapely.point_on_surface(geom)
+        half_w = (len(text) * fontsize / 2 + 3) * metres_per_pt
+        half_h = (fontsize * 0.7 + 3) * metres_per_pt
+        bx0, by0, bx1, by1 = geom.bounds
+        gx, gy = np.meshgrid(np.linspace(bx0, bx1, steps + 2)[1:-1],
+                             np.linspace(by0, by1, steps + 2)[1:-1])
+        cand = np.column_stack([np.r_[rep.x, gx.ravel()], np.r_[rep.y, gy.ravel()]])
+        inner = shapely.buffer(geom, -min(half_w, half_h))
+        ok = shapely.contains_xy(inner, cand[:, 0], cand[:, 1]) if not inner.is_empty \
+            else np.zeros(len(cand), dtype=bool)
+        ok[0] = True  # the representative point is always a candidate
+        cand = cand[ok]
+        if len(pts):
+            inside = ((np.abs(pts[None, :, 0] - cand[:, None, 0]) < half_w) &
+                      (np.abs(pts[None, :, 1] - cand[:, None, 1]) < half_h))
+            covered = inside.sum(axis=1)
+        else:
+            covered = np.zeros(len(cand), dtype=np.int64)
+        dist = np.hypot(cand[:, 0] - rep.x, cand[:, 1] - rep.y)
+        best = np.lexsort((dist, covered))[0]
+        out.append((float(cand[best, 0]), float(cand[best, 1])))
+    return out
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

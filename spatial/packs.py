@@ -5,10 +5,13 @@
 (``shp/fields.csv``) and the county outlines the run used (``context.gpkg``, layer
 ``counties``, written by the runner), and writes per county::
 
-    layers/<analysis>/counties/<adcode>_<name>/shp/<layer>.shp (+ .cpg, fields.csv)
-    layers/<analysis>/counties/<adcode>_<name>/tables.xlsx     rows of that county
-    layers/<analysis>/counties/<adcode>_<name>/<analysis>.html offline map (no network)
-    layers/<analysis>/counties/<adcode>_<name>.zip             the folder, zipped
+    layers/<analysis>/counties/<adcode>_<name>_<analysis>/shp/<layer>.shp (+ .cpg, .qml,
+                                                                     fields.csv)
+    layers/<analysis>/counties/<adcode>_<name>_<analysis>/tables.xlsx     rows of that county
+    layers/<analysis>/counties/<adcode>_<name>_<analysis>/<analysis>.html offline map
+    layers/<analysis>/counties/<adcode>_<name>_<analysis>.zip             the folder, zipped
+
+(the analysis in the name: packs of several analyses for one county unpack side by side).
 
 A feature belongs to a county by its ``county_code`` column; features without one (H3 cells,
 radius circles) by intersecting the county's polygon. Tables are filtered by ``county_code``;
@@ -22,6 +25,7 @@ sibling and swapped in whole.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -91,7 +95,7 @@ def county_map(layers: dict[str, gpd.GeoDataFrame], county: gpd.GeoDataFrame | N
 
 
 def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "utf-8",
-                     title: str | None = None) -> list[Path]:
+                     title: str | None = None, map_builder=None) -> list[Path]:
     """Write the county packs of the last run of ``analysis`` under ``<out>/layers/<analysis>/``.
 
     Parameters
@@ -103,7 +107,11 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
     encoding
         Shapefile attribute encoding, ``"utf-8"`` or ``"gbk"`` (see module docstring).
     title
-        Map title prefix (default: the analysis name).
+        Map title after the county's name (default: the run's title from the manifest, else
+        the analysis name): ``<county>：<title>``.
+    map_builder
+        ``build(layers, outline, title) -> html`` drawing a county's layers with the legends
+        of the full map (``analyses.runner.county_map_builder``); default a generic map.
 
     Returns
     -------
@@ -118,8 +126,11 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
     if encoding.lower() not in export.SHP_ENCODINGS:
         raise InputError(f"--shp-encoding {encoding!r}: choose utf-8 or gbk.")
     layers = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio")
-              for n, _ in pyogrio.list_layers(gpkg)}
+              for n, g in pyogrio.list_layers(gpkg) if g is not None}  # not layer_styles
     fields = _read_fields(layers_dir)
+    manifest = layers_dir / "manifest.json"
+    run_title = (json.loads(manifest.read_text(encoding="utf-8")).get("title")
+                 if manifest.exists() else None)
     counties = None
     ctx = layers_dir / "context.gpkg"
     if ctx.exists() and "counties" in {n for n, _ in pyogrio.list_layers(ctx)}:
@@ -153,17 +164,21 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
             sub = county_layers(layers, geom, code)
             if not any(len(g) for g in sub.values()):
                 continue
-            stem = f"{_safe(code)}_{_safe(names[code])}"
+            stem = f"{_safe(code)}_{_safe(names[code])}_{_safe(analysis)}"  # packs never collide
             folder = safepath.within(tmp, tmp / stem)
             export.write_layers(sub, folder, stem=analysis, fields=fields, encoding=encoding,
                                 gpkg=False)
+            for qml in sorted((layers_dir / "shp").glob("*.qml")):  # the QGIS styles
+                if (folder / "shp" / f"{qml.stem}.shp").exists():
+                    shutil.copyfile(qml, folder / "shp" / qml.name)
             sub_tables = {k: df[df["county_code"].astype(str) == code]
                           for k, df in tables.items()}
             if sub_tables:
                 excel.write_workbook(sub_tables, folder / "tables.xlsx", fields=fields,
                                      analysis=analysis)
-            html = county_map(sub, outline, title=f"{names[code]}：{title or analysis}",
-                              fields=fields)
+            map_title = f"{names[code]}：{title or run_title or analysis}"
+            html = (map_builder(sub, outline, map_title) if map_builder is not None
+                    else county_map(sub, outline, title=map_title, fields=fields))
             (folder / f"{analysis}.html").write_text(html, encoding="utf-8")
             with zipfile.ZipFile(tmp / f"{stem}.zip", "w", zipfile.ZIP_DEFLATED) as zf:
                 for f in sorted(folder.rglob("*")):

@@ -438,21 +438,20 @@ class _GeoJsonLayer(MacroElement):
                     return L.circleMarker(ll, o);
                 },
                 onEachFeature: function (f, l) {
-                    var t = f.properties.t, p = f.properties.p;
+                    var t = f.properties.t, p = f.properties.p, tip = null;
                     {% if this.periods_json %}
-                    l.bindTooltip(function () {
+                    tip = function () {
                         var row = [periods[cur], f.properties.v[cur]];
                         return table(tipLabels, row.concat(t || []));
-                    }, {sticky: true, className: "lt-tip"});
+                    };
                     {% else %}
-                    if (t != null) {
-                        l.bindTooltip(function () { return table(tipLabels, t); },
-                                      {sticky: true, className: "lt-tip"});
-                    }
+                    if (t != null) { tip = function () { return table(tipLabels, t); }; }
                     {% endif %}
-                    if (p != null) {
-                        l.bindPopup(function () { return table(popLabels, p); },
-                                    {maxWidth: 360, className: "lt-tip"});
+                    if (tip) { l.bindTooltip(tip, {sticky: true, className: "lt-tip"}); }
+                    // click/tap: the popup, or the tooltip's fields (touch panels have no hover)
+                    if (p != null || tip) {
+                        l.bindPopup(p != null ? function () { return table(popLabels, p); }
+                                    : tip, {maxWidth: 360, className: "lt-tip"});
                     }
                 }
             });
@@ -469,6 +468,13 @@ class _GeoJsonLayer(MacroElement):
             });
             layer.addTo({{ this._parent.get_name() }});
             {% if this.periods_json %}
+            // one period picker per map moves every period layer (same period labels)
+            map.on("lantian:period", function (e) {
+                var j = periods.indexOf(e.period);
+                if (j >= 0) { cur = j; layer.setStyle(styleOf); }
+            });
+            if (map._lantianPicker) { return; }
+            map._lantianPicker = true;
             var picker = L.control({position: "topleft"});
             picker.onAdd = function () {
                 var div = L.DomUtil.create("div", "lt-legend lt-periods");
@@ -479,8 +485,7 @@ class _GeoJsonLayer(MacroElement):
                 });
                 div.innerHTML = html + "</select></label>";
                 div.querySelector("select").addEventListener("change", function (e) {
-                    cur = parseInt(e.target.value, 10);
-                    layer.setStyle(styleOf);
+                    map.fire("lantian:period", {period: periods[parseInt(e.target.value, 10)]});
                 });
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);

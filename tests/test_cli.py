@@ -16,7 +16,7 @@ from spatial import cli
 def test_demo_writes_every_output(demo_out):
     d = demo_out / "layers" / "heat-radius"
     assert sorted(n for n, _ in pyogrio.list_layers(d / "heat-radius.gpkg")) == [
-        "boilers", "cells", "plants", "radius", "small_chp"]
+        "boilers", "cells", "layer_styles", "plants", "radius", "small_chp"]  # + QGIS styles
     for layer in ("plants", "radius", "boilers", "cells"):
         assert (d / "shp" / f"{layer}.shp").exists()
         assert (d / "shp" / f"{layer}.cpg").read_text().strip().upper() == "UTF-8"

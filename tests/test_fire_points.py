@@ -349,3 +349,19 @@ def test_demo_outputs_round_trip(demo):
     assert (hs["n_excluded"] > 0).all()
     bulletin = pd.read_excel(d / "tables.xlsx", sheet_name="火点通报")
     assert len(bulletin) == counts["kept"]
+
+
+def test_day_picker_lists_days_with_kept_detections_or_events():
+    from analyses import fire_points_map
+    from analyses.base import Result
+
+    pts = gpd.GeoDataFrame(
+        {"status": ["kept", "industrial", "outside_window", "kept", "duplicate"],
+         "local_date": ["2024-06-02", "2024-03-01", "2024-07-09", "2024-06-01", "2024-08-01"]},
+        geometry=gpd.points_from_xy([116.0] * 5, [36.4] * 5), crs="EPSG:4326")
+    events = gpd.GeoDataFrame({"start_date": ["2024-06-01", "2024-10-03"]},
+                              geometry=gpd.points_from_xy([116.0] * 2, [36.4] * 2),
+                              crs="EPSG:4326")
+    r = Result("fire-points", None, {"points": pts, "events": events}, {})
+    # heat-source and out-of-season days are left out; an event's day is kept
+    assert fire_points_map.picker_days(r) == ["2024-06-01", "2024-06-02", "2024-10-03"]

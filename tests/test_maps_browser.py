@@ -1,7 +1,8 @@
 """Every demo map in headless Chromium with networking disabled: no console errors, every layer
 in the layer control, the tools present, and a screenshot that is not blank.
 
-Skipped when no Chromium is installed (`.ci/run` installs Debian's `chromium`). The screenshots
+Skipped when no Chromium is installed (`.ci/run` installs Debian's `chromium`), except under
+`CI=true`, where a missing Chromium fails. The screenshots
 are kept under pytest's temporary folder (printed with -s) for a person to look at.
 """
 

@@ -91,7 +91,9 @@ def test_run_settings_precedence():
     from analyses.runner import map_settings
 
     cfg = {"map": {"basemap": "osm", "offline": False}}
-    assert map_settings(cfg) == {"basemap": "osm", "tianditu_token": None, "offline": False}
+    assert map_settings(cfg) == {"basemap": "osm", "tianditu_token": None, "offline": False,
+                                 "title": None, "subtitle": None, "source": None,
+                                 "unit": None, "city": None}
     assert map_settings(cfg, basemap="amap")["basemap"] == "amap"
     assert map_settings(cfg, offline=True)["basemap"] == "none"  # offline: no tiles
     assert map_settings({}, default_offline=True)["offline"] is True
@@ -120,3 +122,42 @@ def test_figure_scale_bar_and_bytes():
     assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF")
     assert figure.cjk_font() == "Noto Sans SC"  # the bundled font, on any machine
     assert [figure.nice_length_km(w) for w in (1_000, 60_000, 250_000)] == [0.2, 10, 50]
+
+
+def test_packs_of_two_analyses_do_not_collide_and_keep_the_full_legends(demo_out, tmp_path):
+    import re
+    import shutil
+
+    out = tmp_path / "o"
+    shutil.copytree(demo_out / "layers", out / "layers")
+    for a in ("heat-radius", "fire-points"):
+        assert cli.main(["export", a, "--by", "county", "--out", str(out), "-q"]) == 0
+    hr = sorted((out / "layers/heat-radius/counties").glob("*.zip"))
+    fp = sorted((out / "layers/fire-points/counties").glob("*.zip"))
+    assert hr and fp
+    assert all(z.stem.endswith("_heat-radius") for z in hr)
+    assert all(z.stem.endswith("_fire-points") for z in fp)
+    # one county's packs unpack side by side
+    ex = tmp_path / "x"
+    for z in (hr[0], next(z for z in fp if z.name.split("_")[0] == hr[0].name.split("_")[0])):
+        with zipfile.ZipFile(z) as zf:
+            zf.extractall(ex)
+    assert len([p for p in ex.iterdir() if p.is_dir()]) == 2
+    # the pack map: Chinese title with the county, the full map's legend classes
+    z = next(p for p in hr if "东昌府区" in p.name)
+    with zipfile.ZipFile(z) as zf:
+        page = zf.read(f"{z.stem}/heat-radius.html").decode("utf-8")
+    assert "<title>东昌府区：30 公里供热半径内燃煤锅炉筛查</title>" in page
+    full = (demo_out / "maps/heat-radius.html").read_text(encoding="utf-8")
+
+    def rows(text: str) -> list[str]:  # the class rows of the legend box (a JSON string)
+        import json
+
+        boxes = [json.loads(m) for m in re.findall(r'div\.innerHTML = ("(?:[^"\\]|\\.)*");',
+                                                   text)]
+        (box,) = [b for b in boxes if "lt-legend-sec" in b]
+        return re.findall(r'class="lt-legend-sub"><i[^>]*></i>([^<]*)<', box)
+
+    pack_rows = rows(page)
+    assert pack_rows and set(pack_rows) <= set(rows(full))
+    assert any("t/h" in r for r in pack_rows)  # the cells' classes, as on the full map

@@ -13,7 +13,7 @@ from conftest import ROOT, TEST_DATA
 
 from analyses import pollution_hotspots as ph
 from analyses import runner
-from spatial import config, io
+from spatial import config, io, stats, webmap
 
 NATIONAL = """timepoint,stationcode,area,positionname,longitude,latitude,aqi,pm2_5,pm2_5_24h,pm10,pm10_24h,so2,so2_24h,no2,no2_24h,co,co_24h,o3,o3_24h,o3_8h,o3_8h_24h,primarypollutant,quality
 2026-01-05T13:00:00,1625A,聊城,区政府,115.9848,36.4372,98,73,80,120,130,9,10,40,42,1.1,1.2,30,60,40,50,PM2.5,良
@@ -280,3 +280,25 @@ def test_receptors_listed_near_hot_spots(tmp_path):
     hx, hy = centres(hot_all.index)
     dall = geod.inv(hx, hy, np.full(len(hx), sx), np.full(len(hx), sy))[2]
     assert (hot_all["n_receptors"] > 0).sum() == (dall <= 3000).sum()
+
+
+def test_map_periods_hold_values_and_legends_cover_the_layers(demo):
+    import dataclasses
+
+    from analyses import pollution_hotspots_map as phm
+
+    _, r = demo
+    cells = r.layers["cells"].copy()
+    first = sorted(cells["period"].unique())[0]
+    cells.loc[cells["period"] == first, "value"] = np.nan  # a period without any value
+    r2 = dataclasses.replace(r, layers={**r.layers, "cells": cells})
+    legs = {(leg.layer, leg.column): leg for leg in phm.symbology(r2)}
+    periods = legs[("cells", "fdr_class")].extra["periods"]
+    assert first not in periods and len(periods) == cells["period"].nunique() - 1
+    html = webmap.render_html(phm.build_map(r2), offline=True)
+    assert f'"{first}"' not in re.search(r"var periods = \[[^\]]*\]", html).group(0)
+    # the pattern categories present, each with its Chinese label; no-pattern cells omitted
+    pat = legs[("hotspots", "category")]
+    present = set(r.layers["hotspots"]["category"]) - {"no pattern detected"}
+    assert {e.value for e in pat.entries} == present
+    assert all(e.label == stats.CATEGORY_LABELS_ZH[e.value] for e in pat.entries)

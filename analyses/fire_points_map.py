@@ -1,0 +1,158 @@
+"""The fire-points map, figure and QGIS styles: one legend definition (:func:`symbology`).
+
+Kept from :mod:`analyses.fire_points` so that the analysis module holds the analysis. Colours
+are chosen to stay apart: detections by status in red / purple / orange / grey / blue, known
+heat sources black and derived ones magenta, fire-count cells in a blue ramp under them.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+
+from spatial import figure, legend, mapparts, webmap
+
+from .base import Result
+
+#: statuses in drawing order of the legend (kept on top)
+STATUSES = ("kept", "off_cropland", "industrial", "outside_window", "low_confidence",
+            "duplicate")
+STATUS_COLORS = {"kept": "#d7301f", "off_cropland": "#fc9272", "industrial": "#6a3d9a",
+                 "outside_window": "#fdae61", "low_confidence": "#bdbdbd",
+                 "duplicate": "#1f78b4"}
+STATUS_LABELS = {"kept": "秸秆焚烧火点（保留）", "off_cropland": "非耕地火点（排除）",
+                 "industrial": "工业热源火点（排除）", "outside_window": "时段外火点",
+                 "low_confidence": "低可信度火点", "duplicate": "重复火点"}
+SOURCE_COLORS = {"known": "#000000", "derived": "#e7298a"}
+SOURCE_LABELS = {"known": "已知工业热源", "derived": "持续热源（由检测推算）"}
+EVENT_COLOR = "#b10026"
+#: event fields of daily operation, shown where the run has them (analyses.fire_accountability)
+EVENT_EXTRA = {"event_code": "事件编号", "township_event_no": "乡镇第几起",
+               "accountability": "问责", "verification": "核查", "village_name": "最近村庄",
+               "receptors": "周边敏感点"}
+
+
+def symbology(result: Result) -> list[legend.LayerLegend]:
+    """The drawn layers, bottom to top, with classes, colours and Chinese names.
+
+    The one definition the web map, the figure and the QGIS styles use. ``points`` is one layer
+    in the files (categorized by status) and one map layer per status (see
+    :func:`status_layers`).
+    """
+    L = result.layers
+    out = mapparts.admin_legends(result.context)
+    cells = L["cells"]
+    if len(cells):
+        out.append(legend.graduated("cells", "H3 网格：火点数", "polygon", column="n_points",
+                                    values=cells["n_points"].to_numpy(float), k=5,
+                                    cmap="PuBu", unit="个", value_format="{:g}",
+                                    fill_opacity=0.6))
+    if len(L["events"]):
+        out.append(legend.single("events", "火点事件", "polygon", EVENT_COLOR,
+                                 fill_opacity=0.15, width=1.5))
+    pts = L["points"]
+    if len(pts):
+        present = set(pts["status"])
+        order = [s for s in reversed(STATUSES) if s in present]  # bottom to top
+        out.append(legend.categorized(
+            "points", "卫星火点", "point", column="status",
+            colors={s: STATUS_COLORS[s] for s in order},
+            labels={s: STATUS_LABELS[s] for s in order}, size=3.5))
+    if len(L["heat_sources"]):
+        out.append(legend.categorized("heat_sources", "工业热源", "point", column="source",
+                                      colors=SOURCE_COLORS, labels=SOURCE_LABELS,
+                                      present=L["heat_sources"]["source"], size=7.0,
+                                      label_col="name"))
+    return out
+
+
+def status_layers(leg: legend.LayerLegend) -> list[legend.LayerLegend]:
+    """One single-symbol legend per status of the points legend (one map layer each)."""
+    return [legend.single(leg.layer, e.label, "point", e.color, size=leg.size,
+                          visible=e.value != "duplicate", extra={"status": e.value})
+            for e in leg.entries]
+
+
+def build_map(result: Result, *,
+              legends: list[legend.LayerLegend] | None = None) -> folium.Map:
+    """Cells by fire count, event polygons, points by status, heat sources, outlines.
+
+    A day picker listing the local days that have kept detections or events.
+
+    ``legends``: the legend definitions to draw with (default :func:`symbology` of
+    the result); a county pack passes those of the whole run, so its classes are the map's.
+    """
+    L = result.layers
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
+    bounds = webmap.bounds_of(result.context.get("counties"), L["points"])
+    m = webmap.new_map(bounds, title=result.title or "fire-points", basemap="light")
+    mapparts.draw_admin(m, result.context)
+    if "cells" in legs:
+        mapparts.add_layer(m, legs["cells"], L["cells"], label="网格内火点数",
+                           tooltip={"h3_cell": "网格", "n_points": "火点数",
+                                    "n_events": "火点事件数", "frp_sum": "FRP 合计 (MW)"})
+    if "events" in legs:
+        mapparts.add_layer(m, legs["events"], L["events"],
+                           tooltip={"event_id": "事件", "start_time": "开始",
+                                    "end_time": "结束", "n_points": "火点数",
+                                    "county_name": "县区", "township_name": "乡镇",
+                                    "first_in_township": "乡镇首个",
+                                    **{k: v for k, v in EVENT_EXTRA.items()
+                                       if k in L["events"].columns}},
+                           filter_col="start_date")
+    pts = L["points"]
+    if "points" in legs:
+        for leg in status_layers(legs["points"]):
+            sub = pts[pts["status"] == leg.extra["status"]]
+            mapparts.add_layer(m, leg, sub, filter_col="local_date",
+                               tooltip={"local_time": "过境时间", "satellite": "卫星",
+                                        "conf_class": "可信度", "frp": "FRP (MW)",
+                                        "status": "判定", "event_id": "事件",
+                                        "county_name": "县区", "township_name": "乡镇",
+                                        "heat_source": "热源"})
+    if "heat_sources" in legs:
+        mapparts.add_layer(m, legs["heat_sources"], L["heat_sources"],
+                           tooltip={"id": "编号", "name": "名称", "kind": "类型",
+                                    "n_dates": "检测日期数", "n_excluded": "排除检测数"})
+    mapparts.add_legend(m)
+    days = picker_days(result)
+    if days:  # a day picker: the detections and events of one local day
+        webmap.add_filter(m, label="日期（北京时间）", values=days)
+    webmap.finish(m)
+    return m
+
+
+def picker_days(result: Result) -> list[str]:
+    """Local days (sorted) that hold kept detections or fire events.
+
+    The day picker's list (days with only excluded detections, e.g. heat sources outside the
+    season, are left out).
+    """
+    pts, events = result.layers["points"], result.layers["events"]
+    days = set()
+    if len(pts):
+        days |= set(pts.loc[pts["status"] == "kept", "local_date"].dropna().astype(str))
+    if len(events):
+        days |= set(events["start_date"].dropna().astype(str))
+    return sorted(days)
+
+
+def figure_spec(result: Result) -> list[figure.LayerStyle]:
+    """Static figure.
+
+    Cells, events, kept and excluded detections (not the duplicates), heat sources, with the
+    legend's Chinese labels and colours.
+    """
+    L = result.layers
+    out = []
+    for leg in symbology(result):
+        if leg.context:
+            continue
+        data = L[leg.layer]
+        if leg.layer == "points":
+            data = data[data["status"] != "duplicate"]
+            leg = legend.with_(leg, entries=tuple(e for e in leg.entries
+                                                  if e.value != "duplicate") or leg.entries)
+        out.append(legend.figure_style(leg, gpd.GeoDataFrame(data)))
+    return out
+

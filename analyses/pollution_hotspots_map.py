@@ -1,0 +1,197 @@
+"""The pollution-hotspots map, figure and QGIS styles: one legend definition (:func:`symbology`).
+
+Kept from :mod:`analyses.pollution_hotspots` so that the analysis module holds the analysis.
+The concentration classes (PM2.5: the bins below) and colours are shared by the web map (value
+per period, with the period picker), the figure (mean over periods) and QGIS (last period).
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from spatial import figure, legend, mapparts, stats, webmap
+
+from .air_rankings_map import add_ranking, ranking_legends
+from .base import Result
+
+
+def _names(pollutant: str) -> tuple[str, str]:
+    """(label, unit) of a pollutant, from the analysis module (imported late: it imports us)."""
+    from .pollution_hotspots import LABELS, UNITS
+
+    return LABELS[pollutant], UNITS[pollutant]
+
+
+CLASS_COLORS = {1: "#b2182b", -1: "#2166ac"}
+CLASS_LABELS = {1: "热点 (Gi* 显著偏高)", -1: "冷点 (Gi* 显著偏低)"}
+PATTERN_COLORS = {"persistent hot spot": "#67001f", "intensifying hot spot": "#e7298a",
+                  "consecutive hot spot": "#ff7f00", "new hot spot": "#ffd92f",
+                  "diminishing hot spot": "#8c6bb1", "sporadic hot spot": "#f4a582",
+                  "oscillating hot spot": "#bf812d", "historical hot spot": "#7f7f7f",
+                  "persistent cold spot": "#053061", "intensifying cold spot": "#2166ac",
+                  "consecutive cold spot": "#4393c3", "new cold spot": "#92c5de",
+                  "diminishing cold spot": "#35978f", "sporadic cold spot": "#c7eae5",
+                  "oscillating cold spot": "#80cdc1", "historical cold spot": "#bababa"}
+TYPE_COLORS = {"national": "#000000", "provincial": "#1b7837", "city": "#e08214",
+               "micro": "#7570b3", "other": "#999999"}
+TYPE_LABELS = {"national": "国控站", "provincial": "省控站", "city": "市控站", "micro": "微站",
+               "other": "其他站点"}
+PM25_BINS = [0, 25, 35, 45, 55, 75, 115, np.inf]
+
+
+def _bins(p, values: np.ndarray) -> list[float] | None:
+    if p.pollutant == "pm25":
+        return PM25_BINS
+    return list(webmap.class_breaks(values, k=6)) if np.isfinite(values).any() else None
+
+
+def symbology(result: Result) -> list[legend.LayerLegend]:
+    """The drawn layers, bottom to top, with classes, colours and Chinese names.
+
+    The one definition the web map, the figure and the QGIS styles use: cell values by period
+    (QGIS: the last period), Gi* classes by period, cells with an emerging-hot-spot pattern,
+    stations by type.
+    """
+    p = result.params
+    L = result.layers
+    cells, hs, st = L["cells"], L["hotspots"], L["stations"]
+    out = mapparts.admin_legends(result.context)
+    vals = cells["value"].to_numpy(np.float64) if len(cells) else np.zeros(0)
+    # the picker lists only the periods that hold values (in the order of the layer)
+    has = pd.Series(np.isfinite(vals)).groupby(cells["period"].to_numpy()).any() \
+        if len(cells) else pd.Series(dtype=bool)
+    periods = [q for q in dict.fromkeys(cells["period"]) if has[q]] if len(cells) else []
+    if periods and np.isfinite(vals).any():
+        out.append(legend.graduated(
+            "cells", f"{_names(p.pollutant)[0]} 浓度（按时段）", "polygon", column="value",
+            values=vals, bins=_bins(p, vals), unit=_names(p.pollutant)[1], value_format="{:.0f}",
+            fill_opacity=0.7, subset=f"\"period\" = '{periods[-1]}'"))
+        gi = cells["fdr_class"].to_numpy(np.float64)
+        out.append(legend.categorized(
+            "cells", "Gi* 热点/冷点（按时段）", "polygon", column="fdr_class",
+            colors=CLASS_COLORS, labels=CLASS_LABELS, present=gi[np.isfinite(gi)].astype(int),
+            omit=(0,),
+            fill_opacity=0.55, width=0.5, visible=False, extra={"periods": periods},
+            subset=f"\"period\" = '{periods[-1]}'"))
+    if len(hs):
+        out.append(legend.categorized(
+            "hotspots", "时空热点", "polygon", column="category", colors=PATTERN_COLORS,
+            labels=stats.CATEGORY_LABELS_ZH, present=hs["category"], fill_opacity=0.0,
+            omit=("no pattern detected",), width=2.5))
+    if len(st):
+        out.append(legend.categorized(
+            "stations", "监测站点", "point", column="kind", colors=TYPE_COLORS,
+            labels=TYPE_LABELS, present=_station_kind(st),
+            expression="CASE WHEN {type} IN ('national', 'provincial', 'city', 'micro') "
+                       "THEN {type} ELSE 'other' END"))
+    return out + ranking_legends(result)
+
+
+def _station_kind(st: pd.DataFrame) -> pd.Series:
+    return st["type"].where(st["type"].isin(["national", "provincial", "city", "micro"]), "other")
+
+
+def build_map(result: Result, *,
+              legends: list[legend.LayerLegend] | None = None) -> folium.Map:
+    """Values and Gi* classes per period (one picker moves both), pattern cells, stations.
+
+    ``legends``: the legend definitions to draw with (default :func:`symbology` of
+    the result); a county pack passes those of the whole run, so its classes are the map's.
+    """
+    p = result.params
+    L = result.layers
+    cells = L["cells"]
+    unit = _names(p.pollutant)[1]
+    legs = legends or symbology(result)
+    by = {(leg.layer, leg.column): leg for leg in legs}
+    bbox = webmap.bounds_of(cells, L["stations"], result.context.get("counties"))
+    m = webmap.new_map(bbox, title=result.title or "pollution-hotspots", basemap="light",
+                       subtitle="H3 网格月均浓度、Gi* 热点（FDR 校正）与时空热点")
+    mapparts.draw_admin(m, result.context)
+    if ("cells", "value") in by:
+        # every period in one layer; one period picker moves it and the Gi* layer
+        periods = by[("cells", "fdr_class")].extra["periods"]
+        wide = cells.pivot(index="h3_cell", columns="period", values="value")
+        wide = wide.reindex(columns=periods)[wide.notna().any(axis=1)]
+        first = cells.drop_duplicates("h3_cell").set_index("h3_cell").loc[wide.index]
+        hexes = gpd.GeoDataFrame({"h3_cell": wide.index.to_numpy(),
+                                  "county_name": first["county_name"].to_numpy()},
+                                 geometry=first.geometry.to_numpy(), crs=cells.crs)
+        leg = by[("cells", "value")]
+        webmap.add_choropleth_periods(
+            m, hexes, wide.reset_index(drop=True), name=leg.title,
+            label=f"{_names(p.pollutant)[0]} 浓度", unit=unit, bins=list(leg.edges),
+            colors=[e.color for e in leg.entries], legend=False,
+            tooltip={"h3_cell": "网格", "county_name": "县区"}, value_format="{:.0f}",
+            period_label="时段")
+        mapparts.note_layer(m, leg)
+        gi = cells.pivot(index="h3_cell", columns="period", values="fdr_class")
+        gi = gi.reindex(columns=periods)
+        gi = gi[(gi.fillna(0) != 0).any(axis=1)]
+        if len(gi):
+            leg = by[("cells", "fdr_class")]
+            first = cells.drop_duplicates("h3_cell").set_index("h3_cell").loc[gi.index]
+            ghex = gpd.GeoDataFrame({"h3_cell": gi.index.to_numpy()},
+                                    geometry=first.geometry.to_numpy(), crs=cells.crs)
+            # classes -1 / 0 / +1: cold, not significant (not drawn), hot
+            webmap.add_choropleth_periods(
+                m, ghex, gi.reset_index(drop=True), name=leg.title,
+                label="Gi* 类别（1 热点，0 不显著，-1 冷点）", bins=[-1, -0.5, 0.5, 1],
+                colors=[CLASS_COLORS[-1], "rgba(0,0,0,0)", CLASS_COLORS[1]], opacity=0.55,
+                legend=False, show=False, value_format="{:+.0f}",
+                tooltip={"h3_cell": "网格"}, period_label="时段")
+            mapparts.note_layer(m, leg)
+    hs = L["hotspots"]
+    if ("hotspots", "category") in by:
+        tip = {"h3_cell": "网格", "category_zh": "时空热点类型",
+               "mean_value": f"各时段均值 ({unit})", "share_hot": "热点时段占比",
+               "county_name": "县区", "township_name": "乡镇"}
+        pattern = hs[hs["category"].isin(list(PATTERN_COLORS))]
+        if len(pattern):  # one outline per category and patch, not one per cell
+            patches = pattern.assign(n_cells=1).dissolve(
+                by="category", aggfunc={"category_zh": "first", "n_cells": "sum"}).reset_index()
+            mapparts.add_layer(m, by[("hotspots", "category")],
+                               patches.explode(index_parts=False).reset_index(drop=True),
+                               tooltip={"category_zh": "时空热点类型", "n_cells": "该类网格数"})
+        rest = hs[~hs["category"].isin(list(PATTERN_COLORS))]
+        if len(rest):  # behind a toggle: cells without a pattern
+            mapparts.add_layer(m, legend.single("hotspots", "无显著时空模式的网格", "polygon",
+                                                "#9e9e9e", fill_opacity=0.15, width=0.5,
+                                                visible=False), rest, tooltip=tip)
+    st = L["stations"]
+    if ("stations", "kind") in by:
+        mapparts.add_layer(m, by[("stations", "kind")], st.assign(kind=_station_kind(st)),
+                           tooltip={"name": "站点", "id": "编号", "type": "类型",
+                                    "mean_value": f"时段均值 ({unit})",
+                                    "last_value": f"最近时段 ({unit})",
+                                    "cell_value": f"所在网格 ({unit})",
+                                    "completeness": "完整率", "status": "状态"})
+    add_ranking(m, result, legs)
+    mapparts.add_legend(m)
+    webmap.finish(m)
+    return m
+
+
+def figure_spec(result: Result) -> list[figure.LayerStyle]:
+    """Static figure: mean value per cell in the map's classes, pattern cells, stations."""
+    p = result.params
+    hs = result.layers["hotspots"]
+    hs = hs[hs["mean_value"].notna()]
+    by = {(leg.layer, leg.column): leg for leg in symbology(result)}
+    specs = []
+    if len(hs) and ("cells", "value") in by:
+        leg = legend.with_(by[("cells", "value")], layer="hotspots", column="mean_value",
+                           title=f"{_names(p.pollutant)[0]} 各时段均值（{_names(p.pollutant)[1]}）")
+        specs.append(legend.figure_style(leg, hs))
+        pattern = hs[hs["category"].isin(list(PATTERN_COLORS))]
+        if len(pattern):
+            specs.append(legend.figure_style(by[("hotspots", "category")],
+                                             pattern.dissolve(by="category").reset_index()))
+    st = result.layers["stations"]
+    if ("stations", "kind") in by:
+        specs.append(legend.figure_style(by[("stations", "kind")],
+                                         st.assign(kind=_station_kind(st))))
+    return specs

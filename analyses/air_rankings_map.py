@@ -2,7 +2,8 @@
 
 On the web map (off when it opens; the cell values are the default view), in the QGIS styles
 (one legend definition, :func:`ranking_legends`) and as its own figure
-(``maps/pollution-hotspots.ranking.png``), each unit with its rank: ``第3/19名 6.34``.
+(``maps/pollution-hotspots.ranking.png``, each unit labelled with its rank: ``第3/19名 6.34``;
+on the web map the rank is in each unit's tooltip and popup).
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ import dataclasses
 import folium
 import geopandas as gpd
 import numpy as np
-import shapely
 
-from spatial import figure, legend, mapparts, webmap
+from spatial import figure, legend, mapparts
 
 from .base import Result
 
-#: rank labels sit this far (degrees of latitude, ~5 km) south of the unit's name on the map
-LABEL_DROP_DEG = 0.045
 LEVELS = (("county", "县区"), ("township", "乡镇"))
 TOOLTIP = {"name": "名称", "composite_index": "综合指数", "rank_index": "综合指数排名",
            "pm25": "PM2.5 (µg/m³)", "rank_pm25": "PM2.5排名",
@@ -56,28 +54,21 @@ def ranking_legends(result: Result) -> list[legend.LayerLegend]:
 
 
 def add_ranking(m: folium.Map, result: Result, legends: list[legend.LayerLegend]) -> None:
-    """Draw the ranking layers of `legends` (from :func:`ranking_legends`) with rank labels."""
+    """Draw the ranking layers of `legends` (from :func:`ranking_legends`).
+
+    Each unit's tooltip and popup give its rank by composite index, by PM2.5 and by 改善率;
+    the figure writes the rank on the map (:func:`extra_figures`).
+    """
     rk = result.layers.get("unit_ranking")
     for leg in legends:
         if leg.layer != "unit_ranking" or rk is None:
             continue
         sub = rk[rk["level"] == leg.extra["level"]]
         sub = sub[np.isfinite(sub["composite_index"].to_numpy(np.float64))]
-        if not len(sub):
-            continue
-        mapparts.add_layer(m, leg, sub, tooltip=TOOLTIP, value_format="{:.2f}")
-        webmap.add_outlines(m, _label_anchors(sub), name=f"{leg.title} 名次",
-                            label_col="label", color="#333333", weight=0, show=False,
-                            label_min_zoom=10 if leg.extra["level"] == "township" else None,
-                            simplify_deg=0)
-
-
-def _label_anchors(sub: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Tiny invisible squares :data:`LABEL_DROP_DEG` below each unit's name, with its rank."""
-    pts = shapely.point_on_surface(sub.geometry.array)
-    x, y = shapely.get_x(pts), shapely.get_y(pts) - LABEL_DROP_DEG
-    boxes = shapely.box(x - 1e-5, y - 1e-5, x + 1e-5, y + 1e-5)
-    return gpd.GeoDataFrame({"label": rank_texts(sub)}, geometry=boxes, crs="EPSG:4326")
+        if len(sub):
+            sub = sub.assign(rank_text=rank_texts(sub))
+            mapparts.add_layer(m, leg, sub, tooltip={"name": "名称", "rank_text": "排名",
+                                                     **TOOLTIP}, value_format="{:.2f}")
 
 
 def extra_figures(result: Result) -> dict[str, tuple[str, list[figure.LayerStyle]]]:

@@ -22,6 +22,7 @@ from spatial import (
     export,
     figure,
     io,
+    legend,
     limits,
     mapparts,
     multifile,
@@ -141,6 +142,15 @@ def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
     if symbology is None:
         return None
     legends = symbology(result)
+    styled = {leg.layer for leg in legends}
+    for name, gdf in result.layers.items():  # every layer of the GeoPackage gets a style
+        if name in styled:
+            continue
+        kinds = set(gdf.geom_type.dropna()) if len(gdf) else set()
+        geometry = ("polygon" if kinds & {"Polygon", "MultiPolygon"} else
+                    "line" if kinds & {"LineString", "MultiLineString"} else "point")
+        legends.append(legend.single(name, name, geometry, "#666666", visible=False,
+                                     fill_opacity=0.2))
     title = settings.get("title") or result.title or module.NAME
 
     def write(folder: Path) -> None:

@@ -429,6 +429,14 @@ def write_qgis(folder: Path, analysis: str, legends: Sequence[LayerLegend], *, t
     write_gpkg_styles(gpkg, kept)
     if (folder / "shp").is_dir():
         write_shp_styles(folder / "shp", kept, fields, gpkg=gpkg)
+    # an empty layer has no geometry type in the file (QGIS opens it as a table without a
+    # renderer): styled in the files, left out of the project
+    shown = [(i, leg) for i, leg in enumerate(kept)
+             if pyogrio.read_info(folder / "context.gpkg" if leg.context else gpkg,
+                                  layer=leg.layer)["features"] != 0]
+    present = {_layer_id(leg, j): present[_layer_id(leg, i)]
+               for j, (i, leg) in enumerate(shown)}
+    kept = [leg for _, leg in shown]
     bounds = _bounds(folder, analysis, kept)
     doc = project_xml(analysis, kept, title=title, bounds=bounds, offline=offline,
                       geometry_types=present)

@@ -88,3 +88,24 @@ def demo_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     assert cli.main(["demo", "--out", str(out), "-q"]) == 0
     return out
+
+
+def workbook_cells(path: Path) -> dict:
+    """Every cell value and number format of a workbook but the time of the run (说明 sheet)."""
+    import openpyxl
+    wb = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): (c.value, c.number_format, c.data_type)
+            for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if not (ws.title == "说明" and ws.cell(c.row, 1).value == "运行时间（UTC）")}
+
+
+def output_digest(path: Path) -> str:
+    """SHA-256 of a written file; of its cells (:func:`workbook_cells`) for a workbook.
+
+    A rerun gives the same digests: only ``manifest.json`` and the run-time cell of the
+    workbooks' 说明 sheet carry the time of the run.
+    """
+    import hashlib
+    if path.suffix == ".xlsx":
+        return hashlib.sha256(repr(sorted(workbook_cells(path).items())).encode()).hexdigest()
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -35,6 +35,9 @@ from qgis.PyQt.QtGui import QColor
 
 def renderer_info(layer) -> dict:
     r = layer.renderer()
+    if r is None:  # an empty layer has no geometry type: QGIS opens it as a table
+        return {"type": None, "labels": False, "label_field": None, "classes": [],
+                "attr": None, "symbols": [], "features": layer.featureCount()}
     out = {"type": r.type(), "labels": bool(layer.labelsEnabled() and layer.labeling()),
            "label_field": None, "classes": [], "attr": None, "symbols": []}
     if out["labels"]:

@@ -147,7 +147,7 @@ def test_packs_of_two_analyses_do_not_collide_and_keep_the_full_legends(demo_out
     z = next(p for p in hr if "东昌府区" in p.name)
     with zipfile.ZipFile(z) as zf:
         page = zf.read(f"{z.stem}/heat-radius.html").decode("utf-8")
-    assert "<title>东昌府区：30 公里供热半径内燃煤锅炉筛查</title>" in page
+    assert "<title>东昌府区：30 公里供热半径内燃煤锅炉和落后燃煤小热电筛查</title>" in page
     full = (demo_out / "maps/heat-radius.html").read_text(encoding="utf-8")
 
     def rows(text: str) -> list[str]:  # the class rows of the legend box (a JSON string)

@@ -1,6 +1,5 @@
 """One output set published as a whole (issue 18 item 4) and one run per --out (item 5)."""
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -9,6 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
+from conftest import output_digest
 
 from analyses import runner
 from spatial import cli, config, publish
@@ -22,7 +22,7 @@ def output_set(out: Path, analysis: str = "heat-radius") -> dict[str, str]:
     """Digest of every published output of `analysis` (the manifest's run time left out)."""
     files = [p for p in sorted((out / "layers" / analysis).rglob("*")) if p.is_file()]
     files += [out / "maps" / f"{analysis}.{ext}" for ext in publish.MAP_SUFFIXES]
-    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(out)): output_digest(p)  # workbooks: their cells but the run time
             for p in files if p.exists() and p.name != "manifest.json"}
 
 

@@ -64,9 +64,9 @@ def test_bang_county_stays_under_out(tmp_path, monkeypatch):
     assert cli.main(["export", "heat-radius", "--by", "county", "--out", str(out), "-q"]) == 0
     new = _files(tmp_path) - before
     assert new and all(out in p.parents for p in new)
-    pack = out / "layers" / "heat-radius" / "counties" / "371581_临清市"
+    pack = out / "layers" / "heat-radius" / "counties" / "371581_临清市_heat-radius"
     assert (pack / "shp" / "boilers.shp").is_file() and (pack / "shp" / "boilers.dbf").is_file()
-    assert (pack.parent / "371581_临清市.zip").is_file()
+    assert (pack.parent / "371581_临清市_heat-radius.zip").is_file()
     # the name itself is kept, only the file name is reduced
     got = gpd.read_file(pack / "shp" / "boilers.shp")
     assert "临清市!" in got.drop(columns="geometry").to_numpy().ravel().tolist()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import workbook_cells
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
@@ -41,15 +42,6 @@ def test_demo_twice_is_byte_identical(tmp_path, demo_out):
         first.pop(k), second.pop(k, None)
         assert workbook_cells(demo_out / k) == workbook_cells(tmp_path / k)
     assert first == second and len(first) > 60
-
-
-def workbook_cells(path: Path) -> dict:
-    """Every cell value and number format of a workbook but the time of the run."""
-    import openpyxl
-    wb = openpyxl.load_workbook(path)
-    return {(ws.title, c.coordinate): (c.value, c.number_format, c.data_type)
-            for ws in wb.worksheets for row in ws.iter_rows() for c in row
-            if not (ws.title == "说明" and ws.cell(c.row, 1).value == "运行时间（UTC）")}
 
 
 def test_killed_run_leaves_previous_outputs_intact(tmp_path, root):

@@ -395,8 +395,8 @@ def map_date(config: dict[str, Any], tables: dict[str, io.Table]) -> tuple[str, 
     """The date maps and figures show, as ``(label, YYYY-MM-DD)``; the same on every rerun.
 
     The config's ``[map] date`` (制图日期) if given; else the date of the data (数据日期): the
-    latest date in the inputs' date/time columns, else the latest modification date of the
-    input files. Never today's date, so reruns give the same bytes.
+    latest date in the inputs' date/time columns; else the latest modification date of the
+    input files (文件日期). Never today's date, so reruns give the same bytes.
     """
     given = (config.get("map") or {}).get("date")
     if given:
@@ -411,12 +411,14 @@ def map_date(config: dict[str, Any], tables: dict[str, io.Table]) -> tuple[str, 
                 m = f[col].max()
                 if pd.notna(m) and (latest is None or m.date() > latest):
                     latest = m.date()
-    if latest is None:
-        stamps = [Path(p).stat().st_mtime for t in tables.values()
-                  for p in (t.paths or [t.path]) if Path(p).exists()]
-        if stamps:
-            latest = dt.datetime.fromtimestamp(max(stamps), dt.UTC).date()
-    return "数据日期", latest.isoformat() if latest is not None else ""
+    if latest is not None:
+        return "数据日期", latest.isoformat()
+    stamps = [Path(p).stat().st_mtime for t in tables.values()
+              for p in (t.paths or [t.path]) if Path(p).exists()]
+    if not stamps:
+        return "数据日期", ""
+    # no date in the data: the files' date, said as such (not passed off as the data's)
+    return "文件日期", dt.datetime.fromtimestamp(max(stamps), dt.UTC).date().isoformat()
 
 
 def _relative_files(df: pd.DataFrame, base: Path | None) -> pd.DataFrame:

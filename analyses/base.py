@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -71,6 +73,31 @@ class Result:
     title: str = ""
     #: layers shown on the map but not written (e.g. the input county outlines)
     context: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    #: the inputs it was run on (``analyses.api.Inputs``: frames and their Tables), for write()
+    inputs: Any = field(default=None, repr=False, compare=False)
+
+    def write(self, out: str | Path, *, basemap: str | None = None, offline: bool = False,
+              title: str | None = None, output_crs: str | None = None) -> Any:
+        """Write layers, tables, map, figures and manifest to `out` as ``lantian run`` does.
+
+        The same writer as the CLI (:func:`analyses.runner.write_result`): ``layers/<name>/``
+        and ``maps/<name>.html|png|pdf`` published together under a lock. Returns the
+        ``RunOutput`` (paths of what was written).
+        """
+        from .runner import write_result
+
+        return write_result(self, out, basemap=basemap, offline=offline, title=title,
+                            output_crs=output_crs)
+
+    def _repr_html_(self) -> str:
+        """The title, summary lines, layers and tables, for a notebook cell."""
+        esc = html.escape
+        rows = "".join(f"<li>{esc(str(s))}</li>" for s in self.summary)
+        layers = ", ".join(f"{esc(k)} ({len(v)})" for k, v in self.layers.items())
+        tables = ", ".join(f"{esc(k)} ({len(v)})" for k, v in self.tables.items())
+        return (f"<div><b>{esc(self.title or self.analysis)}</b> <code>{esc(self.analysis)}"
+                f"</code><ul>{rows}</ul><p>layers: {layers or '—'}<br>tables: "
+                f"{tables or '—'}</p></div>")
 
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
@@ -123,3 +150,17 @@ def params_from_mapping(cls: type, values: Mapping[str, Any] | None) -> Any:
             f"the parameters are: {', '.join(sorted(known))}."
         )
     return cls(**{k: _coerce(v, hints[k], k) for k, v in values.items()})
+
+
+def check_types(params: Any) -> None:
+    """Check (and coerce, e.g. 15 -> 15.0, a list -> a tuple) a Params' values to their types.
+
+    Called first by every ``Params.__post_init__``, so ``Params(radius_km="15")`` in Python is
+    refused like ``radius_km = "15"`` in a config: :class:`InputError` naming the parameter.
+    """
+    hints = typing.get_type_hints(type(params))
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        coerced = _coerce(value, hints[f.name], f.name)
+        if coerced is not value:
+            object.__setattr__(params, f.name, coerced)

@@ -78,17 +78,17 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, h3grid, interpolate, limits, receptors, stats
+from spatial import admin, coords, frames, h3grid, interpolate, limits, receptors, stats
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 
-from . import air_rankings, raster_checks
+from . import air_rankings, api, raster_checks
 
 # the map, figure and QGIS styles share one legend definition: analyses/pollution_hotspots_map
 from .air_rankings_map import extra_figures as extra_figures
-from .base import InputSpec, Result
+from .base import InputSpec, Result, check_types
 from .pollution_hotspots_map import build_map as build_map
 from .pollution_hotspots_map import figure_spec as figure_spec
 from .pollution_hotspots_map import symbology as symbology
@@ -175,6 +175,10 @@ INPUTS = (
               reader=air_rankings.read_targets),
 )
 
+#: inputs given as frames in Python: read like their files (analyses.api)
+FRAME_INPUTS = {k: lambda v, spec: frames.readings_from_frame(v, name=spec.name)
+                for k in ("readings", "hourly")}
+
 
 @dataclass(frozen=True)
 class Params:
@@ -259,6 +263,7 @@ class Params:
     hot_share: float = 0.1
 
     def __post_init__(self) -> None:
+        check_types(self)
         if not 0 <= self.receptor_km <= 50:
             raise InputError(f"params.receptor_km must be in [0, 50] km, not {self.receptor_km}.")
         if self.pollutant not in VALID_MAX:
@@ -575,6 +580,11 @@ def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | Non
 # ------------------------------------------------------------------------------------ run
 
 
+#: read this analysis's input files as `lantian run` does (analyses.api.read_inputs)
+read_inputs = api.module_reader(__name__)
+
+
+@api.entry
 def run(inputs: dict[str, pd.DataFrame], params: Params, *,
         engine: LocalEngine | None = None) -> Result:
     """Cell values per period, Gi* hot spots, exceedance, emerging hot spots and the lists.

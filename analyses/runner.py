@@ -21,6 +21,7 @@ from spatial import (
     basemaps,
     export,
     figure,
+    frames,
     io,
     limits,
     mapparts,
@@ -35,7 +36,7 @@ from spatial import (
 )
 from spatial.errors import InputError
 
-from . import REGISTRY, checks, get, vocab
+from . import REGISTRY, api, checks, get, vocab
 from .base import Result, params_from_mapping
 
 log = logging.getLogger(__name__)
@@ -299,7 +300,12 @@ def rules_of(module: ModuleType) -> list[str]:
 
 
 def _sha256s(t: io.Table, base: Path | None = None) -> str | dict[str, str]:
-    """The hash of each file of `t` as it was read (:mod:`spatial.provenance`)."""
+    """The hash of each file of `t` as it was read (:mod:`spatial.provenance`).
+
+    An input given as a frame in Python has no file: ``"(no file)"``.
+    """
+    if frames.is_frame_table(t):
+        return "(no file)"
     paths = getattr(t, "paths", None) or [t.path]
     if len(paths) == 1:
         return provenance.digest(Path(paths[0]))
@@ -458,7 +464,6 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
                     ) -> RunOutput:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    base = config.get("base")
     with progress.step(f"{name}: reading the inputs"):
         tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
     for w in warnings:
@@ -466,19 +471,60 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
     timings["read_s"] = round(time.perf_counter() - t0, 3)
 
     t1 = time.perf_counter()
-    frames = {k: t.frame for k, t in tables.items()}
-    estimate = limits.check_work(name, frames, params,
+    given = api.Inputs(tables, warnings)
+    estimate = limits.check_work(name, given, params,
                                  cells_from=getattr(module, "CELLS_FROM", "area"),
                                  context=getattr(module, "CONTEXT_INPUTS",
                                                  ("counties", "townships")))
     log.info("%s: estimated work %s", name, {k: round(v) for k, v in estimate.items()})
     with progress.step(f"{name}: running the analysis"):
         if engine is not None:
-            result: Result = module.run(frames, params, engine=engine)
+            result: Result = module.run(given, params, engine=engine)
         else:
-            result = module.run(frames, params)
+            result = module.run(given, params)
     timings["run_s"] = round(time.perf_counter() - t1, 3)
+    return _publish(module, name, result, tables, warnings, config, params, settings, out=out,
+                    timings=timings, t0=t0)
 
+
+def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
+                 offline: bool = False, title: str | None = None,
+                 output_crs: str | None = None) -> RunOutput:
+    """Write a Result of ``run()`` (Python) as ``lantian run`` writes it: same files.
+
+    The layers, tables (with the rejected rows of the inputs), map, figures, QGIS files and
+    manifest go to `out` as one staged set under the output lock, by the code path of
+    :func:`execute`. ``offline``: the map without basemap tiles; ``title`` the map's title;
+    ``output_crs`` a second CRS of the layers (``[output] crs``). The result itself is
+    not changed (a copy gets the input's own columns).
+    """
+    from spatial import config as cfgmod
+
+    if result.inputs is None:
+        raise InputError("this Result was not made by an analysis's run(); nothing to write.")
+    module = get(result.analysis)
+    tables = result.inputs.tables
+    config: dict[str, Any] = {"inputs": {}, "params": {}, "path": "",
+                              "base": getattr(result.inputs, "base", None),
+                              "map": {"title": title} if title else {},
+                              "output": cfgmod.output_options(
+                                  {"crs": output_crs} if output_crs else None, "write")}
+    settings = map_settings(config, basemap=basemap, offline=offline)
+    copy = dataclasses.replace(result, layers=dict(result.layers), tables=dict(result.tables),
+                               summary=list(result.summary))
+    out = Path(out)
+    with (publish.lock(out, module.NAME, command=f"{module.__name__}: Result.write"),
+          provenance.recording()):
+        return _publish(module, module.NAME, copy, tables, list(result.inputs.warnings), config,
+                        result.params, settings, out=out, timings={}, t0=time.perf_counter())
+
+
+def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io.Table],
+             warnings: list[str], config: dict[str, Any], params: Any,
+             settings: dict[str, Any], *, out: Path, timings: dict[str, float], t0: float
+             ) -> RunOutput:
+    """Everything after ``run()``: rejected rows, map, figures, manifest, the staged set."""
+    base = config.get("base")
     attach_sources(module, result, tables)
     rejected = [t.rejected for t in tables.values()]
     if "rejected" in result.tables:

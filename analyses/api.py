@@ -86,7 +86,7 @@ def read_inputs(module: ModuleType, *, base: Path | str | None = None, strict: b
     specs = {s.name: s for s in module.INPUTS}
     _check_names(module, {**files, **other}, specs)
     conf = {"inputs": files, "path": "(python)", "base": folder}
-    tables = runner.read_inputs(module, conf) if files else {}
+    tables = runner.read_inputs(module, conf, require=False) if files else {}
     tables.update(prepare(module, other).tables if other else {})
     warnings = checks.warnings_for(module, tables)
     for w in warnings:

@@ -191,9 +191,12 @@ def county_map_builder(name: str, layers_dir: Path):
     return build
 
 
-def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
-                ) -> dict[str, io.Table]:
+def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None,
+                require: bool = True) -> dict[str, io.Table]:
     """Read every input the analysis declares, as the config describes it.
+
+    ``require`` False: a required input that is not in the config is left out (Python gives
+    it as a frame: :func:`analyses.api.read_inputs` checks the whole set).
 
     With a Dask `engine`, readers that accept one read their files as tasks on the workers
     (FIRMS downloads, readings); the tables are the same as read here.
@@ -210,7 +213,7 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
     base = config.get("base")
     for name, spec in specs.items():
         if name not in given:
-            if spec.required:
+            if spec.required and require:
                 raise InputError(
                     f"{config.get('path', 'config')}: input '{name}' ({spec.description}) is "
                     f'required: add [inputs.{name}] with path = "…".'

@@ -175,8 +175,12 @@ def entry(run: Callable[..., Any]) -> Callable[..., Any]:
         import sys
 
         module = sys.modules[run.__module__]
+        params = params_for(module, params)
         prepared = prepare(module, inputs)
-        result = run(prepared, params_for(module, params), **kw)
+        hook = getattr(module, "prepare_run", None)  # inputs made ready with the params
+        if hook is not None:  # (pollution-hotspots: the rasters' pixels onto H3 cells)
+            prepared = hook(prepared, params, engine=kw.get("engine"))
+        result = run(prepared, params, **kw)
         result.inputs = prepared
         return result
 
@@ -186,13 +190,21 @@ def entry(run: Callable[..., Any]) -> Callable[..., Any]:
 def module_reader(name: str) -> Callable[..., Inputs]:
     """The ``read_inputs(**files)`` function of analysis module `name` (``__name__``)."""
 
-    def read(*, base: Path | str | None = None, strict: bool = False, **files: Any) -> Inputs:
+    def read(*, base: Path | str | None = None, strict: bool = False, params: Any = None,
+             **files: Any) -> Inputs:
         import sys
 
-        return read_inputs(sys.modules[name], base=base, strict=strict, **files)
+        module = sys.modules[name]
+        inputs = read_inputs(module, base=base, strict=strict, **files)
+        hook = getattr(module, "prepare_run", None)
+        if params is not None and hook is not None:
+            inputs = hook(inputs, params_for(module, params))
+        return inputs
 
     read.__doc__ = ("Read this analysis's input files as `lantian run` does.\n\n"
                     "Keywords are input names (see INPUTS) with a path, a list of paths or "
                     "(path, {'crs': 'gcj02', 'columns': {...}, 'sheet': ...}); relative paths "
-                    "from `base` (default: the current folder). Returns Inputs for run().")
+                    "from `base` (default: the current folder). With `params`, inputs that "
+                    "depend on them are prepared now (pollution-hotspots: the rasters on H3 "
+                    "cells), once for several runs. Returns Inputs for run().")
     return read

@@ -10,7 +10,14 @@ from conftest import ROOT
 from pyproj import Geod
 
 import analyses
-from analyses import fire_points, heat_radius, no_burn_zones, pollution_hotspots, runner
+from analyses import (
+    fire_points,
+    heat_radius,
+    hotspot_rasters,
+    no_burn_zones,
+    pollution_hotspots,
+    runner,
+)
 from spatial import config, firms
 from spatial.errors import InputError
 
@@ -116,6 +123,18 @@ def test_pollution_hotspots_rasters_as_paths_and_readings_as_a_frame():
     by_reader = pollution_hotspots.run(read, params)
     pd.testing.assert_frame_equal(pd.DataFrame(by_path.layers["cells"]),
                                   pd.DataFrame(by_reader.layers["cells"]))
+    # the pixels are read before run (read_inputs with params): run itself reads no file
+    ready = pollution_hotspots.read_inputs(rasters=rasters, params=params)
+    assert isinstance(ready["rasters"], hotspot_rasters.RasterCells)
+    assert ready["rasters"].values.shape == (len(ready["rasters"].cells), 3)  # three months
+    pure = pollution_hotspots.run.__wrapped__(ready, params)
+    pd.testing.assert_frame_equal(pd.DataFrame(pure.layers["cells"]),
+                                  pd.DataFrame(by_path.layers["cells"]))
+    with pytest.raises(InputError, match="not prepared"):
+        pollution_hotspots.run.__wrapped__(read, params)
+    with pytest.raises(InputError, match="other parameters"):
+        pollution_hotspots.run(ready, pollution_hotspots.Params(source="rasters",
+                                                                h3_resolution=6))
     # readings in the national long layout typed by hand: the station's monthly mean
     times = pd.date_range("2025-01-01", periods=31, freq="D").strftime("%Y-%m-%d")
     values = np.arange(31, dtype=float) + 40.0

@@ -20,6 +20,8 @@ import pandas as pd
 from spatial import frames, io
 from spatial.errors import InputError
 
+from . import base
+
 log = logging.getLogger(__name__)
 
 
@@ -116,7 +118,7 @@ def _one(module: ModuleType, spec: Any, value: Any) -> io.Table:
     crs = str(opts.get("crs", "wgs84"))
     if _is_paths(value):  # files (e.g. the GeoTIFFs of pollution-hotspots): read as the CLI does
         return read_inputs(module, **{spec.name: (value, opts)}).tables[spec.name]
-    custom = getattr(module, "FRAME_INPUTS", {}).get(spec.name)
+    custom = base.hook(module, "FRAME_INPUTS").get(spec.name)
     if custom is not None:  # the analysis knows this input's own shape (FIRMS, readings)
         return custom(value, spec)
     if spec.kind == "points":
@@ -150,12 +152,10 @@ def prepare(module: ModuleType, inputs: Mapping[str, Any]) -> Inputs:
 
 def params_for(module: ModuleType, params: Any) -> Any:
     """``params`` checked to be the module's Params (None: the defaults; a dict: its values)."""
-    from .base import params_from_mapping
-
     if params is None:
         return module.Params()
     if isinstance(params, Mapping):
-        return params_from_mapping(module.Params, params)
+        return base.params_from_mapping(module.Params, params)
     if not isinstance(params, module.Params):
         raise InputError(f"{module.NAME}: params must be {module.__name__}.Params(...), not "
                          f"{type(params).__name__}.")
@@ -177,7 +177,7 @@ def entry(run: Callable[..., Any]) -> Callable[..., Any]:
         module = sys.modules[run.__module__]
         params = params_for(module, params)
         prepared = prepare(module, inputs)
-        hook = getattr(module, "prepare_run", None)  # inputs made ready with the params
+        hook = base.hook(module, "prepare_run")  # inputs made ready with the params
         if hook is not None:  # (pollution-hotspots: the rasters' pixels onto H3 cells)
             prepared = hook(prepared, params, engine=kw.get("engine"))
         result = run(prepared, params, **kw)
@@ -196,7 +196,7 @@ def module_reader(name: str) -> Callable[..., Inputs]:
 
         module = sys.modules[name]
         inputs = read_inputs(module, base=base, strict=strict, **files)
-        hook = getattr(module, "prepare_run", None)
+        hook = base.hook(module, "prepare_run")
         if params is not None and hook is not None:
             inputs = hook(inputs, params_for(module, params))
         return inputs

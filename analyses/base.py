@@ -9,7 +9,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -164,3 +164,45 @@ def check_types(params: Any) -> None:
         coerced = _coerce(value, hints[f.name], f.name)
         if coerced is not value:
             object.__setattr__(params, f.name, coerced)
+
+
+@runtime_checkable
+class Analysis(Protocol):
+    """What every analysis module holds (the contract the runner, the CLI and the API use).
+
+    Besides these, a module may define the optional hooks of :data:`HOOKS`, read through
+    :func:`hook` (never by a bare ``getattr``, so a misspelt hook name is an error).
+    """
+
+    NAME: str
+    INPUTS: tuple[InputSpec, ...]
+    Params: type
+
+    def read_inputs(self, **files: Any) -> Any: ...
+
+    def run(self, inputs: Any, params: Any = None, **kw: Any) -> Result: ...
+
+    def build_map(self, result: Result, **kw: Any) -> Any: ...
+
+
+#: optional hooks of an analysis module: name -> (default when absent, what it is)
+HOOKS: dict[str, tuple[Any, str]] = {
+    "figure_spec": (None, "figure_spec(result) -> layer styles of the static figure"),
+    "extra_figures": (None, "extra_figures(result) -> {name: (title, styles)}: more figures"),
+    "symbology": (None, "symbology(result) -> legend definitions (QGIS files, county maps)"),
+    "SOURCES": ({}, "output layer -> input whose own columns its rows get"),
+    "RULES": (None, "the rules applied, for the 说明 sheet (else the docstring's policy)"),
+    "ENGINES": (("local",), "engines run() accepts (engine=): local, dask"),
+    "CELLS_FROM": ("area", "what the H3 cell estimate of spatial.limits counts from"),
+    "CONTEXT_INPUTS": (("counties", "townships"), "inputs that are context, not study area"),
+    "VOCAB_FIELDS": ({}, "input -> categorical columns checked against the vocabularies"),
+    "FRAME_INPUTS": ({}, "input -> maker of its Table from a Python frame (analyses.api)"),
+    "prepare_run": (None, "prepare_run(inputs, params, engine=) -> inputs ready for run"),
+}
+
+
+def hook(module: Any, name: str) -> Any:
+    """The optional hook `name` of an analysis module, or its default (:data:`HOOKS`)."""
+    if name not in HOOKS:
+        raise KeyError(f"{name!r} is not an analysis hook; the hooks are: {', '.join(HOOKS)}")
+    return getattr(module, name, HOOKS[name][0])

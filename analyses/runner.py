@@ -37,7 +37,7 @@ from spatial import (
 from spatial.errors import InputError
 
 from . import REGISTRY, api, checks, get, vocab
-from .base import Result, params_from_mapping
+from .base import Result, hook, params_from_mapping
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def render_figure(module: ModuleType, result: Result,
     ``<name>.png`` and ``<name>.pdf`` (``maps/<analysis>.<name>.png``).
     """
     settings = settings or {}
-    spec_fn = getattr(module, "figure_spec", None)
+    spec_fn = hook(module, "figure_spec")
     style = spec_fn(result) if spec_fn is not None else None
     sub = settings.get("subtitle")
     subtitle = "　".join(x for x in (sub, date_line) if x) or None
@@ -123,7 +123,7 @@ def render_figure(module: ModuleType, result: Result,
                       style=style, counties=result.context.get("counties"),
                       subtitle=subtitle, notes=notes)
     out = {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
-    extra_fn = getattr(module, "extra_figures", None)
+    extra_fn = hook(module, "extra_figures")
     for name, (title, spec) in (extra_fn(result) if extra_fn is not None else {}).items():
         fig = figure.draw(result.layers, title=title, style=spec,
                           counties=result.context.get("counties"), subtitle=subtitle,
@@ -138,7 +138,7 @@ def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
 
     None for an analysis without a ``symbology(result)``.
     """
-    symbology = getattr(module, "symbology", None)
+    symbology = hook(module, "symbology")
     if symbology is None:
         return None
     legends = symbology(result)
@@ -165,7 +165,7 @@ def county_map_builder(name: str, layers_dir: Path):
     import pyogrio
 
     module = get(name)
-    symbology = getattr(module, "symbology", None)
+    symbology = hook(module, "symbology")
     manifest = Path(layers_dir) / "manifest.json"
     if symbology is None or not manifest.exists():
         return None
@@ -257,7 +257,7 @@ def attach_sources(module: ModuleType, result: Result, tables: dict[str, io.Tabl
     ``result.fields``.
     """
     result.fields = dict(result.fields)  # often the module's FIELDS: not to be changed
-    for layer, name in getattr(module, "SOURCES", {}).items():
+    for layer, name in hook(module, "SOURCES").items():
         t = tables.get(name)
         if layer not in result.layers or t is None or t.source is None:
             continue
@@ -290,7 +290,7 @@ def rules_of(module: ModuleType) -> list[str]:
     Its ``RULES``, else the paragraphs of its docstring before "Inputs" (the policy it
     implements, with the quoted source text).
     """
-    rules = getattr(module, "RULES", None)
+    rules = hook(module, "RULES")
     if rules:
         return [str(r) for r in rules]
     out = []
@@ -376,8 +376,8 @@ def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool,
 
 def check_engine(name: str, engine: str, scheduler: str | None = None) -> None:
     """Raise InputError unless analysis `name` runs on `engine` ("local" or "dask")."""
-    supported = [n for n in REGISTRY if engine in getattr(get(n), "ENGINES", ("local",))]
-    if engine not in getattr(get(name), "ENGINES", ("local",)):
+    supported = [n for n in REGISTRY if engine in hook(get(n), "ENGINES")]
+    if engine not in hook(get(name), "ENGINES"):
         raise InputError(f"--engine {engine}: {name} runs in process only; the analyses that run "
                          f"on {engine} are: {', '.join(supported)}. Leave out --engine.")
     if scheduler and engine != "dask":
@@ -476,9 +476,8 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
     t1 = time.perf_counter()
     given = api.Inputs(tables, warnings)
     estimate = limits.check_work(name, given, params,
-                                 cells_from=getattr(module, "CELLS_FROM", "area"),
-                                 context=getattr(module, "CONTEXT_INPUTS",
-                                                 ("counties", "townships")))
+                                 cells_from=hook(module, "CELLS_FROM"),
+                                 context=hook(module, "CONTEXT_INPUTS"))
     log.info("%s: estimated work %s", name, {k: round(v) for k, v in estimate.items()})
     with progress.step(f"{name}: running the analysis"):
         if engine is not None:

@@ -212,3 +212,15 @@ def test_the_notebook_is_stripped_and_runs(tmp_path, monkeypatch):
     assert len(maps) == 4  # build_map of each analysis shows a map inline
     assert (tmp_path / "out" / "layers" / "heat-radius" / "heat-radius.gpkg").is_file()
     assert (tmp_path / "out" / "maps" / "heat-radius.html").is_file()
+
+
+def test_every_analysis_keeps_the_contract():
+    from analyses import base
+    for name in analyses.REGISTRY:
+        module = analyses.get(name)
+        assert isinstance(module, base.Analysis), name  # NAME, INPUTS, Params, read_inputs…
+        assert module.NAME == name
+        hooks = {k for k in vars(module) if k in base.HOOKS}
+        assert {base.hook(module, k) is getattr(module, k) for k in hooks} <= {True}
+    with pytest.raises(KeyError, match="figure_specs"):
+        base.hook(heat_radius, "figure_specs")  # a misspelt hook is an error, not a default

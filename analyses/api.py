@@ -20,7 +20,7 @@ import pandas as pd
 from spatial import frames, io
 from spatial.errors import InputError
 
-from . import base
+from .base import hook, params_from_mapping
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,22 @@ def _is_paths(value: Any) -> bool:
             and all(isinstance(v, (str, Path)) for v in value))
 
 
+def _file_entry(name: str, target: Any, opts: Mapping[str, Any], folder: Path
+                ) -> dict[str, Any]:
+    """The config entry ``[inputs.<name>]`` of files given in Python (as spatial.config)."""
+    from spatial import config as cfgmod
+
+    bad = sorted(set(opts) - cfgmod.INPUT_KEYS)
+    if bad:
+        raise InputError(f"input '{name}': unknown option(s) {', '.join(bad)}; allowed: "
+                         f"{', '.join(sorted(cfgmod.INPUT_KEYS - {'path'}))}.")
+    raw = [str(p) for p in target] if isinstance(target, (list, tuple)) else str(target)
+    paths = cfgmod.resolve_paths(raw, folder, name=name, config=folder / "(python)")
+    return {"path": paths[0], "paths": paths, "crs": str(opts.get("crs", "wgs84")),
+            "columns": dict(opts.get("columns") or {}), "sheet": opts.get("sheet"),
+            "header_row": opts.get("header_row")}
+
+
 def read_inputs(module: ModuleType, *, base: Path | str | None = None, strict: bool = False,
                 **given: Any) -> Inputs:
     """Read the files of an analysis's inputs as ``lantian run`` does (same readers, checks).
@@ -64,8 +80,6 @@ def read_inputs(module: ModuleType, *, base: Path | str | None = None, strict: b
     paths are taken from `base` (default: the current folder). A (Geo)DataFrame is taken as
     :func:`prepare` takes it. Warnings are logged (``strict``: an InputError).
     """
-    from spatial import config as cfgmod
-
     from . import checks, runner
 
     folder = Path(base) if base is not None else Path.cwd()
@@ -76,20 +90,12 @@ def read_inputs(module: ModuleType, *, base: Path | str | None = None, strict: b
         if not _is_paths(target):
             other[name] = value
             continue
-        bad = sorted(set(opts) - cfgmod.INPUT_KEYS)
-        if bad:
-            raise InputError(f"input '{name}': unknown option(s) {', '.join(bad)}; allowed: "
-                             f"{', '.join(sorted(cfgmod.INPUT_KEYS - {'path'}))}.")
-        raw = [str(p) for p in target] if isinstance(target, (list, tuple)) else str(target)
-        paths = cfgmod.resolve_paths(raw, folder, name=name, config=folder / "(python)")
-        files[name] = {"path": paths[0], "paths": paths, "crs": str(opts.get("crs", "wgs84")),
-                       "columns": dict(opts.get("columns") or {}), "sheet": opts.get("sheet"),
-                       "header_row": opts.get("header_row")}
+        files[name] = _file_entry(name, target, opts, folder)
     specs = {s.name: s for s in module.INPUTS}
     _check_names(module, {**files, **other}, specs)
     conf = {"inputs": files, "path": "(python)", "base": folder}
     tables = runner.read_inputs(module, conf, require=False) if files else {}
-    tables.update(prepare(module, other).tables if other else {})
+    tables.update(prepare(module, other, require=False).tables if other else {})
     warnings = checks.warnings_for(module, tables)
     for w in warnings:
         log.warning(w)
@@ -98,14 +104,14 @@ def read_inputs(module: ModuleType, *, base: Path | str | None = None, strict: b
     return Inputs(tables, warnings, base=folder)
 
 
-def _check_names(module: ModuleType, given: Mapping[str, Any], specs: Mapping[str, Any]
-                 ) -> None:
+def _check_names(module: ModuleType, given: Mapping[str, Any], specs: Mapping[str, Any],
+                 require: bool = True) -> None:
     unknown = sorted(set(given) - set(specs))
     if unknown:
         raise InputError(f"unknown input(s) {', '.join(unknown)} for {module.NAME}; its inputs "
                          f"are: {', '.join(specs)}.")
     for name, spec in specs.items():
-        if spec.required and given.get(name) is None:
+        if require and spec.required and given.get(name) is None:
             raise InputError(f"input '{name}' ({spec.description}) is required for "
                              f"{module.NAME}.")
 
@@ -117,8 +123,12 @@ def _one(module: ModuleType, spec: Any, value: Any) -> io.Table:
     value, opts = _options(value)
     crs = str(opts.get("crs", "wgs84"))
     if _is_paths(value):  # files (e.g. the GeoTIFFs of pollution-hotspots): read as the CLI does
-        return read_inputs(module, **{spec.name: (value, opts)}).tables[spec.name]
-    custom = base.hook(module, "FRAME_INPUTS").get(spec.name)
+        from . import runner
+
+        conf = {"inputs": {spec.name: _file_entry(spec.name, value, opts, Path.cwd())},
+                "path": "(python)", "base": Path.cwd()}
+        return runner.read_inputs(module, conf, require=False)[spec.name]
+    custom = hook(module, "FRAME_INPUTS").get(spec.name)
     if custom is not None:  # the analysis knows this input's own shape (FIRMS, readings)
         return custom(value, spec)
     if spec.kind == "points":
@@ -130,7 +140,7 @@ def _one(module: ModuleType, spec: Any, value: Any) -> io.Table:
     return frames.as_is(value, name=spec.name)
 
 
-def prepare(module: ModuleType, inputs: Mapping[str, Any]) -> Inputs:
+def prepare(module: ModuleType, inputs: Mapping[str, Any], *, require: bool = True) -> Inputs:
     """Inputs as ``run`` uses them, from read Tables, (Geo)DataFrames or paths.
 
     Frames need only the required columns (FORMATS.md names or the headers the readers
@@ -145,7 +155,7 @@ def prepare(module: ModuleType, inputs: Mapping[str, Any]) -> Inputs:
                          f"what {module.__name__}.read_inputs returns), not "
                          f"{type(inputs).__name__}.")
     specs = {s.name: s for s in module.INPUTS}
-    _check_names(module, inputs, specs)
+    _check_names(module, inputs, specs, require)
     tables = {name: _one(module, specs[name], v) for name, v in inputs.items() if v is not None}
     return Inputs(tables)
 
@@ -155,7 +165,7 @@ def params_for(module: ModuleType, params: Any) -> Any:
     if params is None:
         return module.Params()
     if isinstance(params, Mapping):
-        return base.params_from_mapping(module.Params, params)
+        return params_from_mapping(module.Params, params)
     if not isinstance(params, module.Params):
         raise InputError(f"{module.NAME}: params must be {module.__name__}.Params(...), not "
                          f"{type(params).__name__}.")
@@ -177,9 +187,9 @@ def entry(run: Callable[..., Any]) -> Callable[..., Any]:
         module = sys.modules[run.__module__]
         params = params_for(module, params)
         prepared = prepare(module, inputs)
-        hook = base.hook(module, "prepare_run")  # inputs made ready with the params
-        if hook is not None:  # (pollution-hotspots: the rasters' pixels onto H3 cells)
-            prepared = hook(prepared, params, engine=kw.get("engine"))
+        ready = hook(module, "prepare_run")  # inputs made ready with the params
+        if ready is not None:  # (pollution-hotspots: the rasters' pixels onto H3 cells)
+            prepared = ready(prepared, params, engine=kw.get("engine"))
         result = run(prepared, params, **kw)
         result.inputs = prepared
         return result
@@ -196,9 +206,9 @@ def module_reader(name: str) -> Callable[..., Inputs]:
 
         module = sys.modules[name]
         inputs = read_inputs(module, base=base, strict=strict, **files)
-        hook = base.hook(module, "prepare_run")
-        if params is not None and hook is not None:
-            inputs = hook(inputs, params_for(module, params))
+        ready = hook(module, "prepare_run")
+        if params is not None and ready is not None:
+            inputs = ready(inputs, params_for(module, params))
         return inputs
 
     read.__doc__ = ("Read this analysis's input files as `lantian run` does.\n\n"

@@ -224,3 +224,17 @@ def test_every_analysis_keeps_the_contract():
         assert {base.hook(module, k) is getattr(module, k) for k in hooks} <= {True}
     with pytest.raises(KeyError, match="figure_specs"):
         base.hook(heat_radius, "figure_specs")  # a misspelt hook is an error, not a default
+
+
+def test_run_mixes_a_file_and_a_frame(tmp_path):
+    plants_csv = tmp_path / "电厂.csv"
+    _plants().rename(columns={"capacity_mw": "装机容量(MW)", "lon": "经度",
+                              "lat": "纬度"}).to_csv(plants_csv, index=False, encoding="gbk")
+    boilers = pd.DataFrame({"id": ["B1"], "lon": [116.05], "lat": [36.42]})
+    params = heat_radius.Params(radius_km=15, chp_only=False)
+    mixed = heat_radius.run({"plants": plants_csv, "boilers": boilers}, params)
+    frames = heat_radius.run({"plants": _plants(), "boilers": boilers}, params)
+    assert mixed.layers["plants"]["id"].tolist() == frames.layers["plants"]["id"].tolist()
+    assert mixed.layers["plants"]["row"].tolist() == [2]  # the file's row (header = row 1)
+    read = heat_radius.read_inputs(plants=plants_csv, boilers=boilers)
+    assert read.tables["plants"].encoding != read.tables["boilers"].encoding  # file vs frame

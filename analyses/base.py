@@ -89,6 +89,12 @@ class Result:
         return write_result(self, out, basemap=basemap, offline=offline, title=title,
                             output_crs=output_crs)
 
+    def __repr__(self) -> str:
+        """One line: the analysis, its layers and tables with their row counts."""
+        layers = ", ".join(f"{k}={len(v)}" for k, v in self.layers.items())
+        tables = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return f"Result({self.analysis!r}, layers: {layers}; tables: {tables})"
+
     def _repr_html_(self) -> str:
         """The title, summary lines, layers and tables, for a notebook cell."""
         esc = html.escape

@@ -35,3 +35,11 @@ def get(name: str) -> ModuleType:
 def describe(module: ModuleType) -> str:
     """The first line of an analysis module's docstring."""
     return (module.__doc__ or "").strip().splitlines()[0]
+
+
+def __getattr__(attr: str) -> ModuleType:
+    """``analyses.heat_radius`` and the other analysis modules after ``import analyses``."""
+    modules = {m.rsplit(".", 1)[1] for m in REGISTRY.values()}
+    if attr in modules:
+        return importlib.import_module(f"{__name__}.{attr}")
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

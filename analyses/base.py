@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -71,6 +73,37 @@ class Result:
     title: str = ""
     #: layers shown on the map but not written (e.g. the input county outlines)
     context: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    #: the inputs it was run on (``analyses.api.Inputs``: frames and their Tables), for write()
+    inputs: Any = field(default=None, repr=False, compare=False)
+
+    def write(self, out: str | Path, *, basemap: str | None = None, offline: bool = False,
+              title: str | None = None, output_crs: str | None = None) -> Any:
+        """Write layers, tables, map, figures and manifest to `out` as ``lantian run`` does.
+
+        The same writer as the CLI (:func:`analyses.runner.write_result`): ``layers/<name>/``
+        and ``maps/<name>.html|png|pdf`` published together under a lock. Returns the
+        ``RunOutput`` (paths of what was written).
+        """
+        from .runner import write_result
+
+        return write_result(self, out, basemap=basemap, offline=offline, title=title,
+                            output_crs=output_crs)
+
+    def __repr__(self) -> str:
+        """One line: the analysis, its layers and tables with their row counts."""
+        layers = ", ".join(f"{k}={len(v)}" for k, v in self.layers.items())
+        tables = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return f"Result({self.analysis!r}, layers: {layers}; tables: {tables})"
+
+    def _repr_html_(self) -> str:
+        """The title, summary lines, layers and tables, for a notebook cell."""
+        esc = html.escape
+        rows = "".join(f"<li>{esc(str(s))}</li>" for s in self.summary)
+        layers = ", ".join(f"{esc(k)} ({len(v)})" for k, v in self.layers.items())
+        tables = ", ".join(f"{esc(k)} ({len(v)})" for k, v in self.tables.items())
+        return (f"<div><b>{esc(self.title or self.analysis)}</b> <code>{esc(self.analysis)}"
+                f"</code><ul>{rows}</ul><p>layers: {layers or '—'}<br>tables: "
+                f"{tables or '—'}</p></div>")
 
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
@@ -123,3 +156,59 @@ def params_from_mapping(cls: type, values: Mapping[str, Any] | None) -> Any:
             f"the parameters are: {', '.join(sorted(known))}."
         )
     return cls(**{k: _coerce(v, hints[k], k) for k, v in values.items()})
+
+
+def check_types(params: Any) -> None:
+    """Check (and coerce, e.g. 15 -> 15.0, a list -> a tuple) a Params' values to their types.
+
+    Called first by every ``Params.__post_init__``, so ``Params(radius_km="15")`` in Python is
+    refused like ``radius_km = "15"`` in a config: :class:`InputError` naming the parameter.
+    """
+    hints = typing.get_type_hints(type(params))
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        coerced = _coerce(value, hints[f.name], f.name)
+        if coerced is not value:
+            object.__setattr__(params, f.name, coerced)
+
+
+@runtime_checkable
+class Analysis(Protocol):
+    """What every analysis module holds (the contract the runner, the CLI and the API use).
+
+    Besides these, a module may define the optional hooks of :data:`HOOKS`, read through
+    :func:`hook` (never by a bare ``getattr``, so a misspelt hook name is an error).
+    """
+
+    NAME: str
+    INPUTS: tuple[InputSpec, ...]
+    Params: type
+
+    def read_inputs(self, **files: Any) -> Any: ...
+
+    def run(self, inputs: Any, params: Any = None, **kw: Any) -> Result: ...
+
+    def build_map(self, result: Result, **kw: Any) -> Any: ...
+
+
+#: optional hooks of an analysis module: name -> (default when absent, what it is)
+HOOKS: dict[str, tuple[Any, str]] = {
+    "figure_spec": (None, "figure_spec(result) -> layer styles of the static figure"),
+    "extra_figures": (None, "extra_figures(result) -> {name: (title, styles)}: more figures"),
+    "symbology": (None, "symbology(result) -> legend definitions (QGIS files, county maps)"),
+    "SOURCES": ({}, "output layer -> input whose own columns its rows get"),
+    "RULES": (None, "the rules applied, for the 说明 sheet (else the docstring's policy)"),
+    "ENGINES": (("local",), "engines run() accepts (engine=): local, dask"),
+    "CELLS_FROM": ("area", "what the H3 cell estimate of spatial.limits counts from"),
+    "CONTEXT_INPUTS": (("counties", "townships"), "inputs that are context, not study area"),
+    "VOCAB_FIELDS": ({}, "input -> categorical columns checked against the vocabularies"),
+    "FRAME_INPUTS": ({}, "input -> maker of its Table from a Python frame (analyses.api)"),
+    "prepare_run": (None, "prepare_run(inputs, params, engine=) -> inputs ready for run"),
+}
+
+
+def hook(module: Any, name: str) -> Any:
+    """The optional hook `name` of an analysis module, or its default (:data:`HOOKS`)."""
+    if name not in HOOKS:
+        raise KeyError(f"{name!r} is not an analysis hook; the hooks are: {', '.join(HOOKS)}")
+    return getattr(module, name, HOOKS[name][0])

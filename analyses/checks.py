@@ -17,6 +17,7 @@ import pandas as pd
 from spatial import admin, coords, io
 
 from . import input_report, vocab
+from .base import hook
 
 #: how many more points a shifted reading must put inside the counties before we say so
 _SHIFT_MIN_GAIN = 3
@@ -146,7 +147,7 @@ def unknown_vocab(module: ModuleType, tables: Mapping[str, io.Table]) -> list[st
     documented meaning and are not.
     """
     out: list[str] = []
-    for name, fields in getattr(module, "VOCAB_FIELDS", {}).items():
+    for name, fields in hook(module, "VOCAB_FIELDS").items():
         t = tables.get(name)
         if t is None or not isinstance(t.frame, pd.DataFrame) or not len(t.frame):
             continue

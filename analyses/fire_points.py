@@ -80,14 +80,14 @@ import pandas as pd
 import pyproj
 import shapely
 
-from spatial import admin, coords, firms, geodesy, h3grid, io, landcover, receptors
+from spatial import admin, coords, firms, frames, geodesy, h3grid, io, landcover, receptors
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
 
+from . import api, fire_daily, fire_verification
 from . import fire_accountability as acc
-from . import fire_daily, fire_verification
-from .base import InputSpec, Result
+from .base import InputSpec, Result, check_types
 from .fire_sources import SOURCE_COLUMNS, derived_sources, persistent_cells
 from .fire_tables import FIELDS, bulletin, dms, ranked
 
@@ -176,6 +176,19 @@ INPUTS = (
               "the previous result's points (set by --date / --since last)",
               fire_daily.read_previous, check_extent=False),
 )
+
+#: inputs given as frames in Python that need their reader's own normalisation (analyses.api)
+FRAME_INPUTS = {
+    "fires": lambda v, spec: frames.firms_from_frame(v, name=spec.name),
+    "villages": lambda v, spec: frames.features_from_frame(v, fields=spec.fields, name=spec.name),
+    "warnings": lambda v, spec: _checked_warnings(
+        frames.table_from_frame(v, fields=spec.fields, name=spec.name)),
+}
+
+
+def _checked_warnings(t: io.Table) -> io.Table:
+    acc.check_warnings(t.frame, path=t.path)  # as the reader checks them
+    return t
 
 _WINDOW = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(?:/|\.\.)\s*(\d{4}-\d{2}-\d{2})\s*$")
 
@@ -271,6 +284,7 @@ class Params:
     since_last: bool = False
 
     def __post_init__(self) -> None:
+        check_types(self)
         acc.parse_rules(self.accountability_rules)
         for key in ("village_max_km", "receptor_km"):
             if not 0 <= getattr(self, key) <= 50:
@@ -386,6 +400,11 @@ def _attach_units(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | No
 # ------------------------------------------------------------------------------ run
 
 
+#: read this analysis's input files as `lantian run` does (analyses.api.read_inputs)
+read_inputs = api.module_reader(__name__)
+
+
+@api.entry
 def run(inputs: dict[str, Any], params: Params, *,
         engine: LocalEngine | None = None) -> Result:
     """Classify FIRMS detections, cluster kept ones into events and attribute them.

@@ -52,9 +52,9 @@ from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
 
+from . import api, vocab
 from . import heat_lists as hl
-from . import vocab
-from .base import InputSpec, Result
+from .base import InputSpec, Result, check_types
 
 NAME = "heat-radius"
 
@@ -121,6 +121,7 @@ class Params:
     h3_resolution: int = 7
 
     def __post_init__(self) -> None:
+        check_types(self)
         if not (math.isfinite(self.radius_km) and 0 < self.radius_km <= 500):
             raise InputError(f"params.radius_km must be in (0, 500] km, not {self.radius_km}.")
         if not (math.isfinite(self.min_capacity_mw) and self.min_capacity_mw >= 0):
@@ -233,6 +234,11 @@ def qualifying(plants: pd.DataFrame, params: Params) -> np.ndarray:
     return ok
 
 
+#: read this analysis's input files as `lantian run` does (analyses.api.read_inputs)
+read_inputs = api.module_reader(__name__)
+
+
+@api.entry
 def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     """Screen boilers and small coal CHP plants against the radius of qualifying CHP plants.
 

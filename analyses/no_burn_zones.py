@@ -78,15 +78,15 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from spatial import admin, figure, h3grid, io, legend, mapparts, osm, webmap
+from spatial import admin, figure, frames, h3grid, io, legend, mapparts, osm, webmap
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
 
+from . import api, vocab
 from . import noburn_geometry as geo
 from . import noburn_rules as rules
-from . import vocab
-from .base import InputSpec, Result
+from .base import InputSpec, Result, check_types
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,12 @@ INPUTS = (
               False, "township boundaries with code and name"),
 )
 
+#: inputs given as frames in Python that are read like their files (analyses.api)
+FRAME_INPUTS = {
+    "villages": lambda v, spec: frames.features_from_frame(v, fields=spec.fields, name=spec.name),
+    "built_up": lambda v, spec: frames.polygons_from_frame(v, fields=spec.fields, name=spec.name),
+}
+
 
 #: output layer -> the input its rows come from (they get its own columns: spatial.sources)
 SOURCES = {"villages": "villages", "gaps": "villages", "violations": "facilities"}
@@ -205,6 +211,7 @@ class Params:
     coal_kinds: tuple[str, ...] = rules.SELLER_KINDS
 
     def __post_init__(self) -> None:
+        check_types(self)
         if not 0 < self.threshold <= 1:
             raise InputError(f"params.threshold must be in (0, 1], not {self.threshold} "
                              "(0.95 means 95 % of households converted).")
@@ -360,6 +367,11 @@ def _village_cells(v: gpd.GeoDataFrame, params: Params) -> tuple[np.ndarray, np.
 
 
 # ---------------------------------------------------------------------------------------- run
+#: read this analysis's input files as `lantian run` does (analyses.api.read_inputs)
+read_inputs = api.module_reader(__name__)
+
+
+@api.entry
 def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     """Propose the no-burn zone, compare it with the zone in force and list violations.
 

@@ -78,17 +78,18 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, h3grid, interpolate, limits, receptors, stats
+from spatial import admin, coords, frames, h3grid, interpolate, limits, receptors, stats
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 
-from . import air_rankings, raster_checks
+from . import air_rankings, api, raster_checks
 
 # the map, figure and QGIS styles share one legend definition: analyses/pollution_hotspots_map
 from .air_rankings_map import extra_figures as extra_figures
-from .base import InputSpec, Result
+from .base import InputSpec, Result, check_types
+from .hotspot_rasters import RasterCells, params_key, prepare_run
 from .pollution_hotspots_map import build_map as build_map
 from .pollution_hotspots_map import figure_spec as figure_spec
 from .pollution_hotspots_map import symbology as symbology
@@ -175,6 +176,10 @@ INPUTS = (
               reader=air_rankings.read_targets),
 )
 
+#: inputs given as frames in Python: read like their files (analyses.api)
+FRAME_INPUTS = {k: lambda v, spec: frames.readings_from_frame(v, name=spec.name)
+                for k in ("readings", "hourly")}
+
 
 @dataclass(frozen=True)
 class Params:
@@ -259,6 +264,7 @@ class Params:
     hot_share: float = 0.1
 
     def __post_init__(self) -> None:
+        check_types(self)
         if not 0 <= self.receptor_km <= 50:
             raise InputError(f"params.receptor_km must be in [0, 50] km, not {self.receptor_km}.")
         if self.pollutant not in VALID_MAX:
@@ -532,49 +538,14 @@ def area_cells(counties: gpd.GeoDataFrame | None, *, resolution: int) -> tuple[n
     return cells[first], owner[first].astype(np.int64)
 
 
-def raster_values(files: pd.DataFrame, params: Params, engine: LocalEngine | None = None, *,
-                  rejected: list | None = None
-                  ) -> tuple[list[pd.Period], np.ndarray, np.ndarray, np.ndarray]:
-    """Cell means of every raster, grouped by period.
-
-    Returns
-    -------
-    periods, cells, values, counts
-        Sorted periods; sorted cells with at least one valid pixel in some raster;
-        ``values`` (n_cells, n_periods) mean of the rasters' cell means in the period (NaN:
-        no valid pixel); ``counts`` valid pixels summed over the period's rasters.
-    """
-    per = raster_periods(files, params)
-    raster_checks.check_periods(files, per)  # two rasters of a period: an error
-    eng = engine if engine is not None else LocalEngine()
-    results = eng.rasters_to_cells(list(files["path"]), resolution=params.h3_resolution,
-                                   band=params.raster_band)
-    results, bad = raster_checks.screen(files, results)  # empty rasters, negative cells
-    if rejected is not None and bad:
-        rejected.append(pd.DataFrame(bad, columns=empty_rejected().columns))
-    periods = sorted(set(per))
-    cells = np.unique(np.concatenate([s.cells[s.count > 0] for s in results])) if results \
-        else np.zeros(0, np.uint64)
-    sums = np.zeros((len(cells), len(periods)))
-    nr = np.zeros((len(cells), len(periods)))
-    counts = np.zeros((len(cells), len(periods)), dtype=np.int64)
-    for s, p in zip(results, per, strict=True):
-        j = periods.index(p)
-        has = s.count > 0
-        pos = h3grid.lookup(cells, s.cells[has])
-        sums[pos, j] += s.mean[has]
-        nr[pos, j] += 1
-        counts[pos, j] += s.count[has]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.where(nr > 0, sums / np.maximum(nr, 1), np.nan)
-    log.info("Rasters: %d files, %d periods, %d cells with pixels", len(files), len(periods),
-             len(cells))
-    return periods, cells, values, counts
-
-
 # ------------------------------------------------------------------------------------ run
 
 
+#: read this analysis's input files as `lantian run` does (analyses.api.read_inputs)
+read_inputs = api.module_reader(__name__)
+
+
+@api.entry
 def run(inputs: dict[str, pd.DataFrame], params: Params, *,
         engine: LocalEngine | None = None) -> Result:
     """Cell values per period, Gi* hot spots, exceedance, emerging hot spots and the lists.
@@ -648,8 +619,15 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
 
     status_extra = None
     if source == "rasters":
-        periods, cells, values, n_obs = raster_values(rasters_in, params, eng,
-                                                      rejected=rejected)
+        if not isinstance(rasters_in, RasterCells):  # made by prepare_run, before run
+            raise InputError("rasters: not prepared; give them to pollution_hotspots.run (the "
+                             "public function prepares them) or to read_inputs(params=…).")
+        if rasters_in.key != params_key(params):
+            rasters_in = prepare_run({"rasters": rasters_in}, params)["rasters"]  # the error
+        periods, cells, values, n_obs = (rasters_in.periods, rasters_in.cells,
+                                         rasters_in.values, rasters_in.counts)
+        if len(rasters_in.rejected):
+            rejected.append(rasters_in.rejected)
         if a_cells is not None:
             pos = h3grid.lookup(cells, a_cells)
             has = pos >= 0
@@ -658,7 +636,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
             nobs2 = np.zeros((len(cells), len(periods)), dtype=np.int64)
             values2[has], nobs2[has] = values[pos[has]], n_obs[pos[has]]
             values, n_obs = values2, nobs2
-            out_rows = raster_checks.outside_area(rasters_in, raster_periods(rasters_in, params),
+            out_rows = raster_checks.outside_area(rasters_in.files, rasters_in.file_periods,
                                                   periods, values,
                                                   reported=pd.concat(rejected))
             if out_rows:

@@ -21,6 +21,7 @@ from spatial import (
     basemaps,
     export,
     figure,
+    frames,
     io,
     legend,
     limits,
@@ -36,8 +37,8 @@ from spatial import (
 )
 from spatial.errors import InputError
 
-from . import REGISTRY, checks, get, vocab
-from .base import Result, params_from_mapping
+from . import REGISTRY, api, checks, get, vocab
+from .base import Result, hook, params_from_mapping
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def render_figure(module: ModuleType, result: Result,
     ``<name>.png`` and ``<name>.pdf`` (``maps/<analysis>.<name>.png``).
     """
     settings = settings or {}
-    spec_fn = getattr(module, "figure_spec", None)
+    spec_fn = hook(module, "figure_spec")
     style = spec_fn(result) if spec_fn is not None else None
     sub = settings.get("subtitle")
     subtitle = "　".join(x for x in (sub, date_line) if x) or None
@@ -123,7 +124,7 @@ def render_figure(module: ModuleType, result: Result,
                       style=style, counties=result.context.get("counties"),
                       subtitle=subtitle, notes=notes)
     out = {"png": figure.to_bytes(fig, "png"), "pdf": figure.to_bytes(fig, "pdf")}
-    extra_fn = getattr(module, "extra_figures", None)
+    extra_fn = hook(module, "extra_figures")
     for name, (title, spec) in (extra_fn(result) if extra_fn is not None else {}).items():
         fig = figure.draw(result.layers, title=title, style=spec,
                           counties=result.context.get("counties"), subtitle=subtitle,
@@ -138,7 +139,7 @@ def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
 
     None for an analysis without a ``symbology(result)``.
     """
-    symbology = getattr(module, "symbology", None)
+    symbology = hook(module, "symbology")
     if symbology is None:
         return None
     legends = symbology(result)
@@ -174,7 +175,7 @@ def county_map_builder(name: str, layers_dir: Path):
     import pyogrio
 
     module = get(name)
-    symbology = getattr(module, "symbology", None)
+    symbology = hook(module, "symbology")
     manifest = Path(layers_dir) / "manifest.json"
     if symbology is None or not manifest.exists():
         return None
@@ -200,9 +201,12 @@ def county_map_builder(name: str, layers_dir: Path):
     return build
 
 
-def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None
-                ) -> dict[str, io.Table]:
+def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = None,
+                require: bool = True) -> dict[str, io.Table]:
     """Read every input the analysis declares, as the config describes it.
+
+    ``require`` False: a required input that is not in the config is left out (Python gives
+    it as a frame: :func:`analyses.api.read_inputs` checks the whole set).
 
     With a Dask `engine`, readers that accept one read their files as tasks on the workers
     (FIRMS downloads, readings); the tables are the same as read here.
@@ -219,7 +223,7 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
     base = config.get("base")
     for name, spec in specs.items():
         if name not in given:
-            if spec.required:
+            if spec.required and require:
                 raise InputError(
                     f"{config.get('path', 'config')}: input '{name}' ({spec.description}) is "
                     f'required: add [inputs.{name}] with path = "…".'
@@ -263,7 +267,7 @@ def attach_sources(module: ModuleType, result: Result, tables: dict[str, io.Tabl
     ``result.fields``.
     """
     result.fields = dict(result.fields)  # often the module's FIELDS: not to be changed
-    for layer, name in getattr(module, "SOURCES", {}).items():
+    for layer, name in hook(module, "SOURCES").items():
         t = tables.get(name)
         if layer not in result.layers or t is None or t.source is None:
             continue
@@ -296,7 +300,7 @@ def rules_of(module: ModuleType) -> list[str]:
     Its ``RULES``, else the paragraphs of its docstring before "Inputs" (the policy it
     implements, with the quoted source text).
     """
-    rules = getattr(module, "RULES", None)
+    rules = hook(module, "RULES")
     if rules:
         return [str(r) for r in rules]
     out = []
@@ -309,7 +313,12 @@ def rules_of(module: ModuleType) -> list[str]:
 
 
 def _sha256s(t: io.Table, base: Path | None = None) -> str | dict[str, str]:
-    """The hash of each file of `t` as it was read (:mod:`spatial.provenance`)."""
+    """The hash of each file of `t` as it was read (:mod:`spatial.provenance`).
+
+    An input given as a frame in Python has no file: ``"(no file)"``.
+    """
+    if frames.is_frame_table(t):
+        return "(no file)"
     paths = getattr(t, "paths", None) or [t.path]
     if len(paths) == 1:
         return provenance.digest(Path(paths[0]))
@@ -377,8 +386,8 @@ def _read_checked(module: ModuleType, config: dict[str, Any], *, strict: bool,
 
 def check_engine(name: str, engine: str, scheduler: str | None = None) -> None:
     """Raise InputError unless analysis `name` runs on `engine` ("local" or "dask")."""
-    supported = [n for n in REGISTRY if engine in getattr(get(n), "ENGINES", ("local",))]
-    if engine not in getattr(get(name), "ENGINES", ("local",)):
+    supported = [n for n in REGISTRY if engine in hook(get(n), "ENGINES")]
+    if engine not in hook(get(name), "ENGINES"):
         raise InputError(f"--engine {engine}: {name} runs in process only; the analyses that run "
                          f"on {engine} are: {', '.join(supported)}. Leave out --engine.")
     if scheduler and engine != "dask":
@@ -470,7 +479,6 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
                     ) -> RunOutput:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    base = config.get("base")
     with progress.step(f"{name}: reading the inputs"):
         tables, warnings = _read_checked(module, config, strict=strict, engine=engine)
     for w in warnings:
@@ -478,19 +486,59 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
     timings["read_s"] = round(time.perf_counter() - t0, 3)
 
     t1 = time.perf_counter()
-    frames = {k: t.frame for k, t in tables.items()}
-    estimate = limits.check_work(name, frames, params,
-                                 cells_from=getattr(module, "CELLS_FROM", "area"),
-                                 context=getattr(module, "CONTEXT_INPUTS",
-                                                 ("counties", "townships")))
+    given = api.Inputs(tables, warnings)
+    estimate = limits.check_work(name, given, params,
+                                 cells_from=hook(module, "CELLS_FROM"),
+                                 context=hook(module, "CONTEXT_INPUTS"))
     log.info("%s: estimated work %s", name, {k: round(v) for k, v in estimate.items()})
     with progress.step(f"{name}: running the analysis"):
         if engine is not None:
-            result: Result = module.run(frames, params, engine=engine)
+            result: Result = module.run(given, params, engine=engine)
         else:
-            result = module.run(frames, params)
+            result = module.run(given, params)
     timings["run_s"] = round(time.perf_counter() - t1, 3)
+    return _publish(module, name, result, tables, warnings, config, params, settings, out=out,
+                    timings=timings, t0=t0)
 
+
+def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
+                 offline: bool = False, title: str | None = None,
+                 output_crs: str | None = None) -> RunOutput:
+    """Write a Result of ``run()`` (Python) as ``lantian run`` writes it: same files.
+
+    The layers, tables (with the rejected rows of the inputs), map, figures, QGIS files and
+    manifest go to `out` as one staged set under the output lock, by the code path of
+    :func:`execute`. ``offline``: the map without basemap tiles; ``title`` the map's title;
+    ``output_crs`` a second CRS of the layers (``[output] crs``). The result itself is
+    not changed (a copy gets the input's own columns).
+    """
+    from spatial import config as cfgmod
+
+    if result.inputs is None:
+        raise InputError("this Result was not made by an analysis's run(); nothing to write.")
+    module = get(result.analysis)
+    tables = result.inputs.tables
+    config: dict[str, Any] = {"inputs": {}, "params": {}, "path": "",
+                              "base": getattr(result.inputs, "base", None),
+                              "map": {"title": title} if title else {},
+                              "output": cfgmod.output_options(
+                                  {"crs": output_crs} if output_crs else None, "write")}
+    settings = map_settings(config, basemap=basemap, offline=offline)
+    copy = dataclasses.replace(result, layers=dict(result.layers), tables=dict(result.tables),
+                               summary=list(result.summary))
+    out = Path(out)
+    with (publish.lock(out, module.NAME, command=f"{module.__name__}: Result.write"),
+          provenance.recording()):
+        return _publish(module, module.NAME, copy, tables, list(result.inputs.warnings), config,
+                        result.params, settings, out=out, timings={}, t0=time.perf_counter())
+
+
+def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io.Table],
+             warnings: list[str], config: dict[str, Any], params: Any,
+             settings: dict[str, Any], *, out: Path, timings: dict[str, float], t0: float
+             ) -> RunOutput:
+    """Everything after ``run()``: rejected rows, map, figures, manifest, the staged set."""
+    base = config.get("base")
     attach_sources(module, result, tables)
     rejected = [t.rejected for t in tables.values()]
     if "rejected" in result.tables:

@@ -415,9 +415,14 @@ def _parse_awkward_numbers(values: pd.Series) -> pd.Series:
     return out
 
 
+def _missing(v: object) -> bool:
+    """None, NaN, pd.NA or NaT (typed frames given in Python hold the last two)."""
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+
+
 def parse_bools(values: pd.Series) -> pd.Series:
     """Parse true/false, yes/no, 是/否, Y/N, 1/0 to booleans; anything else becomes NA."""
-    norm = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+    norm = values.map(lambda v: None if _missing(v)
                       else unicodedata.normalize("NFKC", str(v)).strip().lower())
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     out[norm.isin(TRUE_WORDS)] = True
@@ -581,6 +586,22 @@ def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: st
     else:
         headers.no_table_keys(path, name, header_row)
         raw, enc = read_raw(path, sheet=sheet, name=name)
+    return points_from_raw(raw, enc, path=path, fields=want, name=name, crs_name=crs_name,
+                           columns=columns, is_vector=is_vector)
+
+
+def points_from_raw(raw: gpd.GeoDataFrame | headers.Header, enc: str | None, *, path: Path,
+                    fields: Sequence[Field], name: str, crs_name: str,
+                    columns: Mapping[str, str] | None = None, is_vector: bool | None = None
+                    ) -> Table:
+    """The points :func:`read_points` makes of a file's rows as read (vector frame or header).
+
+    Also used for a user's own GeoDataFrame (:mod:`spatial.frames`); `path` names the source
+    in messages. `fields` include ``lon``/``lat`` for tables; `crs_name` is normalised.
+    """
+    if is_vector is None:
+        is_vector = isinstance(raw, gpd.GeoDataFrame)
+    want = list(fields)
     parsed = _attributes(raw, want, columns, path=path, name=name, skip_required=("lon", "lat"))
     out, mapping, row, ids = parsed.frame, parsed.mapping, parsed.row, parsed.ids
     warnings, rejected, bad, n = parsed.warnings, parsed.rejected, parsed.bad, len(parsed.frame)
@@ -641,8 +662,7 @@ def _unparsed(src: pd.Series, parsed: pd.Series, row: np.ndarray, f: Field, head
     Unreadable values of a required field reject their rows (the caller does that), so they
     get no warning of their own.
     """
-    given = src.map(lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
-                    and str(v).strip() != "").to_numpy(dtype=bool)
+    given = src.map(lambda v: not _missing(v) and str(v).strip() != "").to_numpy(dtype=bool)
     bad = given & parsed.isna().to_numpy()
     if not bad.any():
         return None
@@ -721,6 +741,17 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
             f"{path}: input '{name}' must be a polygon file (GeoPackage, Shapefile, GeoJSON, "
             "GeoParquet), not a table."
         )
+    return polygons_from_raw(raw, enc, path=path, fields=fields, name=name, crs_name=crs_name,
+                             columns=columns)
+
+
+def polygons_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
+                      fields: Sequence[Field], name: str, crs_name: str,
+                      columns: Mapping[str, str] | None = None) -> Table:
+    """The polygons :func:`read_polygons` makes of a vector file's frame as read.
+
+    Also used for a user's own GeoDataFrame (:mod:`spatial.frames`); `path` names the source.
+    """
     # attributes parsed as for points; the rejection reasons of polygons are decided below
     parsed = _attributes(raw, fields, columns, path=path, name=name,
                          skip_required=tuple(f.name for f in fields))
@@ -908,7 +939,8 @@ def pollutant_key(label: object) -> str | None:
     return None
 
 
-def _station_wide(raw: pd.DataFrame, path: Path, name: str) -> pd.DataFrame | None:
+def _station_wide(raw: pd.DataFrame, path: Path, name: str, first_row: int = 2
+                  ) -> pd.DataFrame | None:
     """The national archive's day files (``date, hour, type, 1001A, 1002A, …``) to long rows."""
     heads = {_norm_header(c): c for c in raw.columns}
     if not {"date", "hour", "type"} <= set(heads):
@@ -918,7 +950,7 @@ def _station_wide(raw: pd.DataFrame, path: Path, name: str) -> pd.DataFrame | No
         return None
     df = raw.rename(columns={heads["date"]: "_date", heads["hour"]: "_hour",
                              heads["type"]: "_type"})
-    df["_row"] = _file_rows(len(df), 2)
+    df["_row"] = _file_rows(len(df), first_row)
     long = df.melt(id_vars=["_date", "_hour", "_type", "_row"], value_vars=stations,
                    var_name="station_id", value_name="value")
     return pd.DataFrame({"row": long["_row"].to_numpy(),
@@ -947,17 +979,28 @@ def _readings_file(path: Path, *, name: str, columns: Mapping[str, str] | None,
                    sheet: str | int | None, tz: str
                    ) -> tuple[pd.DataFrame, list[pd.DataFrame], str | None, int]:
     """One file of :func:`read_readings`: (readings, rejected parts, encoding, rows read)."""
-    rejected: list[pd.DataFrame] = []
     raw, enc = read_raw(path, sheet=sheet, name=name)
     if isinstance(raw, gpd.GeoDataFrame):
         raw = pd.DataFrame(raw.drop(columns=raw.geometry.name))
-    n_read = len(raw)
-    long = _station_wide(raw, path, name)
+    long, rejected = readings_from_raw(raw, path=path, name=name, columns=columns, tz=tz)
+    return long, rejected, enc, len(raw)
+
+
+def readings_from_raw(raw: pd.DataFrame, *, path: Path, name: str,
+                      columns: Mapping[str, str] | None, tz: str, first_row: int = 2
+                      ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The readings (long rows) and rejected parts of one file's rows as read.
+
+    Also used for a user's own DataFrame (:mod:`spatial.frames`, ``first_row`` 1; `path`
+    names it in messages). Columns as :func:`read_readings` returns them.
+    """
+    rejected: list[pd.DataFrame] = []
+    long = _station_wide(raw, path, name, first_row)
     mapping: dict[str, str] = {}
     if long is None:
         mapping = resolve_columns(list(raw.columns), READING_FIELDS, columns, path=path,
                                   name=name)
-        row = _file_rows(len(raw), 2)
+        row = _file_rows(len(raw), first_row)
         base = pd.DataFrame({"row": row, "station_id": parse_text(raw[mapping["station_id"]])})
         for key in ("time", "date"):
             base[key] = raw[mapping[key]].to_numpy() if key in mapping else None
@@ -1019,7 +1062,7 @@ def _readings_file(path: Path, *, name: str, columns: Mapping[str, str] | None,
     keep = ~no_id & ~no_t & long["pollutant"].notna().to_numpy() & \
         long["value"].notna().to_numpy()
     return (long.loc[keep, ["station_id", "time", "pollutant", "value", "lon", "lat", "file",
-                             "row"]], rejected, enc, n_read)
+                             "row"]], rejected)
 
 
 def read_readings(paths: Sequence[Path | str] | Path | str, *, name: str = "readings",

@@ -57,7 +57,7 @@ ABOUT_SHEET = "说明"
 #: Excel number formats by unit (FieldMeta.unit)
 UNIT_FORMATS = {"km": "0.000", "km²": "0.000", "t/h": "0.0", "MW": "0.0", "m": "0",
                 "°": "0.000000", "台": "0", "座": "0", "个": "0", "户": "0", "家": "0",
-                "%": "0.0%"}
+                "%": '0.0"%"'}  # values already in percent (improve_index_pct -3.65): no ×100
 #: columns holding a ratio (0.673) that people read as a percentage (67.3%)
 PERCENT_COLUMNS = {"ratio", "exceed_ratio", "share_hot", "completeness", "converted_ratio",
                    "share", "threshold", "change_ratio"}

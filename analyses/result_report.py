@@ -31,6 +31,7 @@ from spatial.errors import InputError
 from spatial.report import KeyTable, Report, display_table, fit_widths
 
 from . import get
+from .report_findings import FINDINGS
 from .report_tables import REPORT_TABLES
 
 #: the report's file name in ``layers/<analysis>/``
@@ -98,10 +99,19 @@ def build(analysis: str, folder: Path, figure: Path | None) -> bytes:
     r = Report(title=f"{title}分析报告", date=date.replace(" ", "：", 1) if date else None)
     n = iter(SECTION_NUMBERS)
     r.heading(f"{next(n)}、主要结果")
+    findings = FINDINGS.get(analysis)
+    if findings is not None:
+        def read(name: str, layer: bool = False) -> pd.DataFrame:
+            return _read(folder, analysis, KeyTable(name, "", (), layer=layer))
+
+        for text in findings(read, man):
+            r.paragraph(text)
+    r.paragraph("运行摘要（与 manifest.json、tables.xlsx“说明”表相同）：", indent=False, size=12,
+                bold=True)
     for line in man.get("summary") or ():
         text = str(line).strip()
         if text:
-            r.paragraph(text, size=12, indent=not str(line).startswith(" "))
+            r.paragraph(text, size=10.5, indent=not str(line).startswith(" "))
     tables = key_tables(module)
     if tables:
         r.heading(f"{next(n)}、主要表格")

@@ -229,3 +229,68 @@ def test_libreoffice_opens_the_report(demo_out, tmp_path):
     assert "按县区统计" in squeezed and "分布图" in squeezed
     pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) >= 2
+
+
+def _findings(demo_out, name):
+    """The findings paragraphs (between 一、主要结果 and the 运行摘要 line) and the summary."""
+    folder = demo_out / "layers" / name
+    texts = [p.text for p in _doc(folder / "report.docx").paragraphs]
+    i = texts.index("一、主要结果")
+    j = [k for k, t in enumerate(texts) if t.startswith("运行摘要")][0]
+    man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return "".join(texts[i + 1:j]), "\n".join(man["summary"])
+
+
+def _num(pattern, text):
+    m = re.search(pattern, text)
+    assert m, (pattern, text)
+    return [int(g.replace(",", "")) if g.replace(",", "").isdigit() else float(g.replace(",", ""))
+            for g in m.groups()]
+
+
+def test_findings_state_the_summary_numbers_in_chinese(demo_out):
+    # heat-radius: the summary's numbers, worked out again from the tables
+    f, s = _findings(demo_out, "heat-radius")
+    plants, = _num(r"(\d+) of \d+ plants qualify", s)
+    boilers, th = _num(r"(\d+) of \d+ screened boilers .* within 30 km: ([\d,.]+) t/h", s)
+    small, mw = _num(r"(\d+) small coal CHP plants/units \((\d+) MW\)", s)
+    new, = _num(r"(\d+) coal boilers/plants under construction", s)
+    assert f"热电联产电厂（300 MW 及以上）{plants} 座" in f
+    assert f"燃煤锅炉{boilers} 台，合计 {th:,.1f} 蒸吨/小时" in f
+    assert f"落后燃煤小热电机组 {small} 台（{mw} MW）" in f and f"燃煤锅炉 {new} 台" in f
+    # no-burn-zones
+    f, s = _findings(demo_out, "no-burn-zones")
+    conv, vil = _num(r"(\d+) of (\d+) villages converted", s)
+    km2, hh = _num(r"Proposed zone: \d+ parts, ([\d.]+) km², ([\d,]+) households", s)
+    add, rem = _num(r"([\d.]+) km² added, ([\d.]+) km² removed", s)
+    viol, cur = _num(r"(\d+) of \d+ active facilities .* inside the proposed zone, (\d+) inside", s)
+    review, = _num(r"(\d+) facilities inside a zone cannot be judged", s)
+    assert f"{vil:,} 个村庄中，已完成清洁取暖改造 {conv:,} 个" in f
+    assert f"建议禁燃区面积 {km2} 平方公里，涉及 {hh:,} 户" in f
+    assert f"新增 {add} 平方公里、调出 {rem} 平方公里" in f
+    assert f"设施 {viol} 个，现行禁燃区内 {cur} 个" in f and f"另有 {review} 个设施无法判定" in f
+    # fire-points
+    f, s = _findings(demo_out, "fire-points")
+    events, kept, counties = _num(
+        r"(\d+) fire events .*; (\d+) kept detections in (\d+) counties", s)
+    ind, low, dup = _num(r"industrial (\d+), .*low_confidence (\d+), duplicate (\d+)", s)
+    assert f"火点 {kept:,} 个，归并为火点事件 {events} 起，涉及 {counties} 个县" in f
+    assert f"工业热源排除卫星火点 {ind:,} 个，低可信度 {low} 个，重复 {dup} 个" in f
+
+
+def test_pollution_findings_from_the_ranking(demo_out):
+    f, _ = _findings(demo_out, "pollution-hotspots")
+    folder = demo_out / "layers" / "pollution-hotspots"
+    r = pd.read_csv(folder / "ranking.csv", encoding="utf-8-sig")
+    r = r[(r["level"] == "county") & (r["period_type"] == "month")]
+    month = r["period"].max()
+    r = r[r["period"] == month]
+    best = r.loc[r["composite_index"].idxmin()]
+    worst = r.loc[r["composite_index"].idxmax()]
+    assert f"{month} 县区综合指数排名：最好为{best['name']}（{best['composite_index']:.2f}）" in f
+    assert f"最差为{worst['name']}（{worst['composite_index']:.2f}）" in f
+    both = r.loc[r["both_lists"], "name"].tolist()
+    assert (f"{len(both)} 个：{'、'.join(both)}" in f) if both else "后 5 位的县区无" in f
+    tv = pd.read_csv(folder / "top_value.csv", encoding="utf-8-sig")
+    top = tv[tv["period"] == tv["period"].max()].nlargest(1, "value").iloc[0]
+    assert f"为 {top['value']:.1f} µg/m³，高于均值 {top['exceed_ratio'] * 100:.1f}%" in f

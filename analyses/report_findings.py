@@ -40,7 +40,7 @@ def heat_radius(read: Reader, man: dict[str, Any]) -> list[str]:
     extra = []
     if len(unknown):
         extra.append(f"燃料不明或待核实的 {len(unknown)} 台未计入，需在“燃料待核实”表中核实")
-    if len(new):
+    if len(new):  # 聊政字〔2024〕15号 二(二)3: 全市范围原则上不再新建燃煤锅炉 (the new_coal table)
         extra.append(f"在建或拟建燃煤锅炉 {len(new)} 台（全市范围原则上不再新建燃煤锅炉），"
                      "见“新建燃煤项目”表")
     if extra:
@@ -77,6 +77,8 @@ def fire_points(read: Reader, man: dict[str, Any]) -> list[str]:
         top = w.sort_values(["n_events", "n_points"], ascending=False, kind="stable").iloc[0]
         out[0] += f"，火点事件最多的是{top['county_name']}（{int(top['n_events'])} 起）"
     out[0] += "。"
+    # FIRMS detections are suspected fires until checked on site (the daily notice's wording,
+    # analyses/fire_daily.py; 聊办字〔2017〕49号: townships verify and report back)
     out.append(f"已按工业热源排除卫星火点 {_n(status.get('industrial', 0))} 个，低可信度 "
                f"{_n(status.get('low_confidence', 0))} 个，重复 {_n(status.get('duplicate', 0))} "
                "个；卫星火点为疑似火点，以现场核查为准。")

@@ -93,6 +93,9 @@ def build(analysis: str, folder: Path, figure: Path | None) -> bytes:
     except (OSError, ValueError) as err:
         raise InputError(f"{man_path}: cannot read the result's manifest ({err}); run "
                          f"`lantian run {analysis}` first.") from None
+    if "fields" not in man and key_tables(module):
+        raise InputError(f"{man_path}: this result was written by an older lantian, without the "
+                         f"column labels the report needs; run `lantian run {analysis}` again.")
     fields = {c: export.FieldMeta(c, *lu) for c, lu in (man.get("fields") or {}).items()}
     title = str(man.get("title") or analysis)
     date = " ".join(str((man.get("map") or {}).get("date") or "").split())

@@ -176,6 +176,20 @@ def test_report_without_a_result_exits_2(tmp_path, capsys):
     assert not (tmp_path / "layers" / "heat-radius" / "report.docx").exists()
 
 
+def test_report_of_an_older_result_exits_2(tmp_path, demo_out, capsys):
+    out = tmp_path / "old"
+    shutil.copytree(demo_out / "layers" / "fire-points", out / "layers" / "fire-points")
+    man_path = out / "layers" / "fire-points" / "manifest.json"
+    man = json.loads(man_path.read_text(encoding="utf-8"))
+    del man["fields"]
+    man_path.write_text(json.dumps(man, ensure_ascii=False), encoding="utf-8")
+    before = (out / "layers" / "fire-points" / "report.docx").read_bytes()
+    assert cli.main(["report", "fire-points", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "older lantian" in err and "lantian run fire-points" in err
+    assert (out / "layers" / "fire-points" / "report.docx").read_bytes() == before
+
+
 def test_display_values():
     from spatial.export import FieldMeta
 

@@ -249,7 +249,7 @@ def fit_widths(df: pd.DataFrame, *, total_cm: float = 16.2, size: float = 9) -> 
         head = math.ceil(max(_width(w) for w in str(name).split()) / 3) if str(name) else 0
         n = max(longest, head, 2)
         need.append(pad + unit * n)
-        low.append(pad + unit * max(min(n, 12), head))
+        low.append(pad + unit * (n if n <= 12 else max(8, head)))  # long values wrap
     if sum(need) <= total_cm:
         extra = (total_cm - sum(need)) / len(need)
         return [round(w + extra, 2) for w in need]

@@ -77,17 +77,18 @@ class Result:
     inputs: Any = field(default=None, repr=False, compare=False)
 
     def write(self, out: str | Path, *, basemap: str | None = None, offline: bool = False,
-              title: str | None = None, output_crs: str | None = None) -> Any:
+              title: str | None = None, output_crs: str | None = None,
+              report: bool = True) -> Any:
         """Write layers, tables, map, figures and manifest to `out` as ``lantian run`` does.
 
         The same writer as the CLI (:func:`analyses.runner.write_result`): ``layers/<name>/``
-        and ``maps/<name>.html|png|pdf`` published together under a lock. Returns the
-        ``RunOutput`` (paths of what was written).
+        (with ``report.docx`` unless ``report=False``) and ``maps/<name>.html|png|pdf``
+        published together under a lock. Returns the ``RunOutput`` (paths of what was written).
         """
         from .runner import write_result
 
         return write_result(self, out, basemap=basemap, offline=offline, title=title,
-                            output_crs=output_crs)
+                            output_crs=output_crs, report=report)
 
     def __repr__(self) -> str:
         """One line: the analysis, its layers and tables with their row counts."""

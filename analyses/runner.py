@@ -37,7 +37,7 @@ from spatial import (
 )
 from spatial.errors import InputError
 
-from . import REGISTRY, api, checks, get, vocab
+from . import REGISTRY, api, checks, get, result_report, vocab
 from .base import Result, hook, params_from_mapping
 
 log = logging.getLogger(__name__)
@@ -442,12 +442,14 @@ def _relative_files(df: pd.DataFrame, base: Path | None) -> pd.DataFrame:
 
 def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = False,
             basemap: str | None = None, offline: bool | None = None,
-            default_offline: bool = False, engine: Any = None) -> RunOutput:
+            default_offline: bool = False, engine: Any = None, report: bool = True
+            ) -> RunOutput:
     """Read, check, run, map and write analysis `name` with `config` (``spatial.config.load``).
 
     ``basemap`` and ``offline`` (command line) override the config's ``[map]`` table; see
     :func:`map_settings`. Writes ``layers/<name>/`` (with ``context.gpkg``: the counties used),
-    ``maps/<name>.html``, ``maps/<name>.png`` and ``maps/<name>.pdf`` as one set: built in a
+    ``maps/<name>.html``, ``maps/<name>.png`` and ``maps/<name>.pdf`` (and with `report`
+    ``layers/<name>/report.docx``, :mod:`analyses.result_report`) as one set: built in a
     staging folder and published together (:mod:`spatial.publish`), under a lock on `out` and
     `name` (a second run exits with status 2 naming the holder). The work is estimated against
     the config's ``[limits]`` before it is done (:mod:`spatial.limits`). The config's
@@ -456,12 +458,12 @@ def execute(name: str, config: dict[str, Any], *, out: Path, strict: bool = Fals
     """
     with vocab.extended(config.get("vocab"), str(config.get("path", "config"))):
         return _execute(name, config, out=out, strict=strict, basemap=basemap, offline=offline,
-                        default_offline=default_offline, engine=engine)
+                        default_offline=default_offline, engine=engine, report=report)
 
 
 def _execute(name: str, config: dict[str, Any], *, out: Path, strict: bool,
              basemap: str | None, offline: bool | None, default_offline: bool,
-             engine: Any) -> RunOutput:
+             engine: Any, report: bool = True) -> RunOutput:
     module = get(name)
     settings = map_settings(config, basemap=basemap, offline=offline,
                             default_offline=default_offline)
@@ -471,12 +473,12 @@ def _execute(name: str, config: dict[str, Any], *, out: Path, strict: bool,
     with (publish.lock(out, name, command=f"lantian run {name}"),
           limits.using(config.get("limits")), provenance.recording()):
         return _execute_locked(module, name, config, params, settings, out=Path(out),
-                               strict=strict, engine=engine)
+                               strict=strict, engine=engine, report=report)
 
 
 def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], params: Any,
-                    settings: dict[str, Any], *, out: Path, strict: bool, engine: Any
-                    ) -> RunOutput:
+                    settings: dict[str, Any], *, out: Path, strict: bool, engine: Any,
+                    report: bool = True) -> RunOutput:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with progress.step(f"{name}: reading the inputs"):
@@ -498,19 +500,19 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
             result = module.run(given, params)
     timings["run_s"] = round(time.perf_counter() - t1, 3)
     return _publish(module, name, result, tables, warnings, config, params, settings, out=out,
-                    timings=timings, t0=t0)
+                    timings=timings, t0=t0, report=report)
 
 
 def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
                  offline: bool = False, title: str | None = None,
-                 output_crs: str | None = None) -> RunOutput:
+                 output_crs: str | None = None, report: bool = True) -> RunOutput:
     """Write a Result of ``run()`` (Python) as ``lantian run`` writes it: same files.
 
     The layers, tables (with the rejected rows of the inputs), map, figures, QGIS files and
     manifest go to `out` as one staged set under the output lock, by the code path of
     :func:`execute`. ``offline``: the map without basemap tiles; ``title`` the map's title;
-    ``output_crs`` a second CRS of the layers (``[output] crs``). The result itself is
-    not changed (a copy gets the input's own columns).
+    ``output_crs`` a second CRS of the layers (``[output] crs``); ``report``: also
+    ``report.docx``. The result itself is not changed (a copy gets the input's own columns).
     """
     from spatial import config as cfgmod
 
@@ -530,13 +532,14 @@ def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
     with (publish.lock(out, module.NAME, command=f"{module.__name__}: Result.write"),
           provenance.recording()):
         return _publish(module, module.NAME, copy, tables, list(result.inputs.warnings), config,
-                        result.params, settings, out=out, timings={}, t0=time.perf_counter())
+                        result.params, settings, out=out, timings={}, t0=time.perf_counter(),
+                        report=report)
 
 
 def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io.Table],
              warnings: list[str], config: dict[str, Any], params: Any,
-             settings: dict[str, Any], *, out: Path, timings: dict[str, float], t0: float
-             ) -> RunOutput:
+             settings: dict[str, Any], *, out: Path, timings: dict[str, float], t0: float,
+             report: bool = True) -> RunOutput:
     """Everything after ``run()``: rejected rows, map, figures, manifest, the staged set."""
     base = config.get("base")
     attach_sources(module, result, tables)
@@ -597,7 +600,12 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
         "versions": _versions(),
         "timings": timings,
         "map": {"basemap": settings["basemap"] or "(analysis default)",
-                "offline": settings["offline"], "date": f"{label} {date}".strip()},
+                "offline": settings["offline"], "date": f"{label} {date}".strip(),
+                "credits": mapparts.credit_lines(city=_city(result, settings),
+                                                 source=settings.get("source"),
+                                                 unit=settings.get("unit"))},
+        # Chinese labels of the report's table columns (lantian report reads them back)
+        "fields": result_report.report_fields(module, result.fields),
         "output_crs": (config.get("output") or {}).get("crs", "EPSG:4326"),
     }
     context = {k: g for k, g in result.context.items() if g is not None} or None
@@ -614,6 +622,9 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             for ext, data in figures.items():
                 (stage.maps_dir / f"{stem}.{ext}").write_bytes(data)
+            if report:  # from the staged files, as `lantian report` reads the published ones
+                with progress.step(f"{name}: writing the report"):
+                    result_report.write_staged(name, stage.layers_dir, stage.maps_dir)
         except OSError as err:
             raise InputError(publish.oserror_message(out, err)) from None
         stage.publish()

@@ -1,4 +1,4 @@
-"""The ``lantian`` command: list, demo, check, run and export analyses.
+"""The ``lantian`` command: list, demo, check, run, report and export analyses.
 
 Bad input prints one message naming the file, rows or column and the fix, and exits with
 status 2, without a traceback.
@@ -53,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="Dask scheduler, e.g. tcp://host:8786 (default with --engine dask: "
                      "a local cluster of 2 worker processes)")
+    for sp in (demo, run):
+        sp.add_argument("--no-report", dest="report", action="store_false",
+                        help="do not write layers/<analysis>/report.docx (the Word report)")
+    rep = sub.add_parser("report", help="rewrite the Word report (layers/<analysis>/"
+                         "report.docx) of the last run's result")
+    rep.add_argument("analysis", help="analysis name, see `lantian list`")
+    rep.add_argument("--out", type=Path, default=Path("."),
+                     help="the run's output folder, holding layers/ and maps/ (default: .)")
     for sp, default in ((demo, "offline"), (run, "online")):
         sp.add_argument("--basemap", default=None,
                         help="basemap of every map: light, osm, tianditu-vec, tianditu-img, "
@@ -78,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--config", type=Path, required=True, help="TOML config: inputs and params")
     chk.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
     _fetch_parser(sub)
-    for sp in (lst, demo, run, chk, exp):
+    for sp in (lst, demo, run, chk, exp, rep):
         _verbosity_flags(sp)
     return p
 
@@ -198,6 +206,9 @@ def _report(name: str, output, quiet: bool) -> None:
     print(f"   map:    {output.map_path}")
     for p in getattr(output, "figure_paths", ()):
         print(f"   figure: {p}")
+    docx = output.layers_dir / "report.docx"
+    if docx.exists():
+        print(f"   report: {docx}")
     qgz = output.layers_dir / f"{name}.qgz"
     if qgz.exists():
         print(f"   QGIS:   {qgz}")
@@ -231,7 +242,8 @@ def _main(args: argparse.Namespace) -> int:
             for name in REGISTRY:
                 conf = cfg.load(runner.demo_config_path(name))
                 _report(name, runner.execute(name, conf, out=args.out, basemap=args.basemap,
-                                             offline=args.offline, default_offline=True),
+                                             offline=args.offline, default_offline=True,
+                                             report=args.report),
                         args.quiet > 0)
             return 0
         if args.command == "run":
@@ -261,7 +273,8 @@ def _main(args: argparse.Namespace) -> int:
             with get_engine(args.engine, scheduler=args.scheduler) as engine:
                 out = runner.execute(args.analysis, conf, out=args.out, strict=args.strict,
                                      basemap=args.basemap, offline=args.offline,
-                                     engine=None if args.engine == "local" else engine)
+                                     engine=None if args.engine == "local" else engine,
+                                     report=args.report)
             _report(args.analysis, out, args.quiet > 0)
             if args.analysis == "fire-points":
                 for p in fire_daily.finish(out, kept):
@@ -282,6 +295,13 @@ def _main(args: argparse.Namespace) -> int:
                 print(f"== {args.analysis}: {len(zips)} county pack(s)")
                 for z in zips:
                     print(f"   {z}")
+            return 0
+        if args.command == "report":
+            from analyses import result_report
+
+            path = result_report.rewrite(args.analysis, args.out)
+            if not args.quiet:
+                print(f"== {args.analysis}: report {path}")
             return 0
         if args.command == "fetch":
             return _fetch(args)

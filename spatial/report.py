@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io as _io
+import math
+import unicodedata
 import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from docx import Document
@@ -28,6 +33,9 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+
+from . import excel
+from . import labels as _labels
 
 BODY_FONT = "仿宋"
 TABLE_FONT = "宋体"
@@ -146,6 +154,114 @@ class Report:
         buf = _io.BytesIO()
         self.doc.save(buf)
         return fixed_zip(buf.getvalue())
+
+
+@dataclass(frozen=True)
+class KeyTable:
+    """A table of a result that a report shows (an analysis's ``REPORT_TABLES``).
+
+    Parameters
+    ----------
+    name
+        The table (``<name>.csv`` beside ``tables.xlsx``), or with ``layer`` True the layer of
+        ``<analysis>.gpkg`` (attributes only).
+    caption
+        Chinese caption above the table.
+    columns
+        The columns shown, in order (machine names; headers come from the fields' labels).
+    max_rows
+        At most this many rows are shown; a line below says how many more the file holds.
+    select
+        ``frame -> frame``: the rows shown and their order (e.g. the last period), or None.
+    note
+        What the selection is, said below the caption (e.g. ``最近时段（2025-03）``); a callable
+        ``frame -> str`` gets the whole table.
+    """
+
+    name: str
+    caption: str
+    columns: tuple[str, ...]
+    max_rows: int = 20
+    select: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    note: str | Callable[[pd.DataFrame], str] = ""
+    layer: bool = False
+
+
+def display_table(df: pd.DataFrame, fields: Mapping[str, Any], columns: tuple[str, ...]
+                  ) -> pd.DataFrame:
+    """`columns` of `df` as people read them: Chinese headers and labels, numbers formatted.
+
+    Headers are :func:`spatial.excel.header_text` (label with unit), values the Chinese labels
+    of :mod:`spatial.labels`; numbers get the decimals of their unit's Excel format
+    (km 0.000, t/h 0.1, ratios as percentages with the header's ``（%）``); true/false as 是/否.
+    Columns the table does not have are left out.
+    """
+    cols = [c for c in columns if c in df.columns]
+    shown = _labels.label_frame(df[cols])
+    out = {}
+    for c in cols:
+        meta = fields.get(c)
+        head = excel.header_text(c, meta)
+        fmt = excel.number_format(c, meta, df[c].dtype)
+        ratio = c in excel.PERCENT_COLUMNS  # 0.673 -> 67.3 under a （%） header
+        out[head] = [_cell(v, fmt, ratio=ratio) for v in shown[c]]
+    return pd.DataFrame(out, columns=list(out))
+
+
+def _cell(v: Any, fmt: str | None, *, ratio: bool = False) -> str:
+    """Text of one value: `fmt` is an Excel number format (``0.000``, ``0.0%``) or None.
+
+    `ratio`: the value is a ratio (0.673) shown as a percentage (67.3); other ``%`` columns
+    already hold percentages (``improve_index_pct`` −3.65) and keep their value.
+    """
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, (bool,)) or type(v).__name__ == "bool_":
+        return "是" if v else "否"
+    if isinstance(v, str):
+        return v
+    x = float(v)
+    if ratio:
+        return f"{x * 100:.1f}"
+    if fmt == "0.0%":
+        return f"{x:.1f}"
+    if fmt is not None and fmt.startswith("0"):
+        decimals = len(fmt.split(".")[1]) if "." in fmt else 0
+        return f"{x:.{decimals}f}"
+    if x.is_integer():
+        return str(int(x))
+    return f"{x:.3f}".rstrip("0").rstrip(".")  # 29.995 km stays 29.995, not 30
+
+
+def fit_widths(df: pd.DataFrame, *, total_cm: float = 16.2, size: float = 9) -> list[float]:
+    """Column widths (cm) of a table of `size`-pt text sharing `total_cm` (the A4 text width).
+
+    Each column needs its longest value (CJK characters count two units of half a character
+    height) or a third of its header (headers wrap to three lines). Short values (up to 12
+    units: codes, numbers, dates) are never wrapped; when the needs do not fit, the long
+    columns (names) share what is left in proportion to what they miss.
+    """
+    unit = size * 2.54 / 72 / 2 * 1.25  # cm per half-width character (Latin glyphs ~0.6 em)
+    pad = 0.5  # cell margins and borders
+    need, low = [], []
+    for j, name in enumerate(df.columns):
+        longest = max([_width(_text(v)) for v in df.iloc[:, j]] or [0])
+        head = math.ceil(max(_width(w) for w in str(name).split()) / 3) if str(name) else 0
+        n = max(longest, head, 2)
+        need.append(pad + unit * n)
+        low.append(pad + unit * (n if n <= 12 else max(8, head)))  # long values wrap
+    if sum(need) <= total_cm:
+        extra = (total_cm - sum(need)) / len(need)
+        return [round(w + extra, 2) for w in need]
+    if sum(low) >= total_cm:
+        return [round(w * total_cm / sum(low), 2) for w in low]
+    miss = [n - m for n, m in zip(need, low, strict=True)]
+    room = total_cm - sum(low)
+    return [round(m + room * x / sum(miss), 2) for m, x in zip(low, miss, strict=True)]
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
 def _text(v: object) -> str:

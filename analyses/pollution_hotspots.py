@@ -98,6 +98,8 @@ log = logging.getLogger(__name__)
 
 #: the counties are the study area (cells cover them): they count for spatial.limits' estimate
 CONTEXT_INPUTS = ()
+#: output layer -> input whose own columns (``src_<header>``) its rows carry
+SOURCES = {"stations": "stations"}
 
 NAME = "pollution-hotspots"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
@@ -316,6 +318,7 @@ _LOC = {"county_code": FieldMeta("cnty_code", "县区代码"),
         "township_name": FieldMeta("town_name", "乡镇名称")}
 
 FIELDS = {
+    "row": FieldMeta("row", "原表行号"),
     "receptors": FieldMeta("receptors", "周边敏感点"),
     "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
     "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
@@ -497,7 +500,12 @@ def _stations_frame(stations: pd.DataFrame | None, good: pd.DataFrame, all_readi
         st = pd.DataFrame({"id": stations["id"].astype(str).to_numpy(),
                            "name": stations["name"].to_numpy(dtype=object),
                            "type": station_types(stations["type"]).to_numpy(dtype=object),
-                           "lon": stations["lon"].to_numpy(), "lat": stations["lat"].to_numpy()})
+                           "lon": stations["lon"].to_numpy(), "lat": stations["lat"].to_numpy(),
+                           # the record in the stations list (the input's own columns follow it)
+                           **({"file": stations["file"].to_numpy(dtype=object)}
+                              if "file" in stations.columns else {}),
+                           **({"row": pd.array(stations["row"], dtype="Int64")}
+                              if "row" in stations.columns else {})})
         st = st.drop_duplicates("id").reset_index(drop=True)
     else:
         st = pd.DataFrame(columns=["id", "name", "type", "lon", "lat"])

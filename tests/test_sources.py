@@ -130,3 +130,24 @@ def test_two_files_keep_each_rows_own_record(tmp_path, root):
     assert got.loc["GL1", "src_file"] == "东昌府区.csv"
     assert got.loc["GL3", "src_file"] == "临清市.csv"
     assert got.loc["GL3", "lon_gcj02"] == BOILERS["经度"].iloc[2]
+
+
+def test_stations_layer_keeps_the_station_list_columns(tmp_path, root):
+    # the bureau's station list with a column of its own; rows 2.. as Excel numbers them
+    st = pd.read_csv(root / "data/raw/air_stations.csv", encoding="utf-8")
+    st["备注"] = [f"站{i}" for i in range(len(st))]
+    src = tmp_path / "站点.csv"
+    st.to_csv(src, index=False, encoding="gbk")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[inputs.stations]\npath = "{src}"\n'
+                   f'[inputs.readings]\npath = "{root / "data/raw/air_readings_daily.csv"}"\n'
+                   f'[inputs.counties]\npath = "{root / "data/raw/counties.gpkg"}"\n'
+                   '[params]\nsource = "stations"\nstations_only = true\n'
+                   'aq_periods = ["month"]\n', encoding="utf-8")
+    out = runner.execute("pollution-hotspots", config.load(cfg), out=tmp_path / "out",
+                         offline=True, report=False)
+    layer = gpd.read_file(out.layers_dir / "pollution-hotspots.gpkg", layer="stations")
+    got = layer.set_index("id")
+    for i, sid in enumerate(st["站点编码"].astype(str)):
+        assert got.loc[sid, "src_备注"] == f"站{i}" and got.loc[sid, "row"] == i + 2
+    assert set(got["src_file"]) == {"站点.csv"}

@@ -475,11 +475,7 @@ def hot_cell_tables(cells: np.ndarray, periods: list[pd.Period], values: np.ndar
         Rows per month in each list.
     """
     strs = h3grid.cells_to_str(cells)
-    base = pd.DataFrame({"h3_cell": strs, "county_code": loc["county_code"].to_numpy(object),
-                         "county_name": loc["county_name"].to_numpy(object),
-                         "township_code": loc["township_code"].to_numpy(object),
-                         "township_name": loc["township_name"].to_numpy(object),
-                         "lon": np.round(clng, 6), "lat": np.round(clat, 6)})
+    base = admin.cell_places(strs, loc, clng, clat)
     years = np.array([p.year for p in periods])
     hot_rows, lists = [], {"hot_top_value": [], "hot_worst_yoy": [], "hot_worst_mom": []}
     hot_of_year: dict[int, np.ndarray] = {}

@@ -892,11 +892,7 @@ def _hotspots_layer(cells, values, gz, cls, loc, params, labels):
 
 def _lists(cells, periods, values, cls, exceed, loc, clng, clat, params) -> dict[str, pd.DataFrame]:
     strs = h3grid.cells_to_str(cells)
-    base = pd.DataFrame({"h3_cell": strs, "county_code": loc["county_code"].to_numpy(object),
-                         "county_name": loc["county_name"].to_numpy(object),
-                         "township_code": loc["township_code"].to_numpy(object),
-                         "township_name": loc["township_name"].to_numpy(object),
-                         "lon": np.round(clng, 6), "lat": np.round(clat, 6)})
+    base = admin.cell_places(strs, loc, clng, clat)
     index = {p: j for j, p in enumerate(periods)}
     top, yoy, mom = [], [], []
     n = params.top_n

@@ -74,3 +74,18 @@ def attach(frame: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, units: gpd.Geo
     out[f"{level}_code"] = codes
     out[f"{level}_name"] = names
     return out
+
+
+def cell_places(cell_ids: np.ndarray, places: pd.DataFrame, lng: np.ndarray,
+                lat: np.ndarray) -> pd.DataFrame:
+    """One row per H3 cell with its county and township and its centre, for ranked lists.
+
+    ``cell_ids`` are H3 cell id strings; ``places`` (rows aligned with them) holds
+    ``county_code``, ``county_name``, ``township_code``, ``township_name``; ``lng``/``lat`` are
+    the cell centres in WGS-84 degrees, written rounded to 1e-6° (about 0.1 m).
+    """
+    out = {"h3_cell": cell_ids}
+    for c in ("county_code", "county_name", "township_code", "township_name"):
+        out[c] = places[c].to_numpy(object)
+    out["lon"], out["lat"] = np.round(lng, 6), np.round(lat, 6)
+    return pd.DataFrame(out)

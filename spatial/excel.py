@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import labels
+
 #: Chinese sheet names of the tables the analyses write (others keep their name)
 SHEET_NAMES = {
     "by_county": "按县区统计", "by_plant": "按电厂统计", "by_township": "按乡镇统计",
@@ -58,9 +60,9 @@ ABOUT_SHEET = "说明"
 UNIT_FORMATS = {"km": "0.000", "km²": "0.000", "t/h": "0.0", "MW": "0.0", "m": "0",
                 "°": "0.000000", "台": "0", "座": "0", "个": "0", "户": "0", "家": "0",
                 "%": '0.0"%"'}  # values already in percent (improve_index_pct -3.65): no ×100
-#: columns holding a ratio (0.673) that people read as a percentage (67.3%)
-PERCENT_COLUMNS = {"ratio", "exceed_ratio", "share_hot", "completeness", "converted_ratio",
-                   "share", "threshold", "change_ratio"}
+#: columns holding a ratio (0.673) that people read as a percentage (67.3%): one list with the
+#: tooltips and Shapefiles (spatial.labels)
+PERCENT_COLUMNS = labels.PERCENT_COLUMNS
 
 #: characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -241,7 +243,6 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path, *,
     import openpyxl
     from openpyxl.styles import Font
 
-    from . import labels
     from .export import code_fields
 
     fields = fields or {}

@@ -48,7 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 #: columns holding a ratio (0.673) that people read as a percentage (67.3%)
 PERCENT_COLUMNS = frozenset({"ratio", "exceed_ratio", "share_hot", "completeness",
-                             "change_ratio"})
+                             "converted_ratio", "share", "threshold", "change_ratio"})
 #: suffix of the column that keeps the codes beside a labelled one
 CODE_SUFFIX = "_code"
 

@@ -143,10 +143,10 @@ def _one(module: ModuleType, spec: Any, value: Any) -> io.Table:
 def prepare(module: ModuleType, inputs: Mapping[str, Any], *, require: bool = True) -> Inputs:
     """Inputs as ``run`` uses them, from read Tables, (Geo)DataFrames or paths.
 
-    Frames need only the required columns (FORMATS.md names or the headers the readers
-    recognise); optional ones are added empty, ``row`` numbers 1, 2, … unless given. A
-    missing required column raises :class:`InputError` naming it. What :func:`read_inputs`
-    returned passes unchanged.
+    Frames need only the required columns (lantian's field names, as in the README's input
+    tables, or the headers the readers recognise); optional ones are added empty, ``row``
+    numbers 1, 2, … unless given. A missing required column raises :class:`InputError`
+    naming it. What :func:`read_inputs` returned passes unchanged.
     """
     if isinstance(inputs, Inputs):
         return inputs

@@ -31,7 +31,7 @@ class InputSpec:
         ``"points"`` (tables with lon/lat, or point files), ``"polygons"``, or ``"custom"``
         (read by `reader`).
     fields
-        Fields read from it (FORMATS.md names).
+        Fields read from it (lantian's field names, README input tables).
     required
         A run without it is an error.
     description

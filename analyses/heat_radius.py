@@ -246,7 +246,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     ----------
     inputs
         ``plants``, ``boilers`` (and optional ``counties``) as read by ``spatial.io``:
-        GeoDataFrames in EPSG:4326 with FORMATS.md field names and ``lon``/``lat`` columns.
+        GeoDataFrames in EPSG:4326 with lantian's field names and ``lon``/``lat`` columns.
         Fuels, kinds and statuses are read through :mod:`analyses.vocab` (with the words of
         an active ``vocab.extended`` block).
     params

@@ -380,7 +380,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     inputs
         ``villages`` (points or polygons, with ``lon``/``lat``), optional ``built_up``,
         ``current_zone``, ``facilities``, ``counties``, ``townships``: GeoDataFrames in
-        EPSG:4326 as read by ``spatial.io`` (FORMATS.md field names). Fuels, kinds, statuses
+        EPSG:4326 as read by ``spatial.io`` (lantian's field names). Fuels, kinds, statuses
         and methods are read through :mod:`analyses.vocab`.
     params
         See :class:`Params`.

@@ -60,7 +60,7 @@ class Field:
     Parameters
     ----------
     name
-        Our field name (FORMATS.md), e.g. ``"capacity_mw"``.
+        Our field name (the README's input tables), e.g. ``"capacity_mw"``.
     kind
         ``"text"``, ``"float"``, ``"int"``, ``"bool"`` or ``"datetime"``.
     required

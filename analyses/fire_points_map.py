@@ -84,9 +84,7 @@ def build_map(result: Result, *,
     """
     L = result.layers
     legs = {leg.layer: leg for leg in (legends or symbology(result))}
-    bounds = webmap.bounds_of(result.context.get("counties"), L["points"])
-    m = webmap.new_map(bounds, title=result.title or "fire-points", basemap="light")
-    mapparts.draw_admin(m, result.context)
+    m = mapparts.start_map(result.context, L["points"], title=result.title or "fire-points")
     if "cells" in legs:
         mapparts.add_layer(m, legs["cells"], L["cells"], label="网格内火点数",
                            tooltip={"h3_cell": "网格", "n_points": "火点数",

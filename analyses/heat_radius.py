@@ -524,10 +524,8 @@ def build_map(result: Result, *,
     """
     L = result.layers
     legs = {leg.layer: leg for leg in (legends or symbology(result))}
-    bounds = webmap.bounds_of(L["boilers"], L["radius"], L["plants"],
-                              result.context.get("counties"))
-    m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    mapparts.draw_admin(m, result.context)
+    m = mapparts.start_map(result.context, L["boilers"], L["radius"], L["plants"],
+                           title=result.title or NAME)
     cells = L["cells"][L["cells"]["n_targets"] > 0]
     if len(cells):
         mapparts.add_layer(m, legs["cells"], cells, label="目标锅炉蒸吨",

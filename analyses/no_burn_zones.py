@@ -775,10 +775,8 @@ def build_map(result: Result, *,
     """
     L = result.layers
     legs = {leg.layer: leg for leg in (legends or symbology(result))}
-    bounds = webmap.bounds_of(L["zone"], L["villages"], L["changes"],
-                              result.context.get("counties"))
-    m = webmap.new_map(bounds, title=result.title or NAME, basemap="light")
-    mapparts.draw_admin(m, result.context)
+    m = mapparts.start_map(result.context, L["zone"], L["villages"], L["changes"],
+                           title=result.title or NAME)
     if "zone" in legs:
         mapparts.add_layer(m, legs["zone"], L["zone"],
                            tooltip={"zone_id": "图斑", "county_name": "县区",

@@ -107,10 +107,9 @@ def build_map(result: Result, *,
     unit = _names(p.pollutant)[1]
     legs = legends or symbology(result)
     by = {(leg.layer, leg.column): leg for leg in legs}
-    bbox = webmap.bounds_of(cells, L["stations"], result.context.get("counties"))
-    m = webmap.new_map(bbox, title=result.title or "pollution-hotspots", basemap="light",
-                       subtitle="H3 网格月均浓度、Gi* 热点（FDR 校正）与时空热点")
-    mapparts.draw_admin(m, result.context)
+    m = mapparts.start_map(result.context, cells, L["stations"],
+                           title=result.title or "pollution-hotspots",
+                           subtitle="H3 网格月均浓度、Gi* 热点（FDR 校正）与时空热点")
     if ("cells", "value") in by:
         # every period in one layer; one period picker moves it and the Gi* layer
         periods = by[("cells", "fdr_class")].extra["periods"]

@@ -243,6 +243,20 @@ def admin_legends(context: Mapping[str, gpd.GeoDataFrame | None]) -> list[LayerL
     return out
 
 
+def start_map(context: Mapping[str, gpd.GeoDataFrame | None],
+              *frames: gpd.GeoDataFrame | None, title: str,
+              subtitle: str | None = None) -> folium.Map:
+    """A new map: the first steps of every analysis's ``build_map``.
+
+    Fitted to `frames` and the counties of `context`, titled, on the light basemap, with the
+    county (and township) outlines drawn (:func:`draw_admin`).
+    """
+    bounds = webmap.bounds_of(*frames, context.get("counties"))
+    m = webmap.new_map(bounds, title=title, basemap="light", subtitle=subtitle)
+    draw_admin(m, context)
+    return m
+
+
 def draw_admin(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame | None]) -> None:
     """Draw county (and township) outlines with names, noted for the legend.
 

@@ -291,7 +291,10 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
         days = a.groupby(["unit", "period"]).agg(n_valid_days=("aqi", "count"),
                                                  good_days=("good", "sum"),
                                                  heavy_days=("heavy", "sum"))
-        keys = pd.MultiIndex.from_frame(ps[["unit", "period"]]).unique()
+        # every unit with readings in the period gets a row, also when no day of it is valid
+        dl, _ = airstats.period_keys(daily["date"], period)
+        seen = pd.DataFrame({"unit": daily["unit"].to_numpy(), "period": dl.to_numpy()}).dropna()
+        keys = pd.MultiIndex.from_frame(pd.concat([ps[["unit", "period"]], seen])).unique()
         base = pd.DataFrame(index=keys).reset_index()
         for p in airstats.POLLUTANTS:
             sub = ps[ps["pollutant"] == p].set_index(["unit", "period"])

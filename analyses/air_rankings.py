@@ -9,7 +9,9 @@ aq_stats
     One row per unit (station / township / county / city) and period: n_valid_days (days with
     all six daily values), so2, no2, pm10, pm25 (means of daily values, µg/m³), co_p95
     (mg/m³), o3_8h_p90 (µg/m³), composite_index, primary_pollutant, good_days, heavy_days,
-    dust_days (days deducted from PM10/PM2.5), valid and reason. Units without an assessment
+    dust_days (days deducted from PM10/PM2.5), valid and reason, exceed_incomplete (an invalid
+    day or year that exceeds the limit whatever the missing data were, :mod:`spatial.airexceed`,
+    HJ 663-2013). Units without an assessment
     station with readings are listed with reason "no assessment station with hourly
     readings" (stations without readings: "no hourly readings").
 ranking
@@ -35,7 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial import admin, airstats, h3grid
+from spatial import admin, airexceed, airstats, h3grid
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field, Table, read_table
@@ -48,7 +50,7 @@ AQ_COLS = ["level", "code", "name", "county_code", "county_name", "period_type",
            "n_valid_days", "so2", "no2", "pm10", "pm25", "co_p95", "o3_8h_p90",
            "composite_index", "primary_pollutant", "good_days", "heavy_days", "dust_days",
            "aqi", "aqi_primary", "aqi_level", "aqi_category",
-           "valid", "reason"]
+           "valid", "reason", "exceed_incomplete"]
 NO_STATION = "no assessment station with hourly readings"
 NO_READINGS = "no hourly readings"
 NO_DATA_IN_PERIOD = "no hourly readings in this period"
@@ -136,6 +138,7 @@ FIELDS = {
     "aqi_level": FieldMeta("aqi_level", "空气质量指数级别"),
     "aqi_category": FieldMeta("aqi_cat", "空气质量指数类别"),
     "valid": FieldMeta("valid", "是否有效"), "reason": FieldMeta("reason", "无效原因"),
+    "exceed_incomplete": FieldMeta("exc_incomp", "数据不足但已超标"),
     "rank_index": FieldMeta("rank_idx", "综合指数排名"),
     "rank_pm25": FieldMeta("rank_pm25", "PM2.5排名"),
     "last_index": FieldMeta("last_idx", "去年同期综合指数"),
@@ -277,16 +280,21 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
     wide = airstats.round_concentrations(wide)
     wide["o3_1h_max"] = o3max.reindex(wide.index).to_numpy()
     aqi = airstats.daily_aqi(wide).reset_index()
-    out = []
+    out, exceed = [], []
     for period in periods:
         ps = airstats.period_stats(daily, period, dust=dust)
+        # HJ 663-2013: an invalid period whose data present already exceed the limit
+        exceed.append(airexceed.flags(daily, ps, period, dust=dust).assign(period_type=period))
         lab, _ = airstats.period_keys(aqi["date"], period)
         a = aqi.assign(period=lab.to_numpy())
         a = a[a["period"].notna()]
         days = a.groupby(["unit", "period"]).agg(n_valid_days=("aqi", "count"),
                                                  good_days=("good", "sum"),
                                                  heavy_days=("heavy", "sum"))
-        keys = pd.MultiIndex.from_frame(ps[["unit", "period"]]).unique()
+        # every unit with readings in the period gets a row, also when no day of it is valid
+        dl, _ = airstats.period_keys(daily["date"], period)
+        seen = pd.DataFrame({"unit": daily["unit"].to_numpy(), "period": dl.to_numpy()}).dropna()
+        keys = pd.MultiIndex.from_frame(pd.concat([ps[["unit", "period"]], seen])).unique()
         base = pd.DataFrame(index=keys).reset_index()
         for p in airstats.POLLUTANTS:
             sub = ps[ps["pollutant"] == p].set_index(["unit", "period"])
@@ -334,6 +342,11 @@ def aq_stats(hourly: pd.DataFrame, members: pd.DataFrame, units: pd.DataFrame,
             for c in ("n_valid_days", "good_days", "heavy_days", "dust_days"):
                 empty[c] = 0
             stats = pd.concat([stats, empty], ignore_index=True)
+    if len(stats):
+        ex = pd.concat(exceed, ignore_index=True).set_index(["unit", "period_type", "period"])
+        key = pd.MultiIndex.from_frame(stats[["unit", "period_type", "period"]])
+        stats["exceed_incomplete"] = ex["exceed_incomplete"].reindex(key).fillna("").to_numpy(
+            dtype=object)
     stats = stats.merge(units, on="unit", how="left")
     order = {lv: i for i, lv in enumerate(("city", "county", "township", "station"))}
     ptype = {p: i for i, p in enumerate(airstats.PERIODS)}

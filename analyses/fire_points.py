@@ -105,6 +105,9 @@ NAME = "fire-points"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
 STATUSES = ("kept", "off_cropland", "industrial", "outside_window", "low_confidence",
             "duplicate")
+#: output layer -> input whose own columns (``src_<header>``: scan, track, version, bright_ti4 …
+#: as the FIRMS file has them) its rows carry, with ``src_file`` (analyses.runner.attach_sources)
+SOURCES = {"points": "fires"}
 #: H3 cells are made only where detections are (for the estimate of spatial.limits.check_work)
 CELLS_FROM = "points"
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
@@ -561,8 +564,8 @@ def run(inputs: dict[str, Any], params: Params, *,
         "window": np.where(win >= 0, np.array(labels, dtype=object)[np.maximum(win, 0)], None),
         "heat_source": heat_source, "county_code": cty["code"], "county_name": cty["name"],
         "township_code": twn["code"], "township_name": twn["name"], "on_cropland": on_crop,
-        "file": f["file"].map(lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1]).to_numpy(
-            dtype=object) if n else [],
+        # the file as read (the runner writes it relative to the config's folder)
+        "file": f["file"].astype(str).to_numpy(dtype=object) if n else [],
         "row": f["row"].to_numpy(np.int64), "first_reported": None, "is_new": None,
     }, columns=POINT_COLUMNS)
     prev = inputs.get("previous")

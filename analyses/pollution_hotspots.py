@@ -61,7 +61,10 @@ category, trend, share_hot, …), ``stations``; tables ``top_value``, ``worst_yo
 ``rejected``; the national statistics ``aq_stats``, ``ranking``, ``targets`` and the hot-cell
 lists ``hot_cells``, ``hot_top_value``, ``hot_worst_yoy``, ``hot_worst_mom``, with the layer
 ``unit_ranking`` (:mod:`analyses.air_rankings`, :mod:`spatial.airstats`). Periods are local
-(Asia/Shanghai) months ("2025-01") or days.
+(Asia/Shanghai) days, months ("2025-01"), quarters ("2025Q1"), autumn–winter seasons
+("2024/2025秋冬", October–March) or years (:mod:`spatial.periods`); 同比 compares with the same
+period a year earlier, 环比 with the previous period of the type (for a season or a year: the
+one a year earlier).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ import pandas as pd
 import rasterio
 
 from spatial import admin, coords, frames, h3grid, interpolate, limits, receptors, stats
+from spatial import periods as ptypes  # (run() has a local `periods`)
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
@@ -192,7 +196,8 @@ class Params:
     pollutant
         pm25, pm10, no2, so2, co or o3.
     period
-        ``"month"`` or ``"day"`` (local time, Asia/Shanghai).
+        ``"day"``, ``"month"``, ``"quarter"``, ``"season"`` (October–March) or ``"year"``
+        (local time, Asia/Shanghai; :mod:`spatial.periods`).
     h3_resolution
         Resolution of the cells (7: ~5.2 km², about the national 3 km grid).
     source
@@ -272,8 +277,7 @@ class Params:
         if self.pollutant not in VALID_MAX:
             raise InputError(f"params.pollutant {self.pollutant!r}: use one of "
                              f"{', '.join(VALID_MAX)}.")
-        if self.period not in ("month", "day"):
-            raise InputError(f'params.period {self.period!r}: use "month" or "day".')
+        ptypes.check_kind(self.period, what="params.period")
         if not 0 <= self.h3_resolution <= 15:
             raise InputError(f"params.h3_resolution must be 0..15, not {self.h3_resolution}.")
         if self.source not in ("auto", "stations", "rasters"):
@@ -305,11 +309,6 @@ class Params:
         if "period" not in pat.groupindex:
             raise InputError("params.raster_period_pattern needs a named group (?P<period>…).")
         air_rankings.check_params(self)
-
-    @property
-    def freq(self) -> str:
-        """Pandas period frequency."""
-        return "M" if self.period == "month" else "D"
 
 
 _LOC = {"county_code": FieldMeta("cnty_code", "县区代码"),
@@ -358,29 +357,21 @@ FIELDS = {
 # ----------------------------------------------------------------------------------- periods
 
 
-def parse_period(text: str, freq: str, *, what: str) -> pd.Period:
-    """A period from '2025-01', '202501', '2025-01-15' or '20250115' (freq 'M' or 'D')."""
+def parse_period(text: str, kind: str, *, what: str) -> ptypes.Period:
+    """A period of type `kind` from text ('2025-01', '202501', '2025Q1', '2024/2025秋冬')."""
     s = str(text).strip()
-    if re.fullmatch(r"\d{6}", s):
-        s = f"{s[:4]}-{s[4:]}"
-    elif re.fullmatch(r"\d{8}", s):
-        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
-    if freq == "D" and re.fullmatch(r"\d{4}-\d{2}", s):
+    if kind == "day" and re.fullmatch(r"\d{4}-?\d{2}", s):
         raise InputError(f"{what}: period {text!r} is a month but params.period is 'day'.")
-    try:
-        return pd.Period(s, freq=freq)
-    except (ValueError, TypeError):
-        raise InputError(f"{what}: {text!r} is not a period such as 2025-01 or 2025-01-15; "
-                         "set params.raster_period_pattern or params.raster_periods.") from None
+    return ptypes.parse(s, kind, what=what)
 
 
-def raster_periods(files: pd.DataFrame, params: Params) -> list[pd.Period]:
+def raster_periods(files: pd.DataFrame, params: Params) -> list[ptypes.Period]:
     """The period of each raster: from ``raster_periods`` or the file name pattern."""
     if params.raster_periods:
         if len(params.raster_periods) != len(files):
             raise InputError(f"params.raster_periods lists {len(params.raster_periods)} periods "
                              f"for {len(files)} rasters; give one per file, in file order.")
-        return [parse_period(p, params.freq, what="params.raster_periods")
+        return [parse_period(p, params.period, what="params.raster_periods")
                 for p in params.raster_periods]
     pat = re.compile(params.raster_period_pattern)
     out = []
@@ -390,16 +381,8 @@ def raster_periods(files: pd.DataFrame, params: Params) -> list[pd.Period]:
             raise InputError(f"raster {name}: no period found by params.raster_period_pattern "
                              f"{params.raster_period_pattern!r}; rename the file (e.g. "
                              "pm25_2025-01.tif) or give params.raster_periods.")
-        out.append(parse_period(m.group("period"), params.freq, what=f"raster {name}"))
+        out.append(parse_period(m.group("period"), params.period, what=f"raster {name}"))
     return out
-
-
-def _shift(p: pd.Period, *, years: int = 0, steps: int = 0) -> pd.Period:
-    if years:
-        if p.freqstr.startswith("M"):
-            return p - 12 * years
-        return pd.Period(p.to_timestamp() - pd.DateOffset(years=years), freq=p.freq)
-    return p - steps
 
 
 # ---------------------------------------------------------------------------------- stations
@@ -474,13 +457,13 @@ def station_period_values(good: pd.DataFrame, params: Params
                                       "completeness", "ok"])
         return empty, pd.DataFrame()
     local = good["time"].dt.tz_convert(TZ).dt.tz_localize(None)
-    g = good.assign(period=local.dt.to_period(params.freq),
+    g = good.assign(period=ptypes.of_dates(local, params.period).to_numpy(),
                     midnight=(local == local.dt.normalize()))
     daily = g.groupby("station_id")["midnight"].all()
+    g = g[g["period"].notna()]  # a season leaves out April–September (spatial.periods)
     t = g.groupby(["station_id", "period"], as_index=False).agg(value=("value", "mean"),
                                                                n=("value", "size"))
-    per = pd.PeriodIndex(t["period"])
-    days = ((per + 1).to_timestamp() - per.to_timestamp()) / pd.Timedelta(days=1)
+    days = t["period"].map(lambda p: p.days).to_numpy(np.float64)  # one per station-period
     is_daily = daily.reindex(t["station_id"]).to_numpy()
     t["expected"] = np.where(is_daily, days, days * 24).astype(np.int64)
     t["completeness"] = np.minimum(t["n"] / t["expected"], 1.0)
@@ -612,6 +595,12 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
         rejected.append(rej2)
         good = good[good["station_id"].isin(set(st["id"]))]
         sp_table, wide = station_period_values(good, params)
+        if params.period == "season":  # readings of April–September belong to no season
+            off = ptypes.of_dates(good["time"].dt.tz_convert(TZ).dt.tz_localize(None),
+                                   "season").isna().to_numpy()
+            if off.any():
+                summary.append(f"{int(off.sum())} valid readings of April–September are in no "
+                               "autumn–winter season (October–March): left out.")
         if not (readings["pollutant"] == params.pollutant).any():
             raise InputError(f"readings hold no {params.pollutant} values (found: "
                              f"{', '.join(sorted(readings['pollutant'].unique()))}); set "
@@ -908,7 +897,7 @@ def _lists(cells, periods, values, cls, exceed, loc, clng, clat, params) -> dict
             t["exceed_ratio"] = np.round(exceed[order, j], 4)
             t["fdr_class"] = cls[order, j].astype(np.int64)
             top.append(t)
-        for other, out in ((_shift(p, years=1), yoy), (_shift(p, steps=1), mom)):
+        for other, out in ((p.last_year(), yoy), (p.previous(), mom)):  # spatial.periods
             k = index.get(other)
             if k is None:
                 continue

@@ -36,6 +36,12 @@ import pandas as pd
 
 from .errors import InputError
 
+# the periods (labels, lengths, 同比 labels) have one definition: spatial.periods
+from .periods import PERIODS as PERIODS
+from .periods import period_keys as period_keys
+from .periods import period_length_days as period_length_days
+from .periods import previous_year_label as previous_year_label
+
 TZ = "Asia/Shanghai"
 POLLUTANTS = ("so2", "no2", "pm10", "pm25", "co", "o3")
 LABELS = {"so2": "SO₂", "no2": "NO₂", "pm10": "PM10", "pm25": "PM2.5", "co": "CO", "o3": "O₃"}
@@ -51,7 +57,6 @@ MDA8_MIN_WINDOWS = 14
 MDA8_FIRST_HOUR, MDA8_LAST_HOUR = 7, 23
 #: a month needs 27 daily values (February 25), a year 324 (GB 3095-2012 Table 4)
 MONTH_MIN_DAYS, FEBRUARY_MIN_DAYS, YEAR_MIN_DAYS = 27, 25, 324
-PERIODS = ("day", "month", "quarter", "season", "year")
 
 # --- period statistics (HJ 663-2013: CO 24-h 95th percentile, O₃ MDA8 90th percentile)
 PERCENTILES = {"co": 95.0, "o3": 90.0}
@@ -188,9 +193,14 @@ def daily_values(hourly: pd.DataFrame) -> pd.DataFrame:
         One row per unit, day and pollutant (``date`` a naive midnight Timestamp, local day):
         ``value`` (24-h mean, or O₃ MDA8; NaN when invalid), ``n`` (hourly values, or for O₃
         valid 8-h averages), ``valid``, ``reason`` (empty when valid) and, for O₃ only,
-        ``o3_1h_max`` (the day's highest hourly value, for the IAQI above 800 µg/m³).
+        ``o3_1h_max`` (the day's highest hourly value, for the IAQI above 800 µg/m³);
+        ``at_least``: the value itself, or for an invalid day the lowest its full value can be
+        whatever the missing hours were (the hours present / 24; O₃: the largest sum of the
+        hours present in one 8-h window / 8), for HJ 663's exceedance allowance
+        (:mod:`spatial.airexceed`).
     """
-    cols = ["unit", "date", "pollutant", "value", "n", "valid", "reason", "o3_1h_max"]
+    cols = ["unit", "date", "pollutant", "value", "n", "valid", "reason", "o3_1h_max",
+            "at_least"]
     v = hourly["value"].to_numpy(np.float64)
     h = hourly[np.isfinite(v)]
     if h.empty:
@@ -231,6 +241,8 @@ def daily_values(hourly: pd.DataFrame) -> pd.DataFrame:
     ok24 = n_hours >= DAILY_MIN_HOURS
     value = np.where(ok24, mean24, np.nan)
     n = n_hours.astype(np.int64)
+    # missing hours are >= 0: the mean over 24 hours is at least (sum of those present) / 24
+    at_least = np.where(ok24, mean24, np.where(have, a, 0.0).sum(axis=1) / 24.0)
     reason = np.where(ok24, "", np.char.add(n_hours.astype(str),
                                             f" hourly values < {DAILY_MIN_HOURS}"))
     o3 = (idx["pollutant"] == "o3").to_numpy()
@@ -244,8 +256,13 @@ def daily_values(hourly: pd.DataFrame) -> pd.DataFrame:
         reason[o3] = np.where(ok8, "", np.char.add(n8.astype(str),
                                                    f" valid 8-h averages < {MDA8_MIN_WINDOWS}"))
         o3max[o3] = hi1
+        # MDA8 >= every 8-h average >= (sum of the hours present in that window) / 8
+        x = np.where(np.isfinite(a[o3]), a[o3], 0.0)
+        cs = np.concatenate([np.zeros((len(x), 1)), np.cumsum(x, axis=1)], axis=1)
+        ends = np.arange(MDA8_FIRST_HOUR, MDA8_LAST_HOUR + 1) + 1
+        at_least[o3] = np.where(ok8, m8, (cs[:, ends] - cs[:, ends - 8]).max(axis=1) / 8.0)
     out = idx.assign(value=value, n=n, valid=np.isfinite(value), reason=reason.astype(object),
-                     o3_1h_max=o3max)
+                     o3_1h_max=o3max, at_least=at_least)
     return out[cols].reset_index(drop=True)
 
 
@@ -297,37 +314,6 @@ def mda8(day_hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- periods
 
 
-def period_keys(dates: pd.Series, period: str) -> tuple[pd.Series, pd.Series]:
-    """Label and first day of the period of each date (naive local days).
-
-    Labels: day ``2025-01-05``, month ``2025-01``, quarter ``2025Q1``, season
-    ``2024/2025秋冬`` (October 2024 to March 2025), year ``2025``. Days of April–September
-    belong to no season (label None).
-    """
-    d = pd.to_datetime(pd.Series(dates)).reset_index(drop=True)
-    if period not in PERIODS:
-        raise InputError(f"period {period!r}: use one of {', '.join(PERIODS)}.")
-    if period == "day":
-        return d.dt.strftime("%Y-%m-%d"), d.dt.normalize()
-    if period in ("month", "quarter", "year"):
-        per = d.dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[period])
-        return per.astype(str), per.dt.start_time
-    y = np.where(d.dt.month >= 10, d.dt.year, d.dt.year - 1)
-    inside = (d.dt.month >= 10) | (d.dt.month <= 3)
-    label = pd.Series([f"{a}/{a + 1}秋冬" for a in y], dtype=object).where(inside, None)
-    start = pd.to_datetime(pd.Series([f"{a}-10-01" for a in y])).where(inside)
-    return label, start
-
-
-def period_length_days(start: pd.Series, period: str) -> np.ndarray:
-    """Days in each period beginning at `start` (calendar days)."""
-    s = pd.to_datetime(start)
-    step = {"day": pd.DateOffset(days=1), "month": pd.DateOffset(months=1),
-            "quarter": pd.DateOffset(months=3), "season": pd.DateOffset(months=6),
-            "year": pd.DateOffset(years=1)}[period]
-    return ((s + step) - s).dt.days.to_numpy()
-
-
 def min_days(start: pd.Series, period: str) -> np.ndarray:
     """Daily values a period needs (GB 3095-2012 Table 4; scaled for quarter and season).
 
@@ -342,18 +328,6 @@ def min_days(start: pd.Series, period: str) -> np.ndarray:
     if period == "year":
         return np.full(len(s), YEAR_MIN_DAYS, dtype=np.int64)
     return np.ceil(period_length_days(s, period) * YEAR_MIN_DAYS / 365 - 1e-9).astype(np.int64)
-
-
-def previous_year_label(label: str, period: str) -> str:
-    """The label of the same period one year earlier (2025-01 → 2024-01, 2025Q1 → 2024Q1)."""
-    if period == "season":
-        a = int(label[:4])
-        return f"{a - 1}/{a}秋冬"
-    if period == "year":
-        return str(int(label) - 1)
-    if period == "day":  # 29 February → 28 February
-        return (pd.Timestamp(label) - pd.DateOffset(years=1)).strftime("%Y-%m-%d")
-    return str(int(label[:4]) - 1) + label[4:]
 
 
 def unit_hourly(hourly: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:

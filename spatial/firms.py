@@ -34,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import io, progress
+from . import io, progress, sources
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -223,14 +223,22 @@ def normalize(raw: pd.DataFrame, *, path: Path | str, name: str = "fires", first
 
 
 def _read_file(path: Path, *, name: str, tz: str
-               ) -> tuple[pd.DataFrame, pd.DataFrame, str | None, int]:
-    """One FIRMS file: (detections, rejected rows, encoding, rows read)."""
+               ) -> tuple[pd.DataFrame, pd.DataFrame, str | None, int, pd.DataFrame]:
+    """One FIRMS file: (detections, rejected rows, encoding, rows read, the file's own columns).
+
+    The last is :func:`spatial.sources.source_frame`: every column as the file has it
+    (``scan``, ``track``, ``version``, ``bright_ti4`` …, ``confidence`` as ``n``/``h`` or 0-100),
+    one row per record with its file row number ``row`` and the file in ``file`` (as the
+    detections' ``file``).
+    """
     raw, enc = io.read_raw(path, name=name)
     first = 1 if isinstance(raw, gpd.GeoDataFrame) else 2
     f, r = normalize(raw, path=path, name=name, first_row=first, tz=tz)
+    src = sources.source_frame(raw, np.arange(len(raw), dtype=np.int64) + first)
+    src.insert(0, "file", str(path))  # as the detections' file column: the join key with row
     log.info("Read %d %s detections from %s (%d rejected)", len(f),
              "/".join(sorted(set(f["instrument"]))) or "no", path.name, len(r))
-    return f, r, enc, len(raw)
+    return f, r, enc, len(raw), src
 
 
 def read_firms(paths: Path | str | Sequence[Path | str], *, name: str = "fires",
@@ -265,18 +273,21 @@ def read_firms(paths: Path | str | Sequence[Path | str], *, name: str = "fires",
     read = functools.partial(_read_file, name=name, tz=tz)
     parts = map_files(read, paths) if map_files is not None else [
         read(p) for p in progress.track(paths, f"reading {name} files")]
-    frames = [f for f, _, _, _ in parts]
-    rejected = [r for _, r, _, _ in parts]
-    encs = {e for _, _, e, _ in parts}
-    n_read = sum(n for _, _, _, n in parts)
+    frames = [f for f, _, _, _, _ in parts]
+    rejected = [r for _, r, _, _, _ in parts]
+    encs = {e for _, _, e, _, _ in parts}
+    n_read = sum(n for _, _, _, n, _ in parts)
+    # the files' own columns (spatial.sources), matched to output rows by file and row
+    source = pd.concat([s for _, _, _, _, s in parts], ignore_index=True)
     frame = pd.concat([empty_frame(tz=tz), *frames], ignore_index=True) if frames else empty_frame()
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
     rej = pd.concat(rejected, ignore_index=True)
     return io.Table(name=name, path=paths[0], frame=frame, rejected=rej,
                     encoding="/".join(sorted(e for e in encs if e)) or None, columns={},
                     crs="wgs84", n_read=n_read, paths=paths,
-                    n_read_by_file={str(p): n for p, (_, _, _, n) in zip(paths, parts,
-                                                                        strict=True)})
+                    n_read_by_file={str(p): n for p, (_, _, _, n, _) in zip(paths, parts,
+                                                                           strict=True)},
+                    source=source)
 
 
 def duplicated(frame: pd.DataFrame) -> np.ndarray:

@@ -297,3 +297,29 @@ def test_dust_days_reader_accepts_chinese_dates_and_rejects_bad_ones(tmp_path):
     t = ar.read_dust_days({"path": p}, spec)
     assert t.frame["date"].tolist() == [pd.Timestamp("2025-03-14"), pd.Timestamp("2025-03-15")]
     assert t.rejected["row"].tolist() == [4] and "三月" in t.rejected["reason"].iloc[0]
+
+
+def test_an_invalid_day_that_already_exceeds_is_flagged_in_aq_stats():
+    """N1 reports 15 hours of 2025-01-05 (< 20: no daily value); its PM2.5 hours average 60 ×
+    level 2.4 ≈ 144, so (sum of the 15 hours) / 24 is above 75 µg/m³ whatever the 9 missing
+    hours were: exceed_incomplete names PM2.5 with that bound, by hand from the readings."""
+    day = pd.date_range("2025-01-05", periods=1)
+    h = hourly(["N1"], day, level=2.4, seed=3)
+    h = h[h["time"].dt.hour < 15]
+    aq = ar.build(h, stations(), counties(), None, None, None, params(aq_periods=("day",)))
+    st = aq.tables["aq_stats"].query("level == 'station' and code == 'N1'").iloc[0]
+    assert not st["valid"] and np.isnan(st["pm25"])
+    pm = h[h["pollutant"] == "pm25"]["value"]
+    assert len(pm) == 15
+    want = pm.sum() / 24
+    assert want > 75
+    shown = f"PM2.5 ≥ {aq_round(want):g} > 75"
+    assert shown in st["exceed_incomplete"]
+    # the month of that single day has no limit: no flag
+    aq_m = ar.build(h, stations(), counties(), None, None, None, params())
+    assert (aq_m.tables["aq_stats"]["exceed_incomplete"] == "").all()
+
+
+def aq_round(x):
+    """GB/T 8170 to an integer, by hand: half to even (Python's round does exactly that)."""
+    return round(x)

@@ -249,3 +249,61 @@ def test_dust_deduction_in_period_stats():
     one = aq.period_stats(_daily("A", days[:1], "pm25"), "day",
                           dust=pd.DataFrame({"unit": "A", "date": days[:1]}))
     assert not one["valid"].iloc[0] and "dust" in one["reason"].iloc[0]
+
+
+# ------------------------------------------------------------------ published and table values
+
+
+def test_composite_index_of_a_published_bulletin():
+    """淄博市文昌湖区《2023年5月份环境空气质量情况通报》(发布日期 2023-06-20, 文昌湖区安全生产监管和
+    环境保护局, http://www.sdwenchanghu.gov.cn/gongkai/site_wchqaqscjghhjbhj/channel_c_5f9f6ab8c69c9a8abe96818f_n_1605682744.4951/doc_64a22924527a1572e86adebd.html):
+    全市 SO₂ 12, NO₂ 27, PM10 65, PM2.5 29 µg/m³, CO 0.8 mg/m³, O₃ 191 µg/m³, 综合指数 4.03.
+    """
+    v = pd.DataFrame({"so2": [12.0], "no2": [27.0], "pm10": [65.0], "pm25": [29.0],
+                      "co": [0.8], "o3": [191.0]})
+    c = aq.composite_index(v)
+    assert c["composite_index"].iloc[0] == 4.03  # the bulletin's number
+    # O₃ 191/160 = 1.194 is the largest single index (PM10 65/70 = 0.929 next)
+    assert c["primary_pollutant"].iloc[0] == "O₃"
+
+
+#: HJ 633-2012 Table 1, copied here from the standard's text (IAQI 0, 50, … 500)
+HJ633_TABLE = {
+    "so2": [0, 50, 150, 475, 800, 1600, 2100, 2620],
+    "no2": [0, 40, 80, 180, 280, 565, 750, 940],
+    "pm10": [0, 50, 150, 250, 350, 420, 500, 600],
+    "co": [0, 2, 4, 14, 24, 36, 48, 60],
+    "pm25": [0, 35, 75, 115, 150, 250, 350, 500],
+    "o3_1h": [0, 160, 200, 300, 400, 800, 1000, 1200],
+    "o3_8h": [0, 100, 160, 215, 265, 800],
+}
+HJ633_IAQI = [0, 50, 100, 150, 200, 300, 400, 500]
+
+
+def _iaqi_by_hand(table, c):
+    """HJ 633-2012 formula (1), written from the text with a plain loop, rounded up (5.3)."""
+    for i in range(1, len(table)):
+        if c <= table[i]:
+            lo, hi = table[i - 1], table[i]
+            v = (HJ633_IAQI[i] - HJ633_IAQI[i - 1]) / (hi - lo) * (c - lo) + HJ633_IAQI[i - 1]
+            return math.ceil(round(v, 9))
+    return None
+
+
+@pytest.mark.parametrize("pollutant", sorted(HJ633_TABLE))
+def test_iaqi_at_and_between_every_breakpoint_of_hj633_table1(pollutant):
+    """No published daily AQI with all six concentrations could be found offline: the test uses
+    HJ 633-2012 Table 1 itself. At a breakpoint the IAQI is exactly the table's 0/50/100/…; at
+    the midpoint of each segment it is halfway between the segment's IAQIs (25, 75, …, 250, 350,
+    450: by hand); at
+    quarter points the loop above (the formula of HJ 633-2012 5.1, rounded up)."""
+    bp = HJ633_TABLE[pollutant]
+    got = aq.iaqi(pollutant, np.array(bp, dtype=float))
+    assert got.tolist() == HJ633_IAQI[:len(bp)]
+    mids = [(a + b) / 2 for a, b in zip(bp[:-1], bp[1:], strict=False)]
+    assert aq.iaqi(pollutant, np.array(mids)).tolist() == \
+        [(HJ633_IAQI[i] + HJ633_IAQI[i + 1]) / 2 for i in range(len(mids))]
+    quarters = [a + (b - a) * f for a, b in zip(bp[:-1], bp[1:], strict=False)
+                for f in (0.1, 0.25, 0.73)]
+    assert aq.iaqi(pollutant, np.array(quarters)).tolist() == \
+        [_iaqi_by_hand(bp, c) for c in quarters]

@@ -1,5 +1,7 @@
 """fire-points: statuses, persistent sources, events vs brute force, attribution, outputs."""
 
+import os
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -339,7 +341,9 @@ def test_demo_outputs_round_trip(demo):
     assert (pts.loc[pts["status"] == "kept", "on_cropland"] == False).any()  # noqa: E712
     # the 7-day download repeats every one of its rows
     week = pd.read_csv(ROOT / "data/raw/firms_viirs_2024-06-07_7d.csv")
-    dup = pts[pts["file"] == "firms_viirs_2024-06-07_7d.csv"]
+    # file: relative to the config's folder (configs/), and the file's name in src_file
+    dup = pts[pts["file"] == "../data/raw/firms_viirs_2024-06-07_7d.csv"]
+    assert len(dup) and (dup["src_file"] == "firms_viirs_2024-06-07_7d.csv").all()
     assert (dup["status"] == "duplicate").all() and counts["duplicate"] >= len(week) - 5
     # night overpasses cross the UTC date line
     night = pts[pts["daynight"] == "N"]
@@ -365,3 +369,57 @@ def test_day_picker_lists_days_with_kept_detections_or_events():
     r = Result("fire-points", None, {"points": pts, "events": events}, {})
     # heat-source and out-of-season days are left out; an event's day is kept
     assert fire_points_map.picker_days(r) == ["2024-06-01", "2024-06-02", "2024-10-03"]
+
+
+def test_points_carry_the_firms_columns_as_read_with_file_and_row(tmp_path):
+    """Each point keeps its FIRMS record's own columns (src_<column>, text as typed) and the
+    file's name; checked against the CSV lines read with the csv module, by file and row."""
+    import csv
+
+    files = [TEST_DATA / "firms" / "MODIS_C6_Global_24h_2017-05-01.csv",
+             TEST_DATA / "firms" / "MODIS_C6_Global_24h_2020-10-02.csv"]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[inputs.fires]\npath = ["{files[0]}", "{files[1]}"]\n'
+                   f'[inputs.counties]\npath = "{ROOT / "data/raw/counties.gpkg"}"\n',
+                   encoding="utf-8")
+    out = runner.execute("fire-points", config.load(cfg), out=tmp_path / "o")
+    pts = out.result.layers["points"]
+    assert len(pts) == 6  # the 6 detections in the demo counties (see the test above)
+    lines = {}
+    for f in files:
+        with f.open(encoding="utf-8", newline="") as fh:
+            for i, rec in enumerate(csv.DictReader(fh), start=2):  # row 1 is the header
+                lines[(f.name, i)] = rec
+    header = list(lines[(files[0].name, 2)])
+    assert "bright_t31" in header and "version" in header
+    for _, p in pts.iterrows():
+        rec = lines[(p["src_file"], p["row"])]
+        assert p["src_file"] == files[0].name
+        for col in header:  # every column as typed: '6.0NRT', 'A', '0520', confidence digits
+            assert p[f"src_{col}"] == rec[col], col
+        assert float(rec["latitude"]) == pytest.approx(p["lat"])
+    # GeoPackage keeps the names; the Shapefile's are <= 10 bytes and unique, listed in
+    # fields.csv with the Chinese label "<column>（原表）"
+    gpkg = gpd.read_file(out.layers_dir / "fire-points.gpkg", layer="points")
+    assert gpkg["src_version"].tolist() == pts["src_version"].tolist()
+    # file: the path as given, written relative to the config's folder
+    assert set(gpkg["file"]) == {os.path.relpath(files[0], tmp_path).replace(os.sep, "/")}
+    fields = pd.read_csv(out.layers_dir / "shp" / "fields.csv", encoding="utf-8-sig",
+                         dtype=str)
+    f = fields[fields["layer"] == "points"].set_index("full_name")
+    assert (f["short_name"].str.encode("utf-8").str.len() <= 10).all()
+    assert f["short_name"].str.lower().is_unique
+    assert f.loc["src_bright_t31", "label"] == "bright_t31（原表）"
+    shp = gpd.read_file(out.layers_dir / "shp" / "points.shp")
+    assert shp[f.loc["src_acq_time", "short_name"]].tolist() == pts["src_acq_time"].tolist()
+    assert shp[f.loc["src_confidence", "short_name"]].tolist() == \
+        pts["src_confidence"].tolist()
+
+
+def test_firms_source_frame_keys_file_and_row():
+    src = TEST_DATA / "firms" / "MODIS_C6_Global_24h_2020-10-02.csv"
+    one = firms.read_firms([src])
+    assert list(one.source.columns[:2]) == ["file", "row"] and len(one.source) == 34
+    assert one.source["row"].tolist() == list(range(2, 36))
+    assert (one.source["file"] == str(src)).all()
+    assert one.source["version"].iloc[0] == "6.0NRT"  # text as typed

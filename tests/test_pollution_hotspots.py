@@ -302,3 +302,69 @@ def test_map_periods_hold_values_and_legends_cover_the_layers(demo):
     present = set(r.layers["hotspots"]["category"]) - {"no pattern detected"}
     assert {e.value for e in pat.entries} == present
     assert all(e.label == stats.CATEGORY_LABELS_ZH[e.value] for e in pat.entries)
+
+
+def _three_stations():
+    lon, lat = [116.0, 116.6, 117.2], [35.4, 35.9, 35.4]  # ~60 km apart: one station per cell
+    return gpd.GeoDataFrame({"id": ["A", "B", "C"], "name": ["a", "b", "c"],
+                             "type": ["国控"] * 3, "lon": lon, "lat": lat},
+                            geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("kind", ["quarter", "season", "year"])
+def test_period_types_quarter_season_year_by_hand(kind):
+    """Daily readings 2023-10-01 … 2025-03-31 (548 days); each cell holds one station, so a
+    cell's value is its station's mean over the period's days (worked out here with masks)."""
+    days = pd.date_range("2023-10-01", "2025-03-31", freq="D")
+    k = np.arange(len(days))
+    vals = {"A": 30 + 40 * np.isin(days.month, [11, 12, 1, 2]) + k % 7,
+            "B": 20 + k % 5 + 0.01 * k, "C": 25.0 + (k % 11) * 1.5}
+    readings = _daily(["A", "B", "C"], vals, start="2023-10-01", days=len(days))
+    r = ph.run({"stations": _three_stations(), "readings": readings},
+               ph.Params(period=kind, stations_only=True, h3_resolution=7, top_n=3,
+                         max_distance_km=5.0))
+    cells = r.layers["cells"]
+    a_cell = h3.latlng_to_cell(35.4, 116.0, 7)
+    got = cells[cells["h3_cell"] == a_cell].set_index("period")["value"]
+    if kind == "quarter":
+        # 2023Q4 … 2025Q1: six quarters, all complete
+        labels = ["2023Q4", "2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"]
+        masks = [days.to_period("Q").astype(str) == lab for lab in labels]
+    elif kind == "season":
+        # October–March only: 2023/2024 (183 days) and 2024/2025 (182); April–September out
+        labels = ["2023/2024秋冬", "2024/2025秋冬"]
+        first = [pd.Timestamp("2023-10-01"), pd.Timestamp("2024-10-01")]
+        masks = [(days >= f) & (days < f + pd.DateOffset(months=6)) for f in first]
+        assert [int(m.sum()) for m in masks] == [183, 182]
+        off = int(((days.month >= 4) & (days.month <= 9)).sum())  # 183 days × 3 stations
+        assert any(s.startswith(f"{3 * off} valid readings of April–September")
+                   for s in r.summary)
+    else:
+        # 2023 has 92 of 365 days and 2025 90: below completeness 0.75; only 2024 is a value
+        labels = ["2024"]
+        masks = [days.year == 2024]
+    assert list(got.index) == labels
+    np.testing.assert_allclose(got.to_numpy(),
+                               [round(vals["A"][m].mean(), 3) for m in masks], atol=1e-9)
+    yoy, mom = r.tables["worst_yoy"], r.tables["worst_mom"]
+    if kind == "quarter":  # 同比: 2024Q4 with 2023Q4, 2025Q1 with 2024Q1; 环比: the one before
+        assert sorted(set(zip(yoy["period"], yoy["compared_with"], strict=True))) == \
+            [("2024Q4", "2023Q4"), ("2025Q1", "2024Q1")]
+        assert sorted(set(zip(mom["period"], mom["compared_with"], strict=True))) == \
+            list(zip(labels[1:], labels[:-1], strict=True))
+        row = mom[(mom["period"] == "2024Q2") & (mom["h3_cell"] == a_cell)].iloc[0]
+        want = vals["A"][masks[2]].mean() - vals["A"][masks[1]].mean()
+        assert row["change"] == pytest.approx(want, abs=2e-3)
+    elif kind == "season":  # both compare with the season a year earlier
+        for t in (yoy, mom):
+            assert set(zip(t["period"], t["compared_with"], strict=True)) == \
+                {("2024/2025秋冬", "2023/2024秋冬")}
+        row = yoy[yoy["h3_cell"] == a_cell].iloc[0]
+        want = vals["A"][masks[1]].mean() - vals["A"][masks[0]].mean()
+        assert row["change"] == pytest.approx(want, abs=2e-3)
+    else:
+        assert yoy.empty and mom.empty
+    top = r.tables["top_value"]
+    assert list(dict.fromkeys(top["period"])) == labels
+    assert (top.groupby("period").size() == 3).all()
+    assert set(r.layers["cells"]["period"]) == set(labels)  # Gi* and exceedance per period

@@ -76,7 +76,6 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
 from spatial import admin, figure, frames, h3grid, io, legend, mapparts, osm, webmap
 from spatial.errors import InputError
@@ -91,7 +90,6 @@ from .base import InputSpec, Result, check_types
 log = logging.getLogger(__name__)
 
 NAME = "no-burn-zones"
-GEOD = Geod(ellps="WGS84")
 
 VILLAGE_FIELDS = (
     Field("id", "text", True, ("村编号", "村代码", "社区编号")),

@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, frames, h3grid, interpolate, limits, receptors, stats
+from spatial import admin, coords, frames, h3grid, interpolate, limits, overlay, receptors, stats
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import FieldMeta
@@ -125,8 +125,8 @@ def _read_readings(cfg: dict[str, Any], spec: InputSpec, *, engine: Any = None) 
                          columns=cfg.get("columns"), sheet=cfg.get("sheet"), map_files=mapper)
 
 
-def _read_rasters(cfg: dict[str, Any], spec: InputSpec) -> Table:
-    """Check every raster opens and note its grid; the pixels are read by run()."""
+def _read_rasters(cfg: dict[str, Any], spec: InputSpec, *, engine: Any = None) -> Table:
+    """Check every raster opens, note its grid (`engine` unused); prepare_run reads pixels."""
     paths = [Path(p) for p in (cfg.get("paths") or [cfg["path"]])]
     rows = []
     for p in paths:
@@ -540,10 +540,8 @@ def area_cells(counties: gpd.GeoDataFrame | None, *, resolution: int) -> tuple[n
     """Cells whose centre lies in a county (sorted) and the county row of each (-1: none)."""
     cells, owner = h3grid.polygons_to_cells(counties.geometry.to_numpy(), resolution=resolution,
                                             mode="center")
-    order = np.lexsort((owner, cells))
-    cells, owner = cells[order], owner[order]
-    first = np.r_[True, cells[1:] != cells[:-1]] if len(cells) else np.zeros(0, bool)
-    return cells[first], owner[first].astype(np.int64)
+    uniq, inv = np.unique(cells, return_inverse=True)
+    return uniq, overlay.first_per(inv, owner, uniq.size)
 
 
 # ------------------------------------------------------------------------------------ run
@@ -563,7 +561,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     inputs
         Any of ``stations`` (GeoDataFrame from ``spatial.io.read_points``), ``readings`` (the
         long frame of :func:`spatial.io.read_readings`), ``rasters`` (one row per file with a
-        ``path`` and ``file`` column; the pixels are read from the paths, window by window),
+        ``path`` and ``file`` column, made :class:`RasterCells` by ``prepare_run`` first),
         ``counties``, ``townships`` (GeoDataFrames in EPSG:4326 with code and name).
     params
         See :class:`Params`.

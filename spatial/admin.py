@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import overlay
+
 log = logging.getLogger(__name__)
 
 
@@ -22,19 +24,7 @@ def locate(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndar
         Polygons in EPSG:4326. A point on a shared border goes to the unit that comes first
         in `units`, so the answer does not depend on the order of the points.
     """
-    lng = np.asarray(lng, dtype="float64")
-    lat = np.asarray(lat, dtype="float64")
-    out = np.full(len(lng), -1, dtype=np.int64)
-    if len(lng) == 0 or len(units) == 0:
-        return out
-    pts = gpd.points_from_xy(lng, lat)
-    pt_idx, unit_idx = units.sindex.query(pts, predicate="intersects")
-    if len(pt_idx):
-        order = np.lexsort((unit_idx, pt_idx))
-        pt_idx, unit_idx = pt_idx[order], unit_idx[order]
-        first = np.r_[True, pt_idx[1:] != pt_idx[:-1]]
-        out[pt_idx[first]] = unit_idx[first]
-    return out
+    return overlay.first_containing(units.geometry.to_numpy(), lng, lat, border=True)
 
 
 def attach(frame: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | None,

@@ -249,7 +249,7 @@ def _main(args: argparse.Namespace) -> int:
             get(args.analysis)
             conf = cfg.apply_overrides(cfg.load(args.config), args.overrides)
             runner.check_engine(args.analysis, args.engine, args.scheduler)
-            from .engine import get_engine
+            from spatial.engine import get_engine
 
             if args.engine == "dask" and not args.verbose:
                 # distributed configures its own INFO logging, in this process and in the
@@ -281,7 +281,7 @@ def _main(args: argparse.Namespace) -> int:
                         print(f"   notice: {p}")
             return 0
         if args.command == "export":
-            from . import packs, publish
+            from spatial import packs, publish
 
             get(args.analysis)
             builder = runner.county_map_builder(

@@ -81,7 +81,7 @@ import rasterio
 from spatial import admin, coords, frames, h3grid, interpolate, limits, overlay, receptors, stats
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
-from spatial.export import FieldMeta
+from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 
 from . import air_rankings, api, raster_checks
@@ -312,16 +312,14 @@ class Params:
         return "M" if self.period == "month" else "D"
 
 
-_LOC = {"county_code": FieldMeta("cnty_code", "县区代码"),
-        "county_name": FieldMeta("cnty_name", "县区名称"),
-        "township_code": FieldMeta("town_code", "乡镇代码"),
-        "township_name": FieldMeta("town_name", "乡镇名称")}
+_LOC = {k: COMMON_FIELDS[k] for k in ("county_code", "county_name", "township_code",
+                                       "township_name")}
 
 FIELDS = {
-    "row": FieldMeta("row", "原表行号"),
-    "receptors": FieldMeta("receptors", "周边敏感点"),
-    "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "row": COMMON_FIELDS["row"],
+    "receptors": COMMON_FIELDS["receptors"],
+    "n_receptors": COMMON_FIELDS["n_receptors"],
+    "h3_cell": COMMON_FIELDS["h3_cell"],
     "period": FieldMeta("period", "时段"),
     "value": FieldMeta("value", "浓度均值"),
     "n_obs": FieldMeta("n_obs", "观测数（站点数或像元数）"),
@@ -349,8 +347,8 @@ FIELDS = {
     "n_invalid": FieldMeta("n_invalid", "无效读数"),
     "n_periods_valid": FieldMeta("n_per_ok", "有效时段数"),
     "completeness": FieldMeta("complete", "数据完整率"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
+    "lon": COMMON_FIELDS["lon"],
+    "lat": COMMON_FIELDS["lat"],
     **_LOC,
 }
 

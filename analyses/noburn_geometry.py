@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial import h3grid, overlay
+from spatial import admin, h3grid, overlay
 from spatial.geodesy import GEOD
 
 
@@ -211,13 +211,7 @@ def changes(zone: gpd.GeoDataFrame, cur_union: shapely.Geometry | None,
     cpos = np.concatenate([a_pos, r_pos])
     kind = np.array(["added"] * len(added) + ["removed"] * len(removed), dtype=object)
     out = pd.DataFrame({"change": kind, "area_km2": np.round(geodesic_area_km2(geoms), 6)})
-    code = np.full(len(geoms), None, dtype=object)
-    name = np.full(len(geoms), None, dtype=object)
-    if counties is not None and len(counties):
-        hit = cpos >= 0
-        code[hit] = counties["code"].to_numpy(dtype=object)[cpos[hit]]
-        name[hit] = counties["name"].to_numpy(dtype=object)[cpos[hit]]
-    out["county_code"], out["county_name"] = code, name
+    out["county_code"], out["county_name"] = admin.code_name(counties, cpos)
     pos = points_in(geoms, v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float))
     has = pos >= 0
     n = len(geoms)

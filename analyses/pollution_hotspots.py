@@ -805,12 +805,9 @@ def _attach_units(loc: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
                   counties: gpd.GeoDataFrame | None, townships: gpd.GeoDataFrame | None,
                   owner: np.ndarray) -> pd.DataFrame:
     """County (from the owning county polygon, else by centre) and township of each cell."""
-    codes = np.full(len(loc), None, dtype=object)
-    names = np.full(len(loc), None, dtype=object)
+    codes, names = admin.code_name(counties, owner)
     if counties is not None and len(counties):
         has = owner >= 0
-        codes[has] = counties["code"].to_numpy(dtype=object)[owner[has]]
-        names[has] = counties["name"].to_numpy(dtype=object)[owner[has]]
         if (~has).any():
             extra = admin.attach(pd.DataFrame(index=range(int((~has).sum()))), lng[~has],
                                  lat[~has], counties, level="county")

@@ -27,6 +27,21 @@ def locate(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndar
     return overlay.first_containing(units.geometry.to_numpy(), lng, lat, border=True)
 
 
+def code_name(units: gpd.GeoDataFrame | None, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``code`` and ``name`` of the unit at each row position `pos` of `units` (None at -1).
+
+    Returns two ``object`` arrays the length of `pos` (all None when `units` is None or empty).
+    """
+    pos = np.asarray(pos, dtype=np.int64)
+    codes = np.full(len(pos), None, dtype=object)
+    names = np.full(len(pos), None, dtype=object)
+    if units is not None and len(units):
+        hit = pos >= 0
+        codes[hit] = units["code"].to_numpy(dtype=object)[pos[hit]]
+        names[hit] = units["name"].to_numpy(dtype=object)[pos[hit]]
+    return codes, names
+
+
 def attach(frame: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | None,
            *, level: str = "county", fallback: str | None = None) -> pd.DataFrame:
     """Add ``<level>_code`` and ``<level>_name`` columns to `frame` by point in polygon.
@@ -49,15 +64,12 @@ def attach(frame: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, units: gpd.Geo
         A copy of `frame` with the two columns (None where no polygon contains the point).
     """
     out = frame.copy()
-    codes = np.full(len(out), None, dtype=object)
-    names = np.full(len(out), None, dtype=object)
+    idx = np.full(len(out), -1, dtype=np.int64)
     if units is not None and len(units):
         idx = locate(lng, lat, units)
-        hit = idx >= 0
-        codes[hit] = units["code"].to_numpy(dtype=object)[idx[hit]]
-        names[hit] = units["name"].to_numpy(dtype=object)[idx[hit]]
-        if (~hit).any():
-            log.info("%d of %d points fall outside every %s", (~hit).sum(), len(out), level)
+        if (idx < 0).any():
+            log.info("%d of %d points fall outside every %s", (idx < 0).sum(), len(out), level)
+    codes, names = code_name(units, idx)
     if fallback is not None and fallback in out:
         miss = pd.isna(names)
         names[miss] = out[fallback].to_numpy(dtype=object)[miss]

@@ -42,3 +42,17 @@ def test_first_containing_equals_loop_and_border_rule():
     assert (overlay.first_containing(polys, lng[:5], lat[:5], border=True) >= 0).all()
     assert all(on_corner[i] != box for i, box in enumerate([0, 1, 2, 4, 5]))  # only touches it
     assert overlay.first_containing([], [1.0], [2.0], border=True).tolist() == [-1]
+
+
+def test_code_name_by_position():
+    import geopandas as gpd
+
+    from spatial import admin
+
+    units = gpd.GeoDataFrame({"code": ["370811", "370812"], "name": ["任城区", "兖州区"]},
+                             geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+                             crs="EPSG:4326")
+    codes, names = admin.code_name(units, np.array([1, -1, 0]))
+    assert codes.tolist() == ["370812", None, "370811"]
+    assert names.tolist() == ["兖州区", None, "任城区"]
+    assert admin.code_name(None, np.array([0, -1]))[0].tolist() == [None, None]

@@ -53,7 +53,8 @@ class InputSpec:
     check_extent: bool = True
     #: a list or glob in `path`: ``"combine"`` (each file read alone, rows put together with
     #: ``file`` and ``row``), ``"many"`` (the reader reads every file of ``paths`` itself) or
-    #: ``"one"`` (one file only: a list is refused)
+    #: ``"one"`` (one file only: a list is refused). A "many" reader is called
+    #: ``reader(cfg, spec, engine=engine)`` (engine None: in process).
     files: str = "combine"
 
 
@@ -205,6 +206,7 @@ HOOKS: dict[str, tuple[Any, str]] = {
     "VOCAB_FIELDS": ({}, "input -> categorical columns checked against the vocabularies"),
     "FRAME_INPUTS": ({}, "input -> maker of its Table from a Python frame (analyses.api)"),
     "prepare_run": (None, "prepare_run(inputs, params, engine=) -> inputs ready for run"),
+    "REPORT_TABLES": (None, "key tables of the report (else analyses.report_tables's entry)"),
 }
 
 

@@ -80,7 +80,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from spatial import admin, coords, firms, frames, geodesy, h3grid, io, landcover, receptors
+from spatial import admin, coords, firms, frames, geodesy, h3grid, io, landcover, overlay, receptors
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
@@ -481,8 +481,8 @@ def run(inputs: dict[str, Any], params: Params, *,
             dtype=object)
         ia, ib, _ = geodesy.pairs_within(lng, lat, k["lon"].to_numpy(), k["lat"].to_numpy(),
                                          distance=params.heat_source_radius_km * 1000.0)
-        first = np.r_[True, ia[1:] != ia[:-1]] if ia.size else np.zeros(0, bool)
-        heat_source[ia[first]] = kid[ib[first]]
+        j = overlay.first_per(ia, ib, n)
+        heat_source[j >= 0] = kid[j[j >= 0]]
         known_rows = pd.DataFrame({"source": "known", "id": kid, "name": k["name"].to_numpy(),
                                    "kind": k["kind"].to_numpy(), "lon": k["lon"].to_numpy(),
                                    "lat": k["lat"].to_numpy()})
@@ -511,9 +511,9 @@ def run(inputs: dict[str, Any], params: Params, *,
                 derived["lon"].to_numpy(float), derived["lat"].to_numpy(float),
                 known_rows["lon"].to_numpy(float), known_rows["lat"].to_numpy(float),
                 distance=params.heat_source_radius_km * 1000.0)
-            first = np.r_[True, ia[1:] != ia[:-1]] if ia.size else np.zeros(0, bool)
+            j = overlay.first_per(ia, ib, len(derived))
             ids = ids.copy()
-            ids[ia[first]] = known_rows["id"].to_numpy(dtype=object)[ib[first]]
+            ids[j >= 0] = known_rows["id"].to_numpy(dtype=object)[j[j >= 0]]
             keep = ~np.isin(np.arange(len(derived)), ia)
             renum = np.array([f"PS{i + 1:02d}" for i in range(int(keep.sum()))], dtype=object)
             ids[keep] = renum

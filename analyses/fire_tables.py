@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from spatial import labels
-from spatial.export import FieldMeta
+from spatial.export import COMMON_FIELDS, FieldMeta
 
 FIELDS = {
     "local_time": FieldMeta("local_time", "过境时间（北京时间）"),
@@ -24,15 +24,15 @@ FIELDS = {
     "event_id": FieldMeta("event_id", "火点事件编号"),
     "window": FieldMeta("window", "时段"),
     "heat_source": FieldMeta("heat_src", "所属工业热源"),
-    "county_code": FieldMeta("cnty_code", "县区代码"),
-    "county_name": FieldMeta("cnty_name", "县区名称"),
-    "township_code": FieldMeta("town_code", "乡镇代码"),
-    "township_name": FieldMeta("town_name", "乡镇名称"),
+    "county_code": COMMON_FIELDS["county_code"],
+    "county_name": COMMON_FIELDS["county_name"],
+    "township_code": COMMON_FIELDS["township_code"],
+    "township_name": COMMON_FIELDS["township_name"],
     "on_cropland": FieldMeta("cropland", "是否在耕地"),
     "file": FieldMeta("file", "来源文件"),
-    "row": FieldMeta("row", "原表行号"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
+    "row": COMMON_FIELDS["row"],
+    "lon": COMMON_FIELDS["lon"],
+    "lat": COMMON_FIELDS["lat"],
     "start_time": FieldMeta("start", "开始时间（北京时间）"),
     "end_time": FieldMeta("end", "结束时间（北京时间）"),
     "start_date": FieldMeta("start_date", "开始日期（北京时间）"),
@@ -41,14 +41,14 @@ FIELDS = {
     "frp_sum": FieldMeta("frp_sum", "火辐射功率合计", "MW"),
     "instruments": FieldMeta("instrs", "传感器"),
     "first_in_township": FieldMeta("first_town", "本时段乡镇首个火点"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "h3_cell": COMMON_FIELDS["h3_cell"],
     "n_events": FieldMeta("n_events", "火点事件数", "个"),
     "first_date": FieldMeta("first_date", "首次日期"),
     "last_date": FieldMeta("last_date", "末次日期"),
     "source": FieldMeta("source", "来源（已知/推断）"),
     "id": FieldMeta("id", "编号"),
     "name": FieldMeta("name", "名称"),
-    "kind": FieldMeta("kind", "类型"),
+    "kind": COMMON_FIELDS["kind"],
     "n_detections": FieldMeta("n_detect", "历史检测数", "个"),
     "n_dates": FieldMeta("n_dates", "检测日期数", "天"),
     "n_months": FieldMeta("n_months", "检测月份数", "个"),
@@ -68,8 +68,8 @@ FIELDS = {
     "keeper": FieldMeta("keeper", "网格员"),
     "keeper_phone": FieldMeta("keeper_tel", "网格员电话"),
     "village_km": FieldMeta("village_km", "距村庄", "km"),
-    "receptors": FieldMeta("receptors", "周边敏感点"),
-    "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
+    "receptors": COMMON_FIELDS["receptors"],
+    "n_receptors": COMMON_FIELDS["n_receptors"],
 }
 
 

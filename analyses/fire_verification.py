@@ -25,7 +25,7 @@ import pandas as pd
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from spatial import geodesy, io
+from spatial import geodesy, io, overlay
 from spatial.errors import InputError
 
 from .fire_accountability import ANSWERS
@@ -237,7 +237,6 @@ def match_verified(lng: np.ndarray, lat: np.ndarray, days: np.ndarray, sources: 
                                      sources["lat"].to_numpy(float),
                                      distance=radius_km * 1000.0)
     later = days[ia] > sources["after"].to_numpy(dtype="datetime64[D]")[ib]
-    ia, ib = ia[later], ib[later]
-    first = np.r_[True, ia[1:] != ia[:-1]] if ia.size else np.zeros(0, bool)
-    out[ia[first]] = sources["id"].to_numpy(dtype=object)[ib[first]]
+    j = overlay.first_per(ia[later], ib[later], len(lng))
+    out[j >= 0] = sources["id"].to_numpy(dtype=object)[j[j >= 0]]
     return out

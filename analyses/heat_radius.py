@@ -49,7 +49,7 @@ import pandas as pd
 
 from spatial import admin, coords, figure, h3grid, legend, mapparts, webmap
 from spatial.errors import InputError
-from spatial.export import FieldMeta
+from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
 
 from . import api, vocab
@@ -155,7 +155,7 @@ FIELDS = {
     "n_boilers_inside": FieldMeta("n_inside", "半径内目标锅炉数", "台"),
     "capacity_th_inside": FieldMeta("th_inside", "半径内目标锅炉蒸吨", "t/h"),
     "capacity_mw": FieldMeta("cap_mw", "装机容量", "MW"),
-    "capacity_th": FieldMeta("cap_th", "额定蒸吨", "t/h"),
+    "capacity_th": COMMON_FIELDS["capacity_th"],
     "is_chp": FieldMeta("is_chp", "是否热电联产"),
     "n_units": FieldMeta("n_units", "机组数", "台"),
     "in_radius": FieldMeta("in_radius", "是否在供热半径内"),
@@ -164,24 +164,24 @@ FIELDS = {
     "nearest_plant_name": FieldMeta("near_name", "最近电厂名称"),
     "distance_km": FieldMeta("dist_km", "距最近电厂距离", "km"),
     "n_plants_within": FieldMeta("n_plants", "半径内电厂数", "座"),
-    "county_code": FieldMeta("cnty_code", "县区代码"),
-    "county_name": FieldMeta("cnty_name", "县区名称"),
+    "county_code": COMMON_FIELDS["county_code"],
+    "county_name": COMMON_FIELDS["county_name"],
     "plant_id": FieldMeta("plant_id", "电厂编号"),
     "plant_name": FieldMeta("plant_name", "电厂名称"),
     "radius_km": FieldMeta("radius_km", "供热半径", "km"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "h3_cell": COMMON_FIELDS["h3_cell"],
     "n_targets": FieldMeta("n_targets", "目标锅炉数", "台"),
     "capacity_th_targets": FieldMeta("th_targets", "目标锅炉蒸吨", "t/h"),
     "name": FieldMeta("name", "名称"),
     "fuel": FieldMeta("fuel", "燃料类别"),
-    "fuel_raw": FieldMeta("fuel_raw", "燃料（原表）"),
+    "fuel_raw": COMMON_FIELDS["fuel_raw"],
     "max_unit_mw": FieldMeta("max_unit", "最大单机容量", "MW"),
     "n_small_chp_inside": FieldMeta("n_smallchp", "半径内落后燃煤小热电数", "座"),
-    "kind": FieldMeta("kind", "类型"),
+    "kind": COMMON_FIELDS["kind"],
     "status": FieldMeta("status", "状态"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
-    "row": FieldMeta("row", "原表行号"),
+    "lon": COMMON_FIELDS["lon"],
+    "lat": COMMON_FIELDS["lat"],
+    "row": COMMON_FIELDS["row"],
 }
 
 

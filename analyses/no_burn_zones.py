@@ -76,22 +76,21 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
 from spatial import admin, figure, frames, h3grid, io, legend, mapparts, osm, webmap
 from spatial.errors import InputError
-from spatial.export import FieldMeta
+from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
 
 from . import api, vocab
 from . import noburn_geometry as geo
 from . import noburn_rules as rules
+from . import noburn_units as units
 from .base import InputSpec, Result, check_types
 
 log = logging.getLogger(__name__)
 
 NAME = "no-burn-zones"
-GEOD = Geod(ellps="WGS84")
 
 VILLAGE_FIELDS = (
     Field("id", "text", True, ("村编号", "村代码", "社区编号")),
@@ -261,11 +260,11 @@ FIELDS = {
     "completed_on": FieldMeta("done_on", "完成日期"),
     "township": FieldMeta("township", "乡镇（原表）"),
     "county": FieldMeta("county", "县区（原表）"),
-    "county_code": FieldMeta("cnty_code", "县区代码"),
-    "county_name": FieldMeta("cnty_name", "县区名称"),
-    "township_code": FieldMeta("town_code", "乡镇代码"),
-    "township_name": FieldMeta("town_name", "乡镇名称"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "county_code": COMMON_FIELDS["county_code"],
+    "county_name": COMMON_FIELDS["county_name"],
+    "township_code": COMMON_FIELDS["township_code"],
+    "township_name": COMMON_FIELDS["township_name"],
+    "h3_cell": COMMON_FIELDS["h3_cell"],
     "status": FieldMeta("status", "状态"),
     "reason": FieldMeta("reason", "说明"),
     "change": FieldMeta("change", "变化类型"),
@@ -273,11 +272,11 @@ FIELDS = {
     "in_proposed": FieldMeta("in_prop", "是否在建议禁燃区内"),
     "in_current": FieldMeta("in_cur", "是否在现行禁燃区内"),
     "fuel": FieldMeta("fuel", "燃料"),
-    "kind": FieldMeta("kind", "类型"),
+    "kind": COMMON_FIELDS["kind"],
     "name": FieldMeta("name", "名称"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
-    "row": FieldMeta("row", "原表行号"),
+    "lon": COMMON_FIELDS["lon"],
+    "lat": COMMON_FIELDS["lat"],
+    "row": COMMON_FIELDS["row"],
     "zone_km2": FieldMeta("zone_km2", "建议禁燃区面积", "km²"),
     "current_km2": FieldMeta("cur_km2", "现行禁燃区面积", "km²"),
     "added_km2": FieldMeta("add_km2", "新增面积", "km²"),
@@ -286,8 +285,8 @@ FIELDS = {
     "removed_households": FieldMeta("rem_hh", "调出区域户数", "户"),
     "finding": FieldMeta("finding", "判定"),
     "rule": FieldMeta("rule", "违反条款（《高污染燃料目录》）"),
-    "fuel_raw": FieldMeta("fuel_raw", "燃料（原表）"),
-    "capacity_th": FieldMeta("cap_th", "额定蒸吨", "t/h"),
+    "fuel_raw": COMMON_FIELDS["fuel_raw"],
+    "capacity_th": COMMON_FIELDS["capacity_th"],
     "sulfur_pct": FieldMeta("sulfur", "含硫量", "%"),
     "ash_pct": FieldMeta("ash", "灰分", "%"),
     "method_code": FieldMeta("method_cd", "改造方式代码"),
@@ -495,8 +494,8 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
 
     villages_layer = _village_layer(v)
     gaps = villages_layer[villages_layer["is_gap"]].drop(columns=["in_zone", "is_gap"])
-    by_county = _by_county(zone, v, changes, violations, cur_union, counties)
-    by_township = _by_township(zone, v, violations, townships)
+    by_county = units.by_county(zone, v, changes, violations, cur_union, counties)
+    by_township = units.by_township(zone, v, violations, townships)
     summary = _summary(v, zone, changes, violations, review, n_fac, cur_union, params,
                        n_small=n_small, a_small=a_small, towns=towns)
     context = {k: g for k, g in (("counties", counties), ("townships", townships),
@@ -569,86 +568,6 @@ def _village_layer(v: pd.DataFrame) -> gpd.GeoDataFrame:
             shapely.get_type_id(geom), [3, 6]).all():  # not all polygons: use the points
         geom = shapely.points(v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float))
     return gpd.GeoDataFrame(out, geometry=geom, crs="EPSG:4326")
-
-
-def _unit_keys(frame: pd.DataFrame, level: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        f"{level}_code": frame[f"{level}_code"].fillna("").to_numpy(dtype=object),
-        f"{level}_name": frame[f"{level}_name"].fillna(f"({'县区' if level == 'county' else '乡镇'}"
-                                                       "不明)").to_numpy(dtype=object)})
-
-
-def _village_counts(v: pd.DataFrame, level: str) -> pd.DataFrame:
-    keys = _unit_keys(v, level)
-    conv = v["converted"].to_numpy(dtype=bool)
-    hh = v["households"].fillna(0).to_numpy(dtype=float)
-    gap = v["is_gap"].to_numpy(dtype=bool)
-    inz = v["in_zone"].to_numpy(dtype=bool)
-    frame = keys.assign(
-        n_villages=1, n_converted=conv.astype(np.int64),
-        households=hh, converted_households=v["converted_households"].fillna(0).to_numpy(),
-        households_in_zone=np.where(inz, hh, 0.0), n_gaps=gap.astype(np.int64),
-        gap_households=np.where(gap, hh, 0.0))
-    out = frame.groupby(list(keys.columns), as_index=False).sum()
-    for c in ("households", "converted_households", "households_in_zone", "gap_households"):
-        out[c] = out[c].round().astype(np.int64)
-    return out
-
-
-def _by_county(zone, v, changes, violations, cur_union, counties) -> pd.DataFrame:
-    out = _village_counts(v, "county")
-    key = ["county_code", "county_name"]
-    z = _unit_keys(zone, "county").assign(zone_km2=zone["area_km2"].to_numpy(dtype=float))
-    z = z.groupby(key, as_index=False).sum()
-    out = out.merge(z, on=key, how="outer")
-    if len(changes):
-        add = (changes["change"] == "added").to_numpy()
-        hh = changes["households"].to_numpy(dtype=float)
-        ch = _unit_keys(changes, "county").assign(
-            added_km2=np.where(add, changes["area_km2"], 0.0),
-            removed_km2=np.where(~add, changes["area_km2"], 0.0),
-            added_households=np.where(add, hh, 0.0), removed_households=np.where(~add, hh, 0.0))
-        out = out.merge(ch.groupby(key, as_index=False).sum(), on=key, how="outer")
-    if cur_union is not None and counties is not None and len(counties):
-        cur = shapely.intersection(counties.geometry.to_numpy(), cur_union)
-        cc = pd.DataFrame({"county_code": counties["code"].to_numpy(dtype=object),
-                           "county_name": counties["name"].to_numpy(dtype=object),
-                           "current_km2": geo.geodesic_area_km2(cur)})
-        out = out.merge(cc[cc["current_km2"] > 0], on=key, how="outer")
-    vk = _unit_keys(violations, "county").assign(
-        n_violations=violations["in_proposed"].to_numpy(dtype=bool).astype(np.int64),
-        n_violations_current=violations["in_current"].to_numpy(dtype=bool).astype(np.int64))
-    out = out.merge(vk.groupby(key, as_index=False).sum(), on=key, how="outer")
-    num = [c for c in out.columns if c not in key]
-    out[num] = out[num].fillna(0)
-    for c in num:
-        out[c] = out[c].round(4) if c.endswith("km2") else out[c].astype(np.int64)
-    return out.sort_values(key, kind="stable").reset_index(drop=True)
-
-
-def _by_township(zone, v, violations, townships) -> pd.DataFrame:
-    out = _village_counts(v, "township")
-    key = ["township_code", "township_name"]
-    if townships is not None and len(townships) and len(zone):
-        inter = shapely.intersection(townships.geometry.to_numpy()[:, None],
-                                     zone.geometry.to_numpy()[None, :])
-        area = geo.geodesic_area_km2(inter.ravel()).reshape(inter.shape).sum(axis=1)
-        t = pd.DataFrame({"township_code": townships["code"].to_numpy(dtype=object),
-                          "township_name": townships["name"].to_numpy(dtype=object),
-                          "zone_km2": area})
-        out = out.merge(t[t["zone_km2"] > 0], on=key, how="outer")
-    else:
-        out["zone_km2"] = np.nan  # no township boundaries: zone area cannot be split
-    vk = _unit_keys(violations, "township").assign(
-        n_violations=violations["in_proposed"].to_numpy(dtype=bool).astype(np.int64))
-    out = out.merge(vk.groupby(key, as_index=False).sum(), on=key, how="outer")
-    for c in out.columns:
-        if c not in key and c != "zone_km2":
-            out[c] = out[c].fillna(0).astype(np.int64)
-    out["zone_km2"] = out["zone_km2"].astype(float).round(4)
-    if townships is not None:
-        out["zone_km2"] = out["zone_km2"].fillna(0.0)
-    return out.sort_values(key, kind="stable").reset_index(drop=True)
 
 
 def _summary(v, zone, changes, violations, review, n_fac, cur_union, params, *,

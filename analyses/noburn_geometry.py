@@ -14,11 +14,10 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
-from spatial import h3grid
+from spatial import admin, h3grid, overlay
+from spatial.geodesy import GEOD
 
-GEOD = Geod(ellps="WGS84")
 
 def geodesic_area_km2(geoms: Any) -> np.ndarray:
     """Geodesic area (WGS-84 ellipsoid) of each (Multi)Polygon, km² (holes subtracted)."""
@@ -29,22 +28,6 @@ def geodesic_area_km2(geoms: Any) -> np.ndarray:
             a, _ = GEOD.geometry_area_perimeter(shapely.orient_polygons(g))
             out[i] = abs(a) / 1e6
     return out
-
-
-def neighbours(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Cells within grid distance k (grid disk, self included) and the origin position of each."""
-    try:
-        import h3ronpy
-        import pyarrow as pa
-
-        lists = pa.array(h3ronpy.grid_disk(cells, k))
-        nb = lists.flatten().to_numpy().astype(np.uint64, copy=False)
-        origin = np.repeat(np.arange(cells.size), np.diff(lists.offsets.to_numpy()))
-    except ImportError:  # pragma: no cover - h3ronpy is a dependency
-        disks = [h3.api.basic_int.grid_disk(int(c), k) for c in cells.tolist()]
-        nb = np.fromiter((c for d in disks for c in d), np.uint64)
-        origin = np.repeat(np.arange(cells.size), [len(d) for d in disks])
-    return nb, origin
 
 
 def disk_cells(lng: np.ndarray, lat: np.ndarray, radius_m: float, res: int
@@ -59,7 +42,7 @@ def disk_cells(lng: np.ndarray, lat: np.ndarray, radius_m: float, res: int
         return centre, np.arange(centre.size)
     spacing = h3.average_hexagon_edge_length(res, unit="m") * math.sqrt(3)
     k = int(math.ceil(radius_m / (0.8 * spacing))) + 1
-    cells, owner = neighbours(centre, k)
+    cells, owner = h3grid.grid_disks(centre, k)
     clat, clng = h3grid.cell_centers(cells)
     _, _, d = GEOD.inv(lng[owner], lat[owner], clng, clat)
     keep = (d <= radius_m) | (cells == centre[owner])
@@ -78,7 +61,7 @@ def fill(labels: pd.Series, rings: int) -> pd.Series:
         if frontier.empty:
             break
         cells = frontier.index.to_numpy(dtype=np.uint64)
-        nb, origin = neighbours(cells)
+        nb, origin = h3grid.grid_disks(cells, 1)
         lab = frontier.to_numpy()[origin]
         fresh = ~pd.Index(nb).isin(known.index)
         if not fresh.any():
@@ -93,18 +76,8 @@ def fill(labels: pd.Series, rings: int) -> pd.Series:
 
 
 def points_in(polys: Any, lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Position of the polygon containing each point (first one), -1 when none."""
-    out = np.full(len(lng), -1, dtype=np.int64)
-    polys = np.asarray(polys, dtype=object)
-    if len(lng) == 0 or polys.size == 0:
-        return out
-    tree = shapely.STRtree(polys)
-    p_idx, g_idx = tree.query(shapely.points(lng, lat), predicate="within")
-    order = np.lexsort((g_idx, p_idx))
-    p_idx, g_idx = p_idx[order], g_idx[order]
-    first = np.r_[True, p_idx[1:] != p_idx[:-1]] if len(p_idx) else np.zeros(0, bool)
-    out[p_idx[first]] = g_idx[first]
-    return out
+    """Position of the polygon whose interior holds each point (first one), -1 when none."""
+    return overlay.first_containing(polys, lng, lat, border=False)
 
 
 def shells(polys: Any) -> np.ndarray:
@@ -238,13 +211,7 @@ def changes(zone: gpd.GeoDataFrame, cur_union: shapely.Geometry | None,
     cpos = np.concatenate([a_pos, r_pos])
     kind = np.array(["added"] * len(added) + ["removed"] * len(removed), dtype=object)
     out = pd.DataFrame({"change": kind, "area_km2": np.round(geodesic_area_km2(geoms), 6)})
-    code = np.full(len(geoms), None, dtype=object)
-    name = np.full(len(geoms), None, dtype=object)
-    if counties is not None and len(counties):
-        hit = cpos >= 0
-        code[hit] = counties["code"].to_numpy(dtype=object)[cpos[hit]]
-        name[hit] = counties["name"].to_numpy(dtype=object)[cpos[hit]]
-    out["county_code"], out["county_name"] = code, name
+    out["county_code"], out["county_name"] = admin.code_name(counties, cpos)
     pos = points_in(geoms, v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float))
     has = pos >= 0
     n = len(geoms)

@@ -81,11 +81,11 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, frames, h3grid, interpolate, limits, receptors, stats
+from spatial import admin, coords, frames, h3grid, interpolate, limits, overlay, receptors, stats
 from spatial import periods as ptypes  # (run() has a local `periods`)
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
-from spatial.export import FieldMeta
+from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 
 from . import air_rankings, api, raster_checks
@@ -129,8 +129,8 @@ def _read_readings(cfg: dict[str, Any], spec: InputSpec, *, engine: Any = None) 
                          columns=cfg.get("columns"), sheet=cfg.get("sheet"), map_files=mapper)
 
 
-def _read_rasters(cfg: dict[str, Any], spec: InputSpec) -> Table:
-    """Check every raster opens and note its grid; the pixels are read by run()."""
+def _read_rasters(cfg: dict[str, Any], spec: InputSpec, *, engine: Any = None) -> Table:
+    """Check every raster opens, note its grid (`engine` unused); prepare_run reads pixels."""
     paths = [Path(p) for p in (cfg.get("paths") or [cfg["path"]])]
     rows = []
     for p in paths:
@@ -311,16 +311,14 @@ class Params:
         air_rankings.check_params(self)
 
 
-_LOC = {"county_code": FieldMeta("cnty_code", "县区代码"),
-        "county_name": FieldMeta("cnty_name", "县区名称"),
-        "township_code": FieldMeta("town_code", "乡镇代码"),
-        "township_name": FieldMeta("town_name", "乡镇名称")}
+_LOC = {k: COMMON_FIELDS[k] for k in ("county_code", "county_name", "township_code",
+                                       "township_name")}
 
 FIELDS = {
-    "row": FieldMeta("row", "原表行号"),
-    "receptors": FieldMeta("receptors", "周边敏感点"),
-    "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "row": COMMON_FIELDS["row"],
+    "receptors": COMMON_FIELDS["receptors"],
+    "n_receptors": COMMON_FIELDS["n_receptors"],
+    "h3_cell": COMMON_FIELDS["h3_cell"],
     "period": FieldMeta("period", "时段"),
     "value": FieldMeta("value", "浓度均值"),
     "n_obs": FieldMeta("n_obs", "观测数（站点数或像元数）"),
@@ -348,8 +346,8 @@ FIELDS = {
     "n_invalid": FieldMeta("n_invalid", "无效读数"),
     "n_periods_valid": FieldMeta("n_per_ok", "有效时段数"),
     "completeness": FieldMeta("complete", "数据完整率"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
+    "lon": COMMON_FIELDS["lon"],
+    "lat": COMMON_FIELDS["lat"],
     **_LOC,
 }
 
@@ -523,10 +521,8 @@ def area_cells(counties: gpd.GeoDataFrame | None, *, resolution: int) -> tuple[n
     """Cells whose centre lies in a county (sorted) and the county row of each (-1: none)."""
     cells, owner = h3grid.polygons_to_cells(counties.geometry.to_numpy(), resolution=resolution,
                                             mode="center")
-    order = np.lexsort((owner, cells))
-    cells, owner = cells[order], owner[order]
-    first = np.r_[True, cells[1:] != cells[:-1]] if len(cells) else np.zeros(0, bool)
-    return cells[first], owner[first].astype(np.int64)
+    uniq, inv = np.unique(cells, return_inverse=True)
+    return uniq, overlay.first_per(inv, owner, uniq.size)
 
 
 # ------------------------------------------------------------------------------------ run
@@ -546,7 +542,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     inputs
         Any of ``stations`` (GeoDataFrame from ``spatial.io.read_points``), ``readings`` (the
         long frame of :func:`spatial.io.read_readings`), ``rasters`` (one row per file with a
-        ``path`` and ``file`` column; the pixels are read from the paths, window by window),
+        ``path`` and ``file`` column, made :class:`RasterCells` by ``prepare_run`` first),
         ``counties``, ``townships`` (GeoDataFrames in EPSG:4326 with code and name).
     params
         See :class:`Params`.
@@ -798,12 +794,9 @@ def _attach_units(loc: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
                   counties: gpd.GeoDataFrame | None, townships: gpd.GeoDataFrame | None,
                   owner: np.ndarray) -> pd.DataFrame:
     """County (from the owning county polygon, else by centre) and township of each cell."""
-    codes = np.full(len(loc), None, dtype=object)
-    names = np.full(len(loc), None, dtype=object)
+    codes, names = admin.code_name(counties, owner)
     if counties is not None and len(counties):
         has = owner >= 0
-        codes[has] = counties["code"].to_numpy(dtype=object)[owner[has]]
-        names[has] = counties["name"].to_numpy(dtype=object)[owner[has]]
         if (~has).any():
             extra = admin.attach(pd.DataFrame(index=range(int((~has).sum()))), lng[~has],
                                  lat[~has], counties, level="county")

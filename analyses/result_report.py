@@ -31,6 +31,7 @@ from spatial.errors import InputError
 from spatial.report import KeyTable, Report, display_table, fit_widths
 
 from . import get
+from .base import hook
 from .report_findings import FINDINGS
 from .report_tables import REPORT_TABLES
 
@@ -44,7 +45,7 @@ def key_tables(module: ModuleType) -> tuple[KeyTable, ...]:
 
     Its module's ``REPORT_TABLES``, else :data:`analyses.report_tables.REPORT_TABLES`.
     """
-    own = getattr(module, "REPORT_TABLES", None)
+    own = hook(module, "REPORT_TABLES")
     return tuple(own if own is not None else REPORT_TABLES.get(module.NAME, ()))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.metadata
-import inspect
 import logging
 import platform
 import re
@@ -249,9 +248,7 @@ def read_inputs(module: ModuleType, config: dict[str, Any], *, engine: Any = Non
             raise TypeError(f"unknown input kind {spec.kind!r}")  # pragma: no cover
 
         if spec.kind == "custom" and spec.files == "many":
-            takes_engine = "engine" in inspect.signature(spec.reader).parameters
-            tables[name] = (spec.reader(g, spec, engine=engine) if engine is not None
-                            and takes_engine else spec.reader(g, spec))
+            tables[name] = spec.reader(g, spec, engine=engine)  # InputSpec: "many" readers
         else:
             tables[name] = multifile.read_each(read_one, paths, name=name, base=base)
     return tables

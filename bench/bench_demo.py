@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from spatial import cli
+from analyses import cli
 
 
 def main(argv=None):

@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import overlay
+
 log = logging.getLogger(__name__)
 
 
@@ -22,19 +24,22 @@ def locate(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndar
         Polygons in EPSG:4326. A point on a shared border goes to the unit that comes first
         in `units`, so the answer does not depend on the order of the points.
     """
-    lng = np.asarray(lng, dtype="float64")
-    lat = np.asarray(lat, dtype="float64")
-    out = np.full(len(lng), -1, dtype=np.int64)
-    if len(lng) == 0 or len(units) == 0:
-        return out
-    pts = gpd.points_from_xy(lng, lat)
-    pt_idx, unit_idx = units.sindex.query(pts, predicate="intersects")
-    if len(pt_idx):
-        order = np.lexsort((unit_idx, pt_idx))
-        pt_idx, unit_idx = pt_idx[order], unit_idx[order]
-        first = np.r_[True, pt_idx[1:] != pt_idx[:-1]]
-        out[pt_idx[first]] = unit_idx[first]
-    return out
+    return overlay.first_containing(units.geometry.to_numpy(), lng, lat, border=True)
+
+
+def code_name(units: gpd.GeoDataFrame | None, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``code`` and ``name`` of the unit at each row position `pos` of `units` (None at -1).
+
+    Returns two ``object`` arrays the length of `pos` (all None when `units` is None or empty).
+    """
+    pos = np.asarray(pos, dtype=np.int64)
+    codes = np.full(len(pos), None, dtype=object)
+    names = np.full(len(pos), None, dtype=object)
+    if units is not None and len(units):
+        hit = pos >= 0
+        codes[hit] = units["code"].to_numpy(dtype=object)[pos[hit]]
+        names[hit] = units["name"].to_numpy(dtype=object)[pos[hit]]
+    return codes, names
 
 
 def attach(frame: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | None,
@@ -59,15 +64,12 @@ def attach(frame: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, units: gpd.Geo
         A copy of `frame` with the two columns (None where no polygon contains the point).
     """
     out = frame.copy()
-    codes = np.full(len(out), None, dtype=object)
-    names = np.full(len(out), None, dtype=object)
+    idx = np.full(len(out), -1, dtype=np.int64)
     if units is not None and len(units):
         idx = locate(lng, lat, units)
-        hit = idx >= 0
-        codes[hit] = units["code"].to_numpy(dtype=object)[idx[hit]]
-        names[hit] = units["name"].to_numpy(dtype=object)[idx[hit]]
-        if (~hit).any():
-            log.info("%d of %d points fall outside every %s", (~hit).sum(), len(out), level)
+        if (idx < 0).any():
+            log.info("%d of %d points fall outside every %s", (idx < 0).sum(), len(out), level)
+    codes, names = code_name(units, idx)
     if fallback is not None and fallback in out:
         miss = pd.isna(names)
         names[miss] = out[fallback].to_numpy(dtype=object)[miss]

@@ -60,11 +60,10 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from .errors import InputError
+from .geodesy import EARTH_RADIUS_M  # the sphere the neighbour distance is measured on
 
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius (IUGG R1) in metres; the sphere the neighbour distance is measured on."""
 
 _CHUNK_PAIRS = 1 << 22  # candidate pairs decided per chunk (memory bound, ~200 MB of temporaries)
 _MIN_EDGE_BUDGET = 1 << 24  # edges stored before compressing to a spanning forest (times 2 n)

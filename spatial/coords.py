@@ -38,6 +38,7 @@ import shapely
 from pyproj.exceptions import CRSError
 
 from .errors import InputError
+from .geodesy import GEOD
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ _BD_X_PI = np.pi * 3000.0 / 180.0
 
 #: Convergence tolerance of the iterative inverses, in degrees (1e-9 deg is about 0.1 mm).
 _TOL_DEG = 1e-9
-
-_WGS84_GEOD = pyproj.Geod(ellps="WGS84")
 
 _NAMED = ("wgs84", "cgcs2000", "gcj02", "bd09")
 _ALIASES = {
@@ -593,7 +592,7 @@ def geodesic_circles(lng, lat, radius_m, *, n: int = 128) -> np.ndarray:
     lats = np.repeat(y, n)
     dists = np.repeat(r, n)
     azs = np.tile(az, m)
-    vx, vy, _ = _WGS84_GEOD.fwd(lons, lats, azs, dists)
+    vx, vy, _ = GEOD.fwd(lons, lats, azs, dists)
     coords = np.stack([np.asarray(vx), np.asarray(vy)], axis=-1).reshape(m, n, 2)
     out = np.empty(m, dtype=object)
     good = np.isfinite(x) & np.isfinite(y)

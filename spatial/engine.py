@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from . import cluster, h3grid, progress, raster, stats
+from . import cluster, geodesy, h3grid, progress, raster, stats
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -320,7 +320,7 @@ def tile_members(lat: np.ndarray, tsec: np.ndarray | None, *, eps_m: float,
         Times in seconds, shape (n,), or None (tiles in latitude only).
     eps_m, eps_s
         The clustering's neighbour distance (metres, on the sphere of
-        :data:`spatial.cluster.EARTH_RADIUS_M`) and time window (seconds).
+        :data:`spatial.geodesy.EARTH_RADIUS_M`) and time window (seconds).
     n_tiles
         Target number of tiles.
 
@@ -330,7 +330,7 @@ def tile_members(lat: np.ndarray, tsec: np.ndarray | None, *, eps_m: float,
         Sorted point indices of each non-empty tile (a point is in its own tile and in any tile
         whose core lies within the halo), and the number of tiles.
     """
-    h_lat = np.degrees(eps_m / cluster.EARTH_RADIUS_M) * (1 + _REL) + 1e-9
+    h_lat = np.degrees(eps_m / geodesy.EARTH_RADIUS_M) * (1 + _REL) + 1e-9
     dims = [(lat, h_lat)]
     if tsec is not None:
         dims.append((tsec, float(eps_s) * (1 + _REL) + 1e-3))

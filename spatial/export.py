@@ -58,6 +58,25 @@ class FieldMeta:
     unit: str = ""
 
 
+#: Output columns several analyses write, one definition each (their ``FIELDS`` take these, so
+#: a label cannot drift between analyses).
+COMMON_FIELDS: dict[str, FieldMeta] = {
+    "county_code": FieldMeta("cnty_code", "县区代码"),
+    "county_name": FieldMeta("cnty_name", "县区名称"),
+    "township_code": FieldMeta("town_code", "乡镇代码"),
+    "township_name": FieldMeta("town_name", "乡镇名称"),
+    "row": FieldMeta("row", "原表行号"),
+    "lon": FieldMeta("lon", "经度", "°"),
+    "lat": FieldMeta("lat", "纬度", "°"),
+    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
+    "kind": FieldMeta("kind", "类型"),
+    "fuel_raw": FieldMeta("fuel_raw", "燃料（原表）"),
+    "capacity_th": FieldMeta("cap_th", "额定蒸吨", "t/h"),
+    "receptors": FieldMeta("receptors", "周边敏感点"),
+    "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
+}
+
+
 def short_names(columns: list[str], given: Mapping[str, Any]) -> dict[str, str]:
     """Choose unique Shapefile field names of at most 10 bytes (UTF-8) for `columns`.
 

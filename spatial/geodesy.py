@@ -17,8 +17,16 @@ import pandas as pd
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
+#: The one WGS-84 ellipsoid of the project: geodesic distances, circles and areas.
 GEOD = Geod(ellps="WGS84")
-R_MEAN = 6_371_008.8  # m, mean Earth radius (IUGG)
+#: Mean Earth radius R1 (IUGG), metres: the sphere of every great-circle shortcut (the k-d tree
+#: prefilter here, DBSCAN neighbours in :mod:`spatial.cluster`, IDW in :mod:`spatial.interpolate`).
+EARTH_RADIUS_M = 6_371_008.8
+#: Radius of H3's authalic sphere (``EARTH_RADIUS_KM`` = 6371.007180918475 km in H3's
+#: ``constants.h``, here to 0.1 m), metres. H3 measures its cells on this sphere, so an angle taken
+#: from an H3 length (``h3.average_hexagon_edge_length``) divides by this radius, not by
+#: :data:`EARTH_RADIUS_M` (they differ by 1.6 m, 0.26 ppm); used by :mod:`spatial.raster`.
+H3_AUTHALIC_RADIUS_M = 6_371_007.2
 SPHERE_MARGIN = 0.01  # relative; ellipsoid vs sphere distance differ by < 0.6 %
 _K_NEAREST = 8
 
@@ -33,12 +41,12 @@ def unit_xyz(lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def _chord(sphere_m: np.ndarray | float) -> np.ndarray:
     """Chord length on the unit sphere for a great-circle distance in metres."""
-    ang = np.minimum(np.asarray(sphere_m, dtype="float64") / R_MEAN, np.pi)
+    ang = np.minimum(np.asarray(sphere_m, dtype="float64") / EARTH_RADIUS_M, np.pi)
     return 2.0 * np.sin(ang / 2.0)
 
 
 def _sphere_m(chord: np.ndarray) -> np.ndarray:
-    return 2.0 * R_MEAN * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0))
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0))
 
 
 def distance_m(lng1: np.ndarray, lat1: np.ndarray, lng2: np.ndarray, lat2: np.ndarray

@@ -43,6 +43,7 @@ __all__ = [
     "cells_to_polygons",
     "cells_to_str",
     "grid_disk_pairs",
+    "grid_disks",
     "points_to_cells",
     "polygons_to_cells",
     "str_to_cells",
@@ -461,8 +462,24 @@ def polygons_to_cells(
 
 
 # -------------------------------------------------------------------------------- neighbours
-def _disks(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flattened grid disks of ``cells`` and the position of the origin of each entry."""
+def grid_disks(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grid disks (cells within grid distance ``k``, the cell itself included) of every cell.
+
+    Parameters
+    ----------
+    cells
+        1-D array of ``uint64`` H3 cell ids (repeats allowed; each gets its own disk).
+    k
+        Grid distance (rings), >= 0.
+
+    Returns
+    -------
+    neighbours, origin : numpy.ndarray
+        The disks one after the other (``uint64``), and for each entry the position in ``cells``
+        of its disk's centre (``int64``, non-decreasing). Uses h3ronpy's vectorized
+        ``grid_disk`` when installed, else one ``h3.grid_disk`` call per cell (same sets).
+    """
+    cells = np.asarray(cells, dtype=np.uint64)
     if _h3ronpy is not None:
         import pyarrow as pa
 
@@ -510,7 +527,7 @@ def grid_disk_pairs(
         )
     src_parts, dst_parts = [], []
     for start in range(0, arr.size, chunk_size):
-        neighbours, src = _disks(arr[start : start + chunk_size], int(k))
+        neighbours, src = grid_disks(arr[start : start + chunk_size], int(k))
         pos = lookup(ordered, neighbours)
         hit = pos >= 0
         src_parts.append(src[hit] + start)

@@ -18,13 +18,12 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from .errors import InputError
+from .geodesy import EARTH_RADIUS_M
 
 log = logging.getLogger(__name__)
 
 __all__ = ["EARTH_RADIUS_M", "IdwResult", "great_circle_m", "idw"]
 
-#: Mean Earth radius (IUGG), metres.
-EARTH_RADIUS_M = 6_371_008.8
 
 
 class IdwResult(NamedTuple):

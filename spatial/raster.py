@@ -34,6 +34,7 @@ from rasterio.windows import Window
 
 from . import h3grid, limits
 from .errors import InputError
+from .geodesy import H3_AUTHALIC_RADIUS_M  # H3's sphere: angles from H3 edge lengths
 
 log = logging.getLogger(__name__)
 
@@ -197,9 +198,6 @@ def pixel_index(shape: tuple[int, int], transform: Affine, crs: object, *, resol
                       resolution=res)
 
 
-_EARTH_RADIUS_M = 6_371_007.2
-
-
 class _LngLat:
     """Pixel (col, row) centres -> WGS-84 (lng, lat), wrapped to [-180, 180), with a valid mask."""
 
@@ -265,7 +263,7 @@ def _block_size(lnglat: _LngLat, height: int, width: int, res: int) -> int:
     lat0 = np.radians(y.reshape(3, 3)[:, :1])
     dx = np.radians(x.reshape(3, 3)[:, 1:] - x.reshape(3, 3)[:, :1])
     dy = np.radians(y.reshape(3, 3)[:, 1:] - y.reshape(3, 3)[:, :1])
-    step_m = _EARTH_RADIUS_M * np.hypot(dx * np.cos(lat0), dy)  # col and row steps, 3 places
+    step_m = H3_AUTHALIC_RADIUS_M * np.hypot(dx * np.cos(lat0), dy)  # col and row steps, 3 places
     if not np.isfinite(step_m).all() or step_m.max() <= 0:
         return 0
     edge_m = h3.average_hexagon_edge_length(res, unit="m")
@@ -321,7 +319,7 @@ def _cells_by_blocks(lnglat: _LngLat, height: int, width: int, res: int, s: int,
         return _cells_exact(lnglat, height, width, res, block_rows)
     # 2. hexagons of those cells and of their neighbours; the neighbour across each edge
     uniq = np.unique(scell[sok])
-    nbrs, origin = h3grid._disks(uniq, 1)
+    nbrs, origin = h3grid.grid_disks(uniq, 1)
     allc = np.unique(np.concatenate([uniq, nbrs]))
     coef, usable = _hexagons(allc)
     upos = np.searchsorted(allc, uniq)
@@ -343,7 +341,7 @@ def _cells_by_blocks(lnglat: _LngLat, height: int, width: int, res: int, s: int,
     usable_u[upos[full]] = True
     usable &= usable_u | ~np.isin(np.arange(allc.size), upos)  # origins need 6 neighbours
     lat_max = np.radians(min(89.0, float(np.abs(sy[sok]).max()) + 1.0))
-    arc = 2.0 * h3.average_hexagon_edge_length(res, unit="m") / _EARTH_RADIUS_M
+    arc = 2.0 * h3.average_hexagon_edge_length(res, unit="m") / H3_AUTHALIC_RADIUS_M
     margin = 2.0 * np.degrees(0.375 * arc * arc * np.tan(lat_max)) * 1.5 + 1e-9
     cand = np.full(sx.size, -1, dtype=np.int64)
     cand[sok] = np.searchsorted(allc, scell[sok])

@@ -30,7 +30,7 @@ from scipy.special import ndtr
 from . import h3grid
 from .errors import InputError
 
-try:  # h3ronpy gives a vectorized grid_disk (Rust, h3o); plain h3 is the slow fallback.
+try:  # h3ronpy validates cells vectorized (Rust, h3o); plain bit checks are the fallback.
     import h3ronpy as _h3ronpy
     import pyarrow as _pa
 except ImportError:  # pragma: no cover - exercised only where h3ronpy is not installed
@@ -106,30 +106,6 @@ def _check_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.n
     return arr, order, sorted_cells
 
 
-def _grid_disk_lists(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Grid disks of all ``cells`` as a flat array of neighbours and CSR-style offsets.
-
-    Uses h3ronpy's vectorized ``grid_disk`` when installed, else one ``h3.grid_disk`` call per
-    cell (correct, several times slower).
-    """
-    if _h3ronpy is not None:
-        disks = _pa.array(_h3ronpy.grid_disk(cells, k))
-        return disks.flatten().to_numpy(), disks.offsets.to_numpy().astype(np.int64)
-    return _grid_disk_lists_h3(cells, k)
-
-
-def _grid_disk_lists_h3(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Slow reference: ``h3.grid_disk`` per cell (the approach of the esda baseline)."""
-    import h3.api.basic_int as h3i
-
-    disks = [h3i.grid_disk(int(c), k) for c in cells]
-    counts = np.fromiter((len(d) for d in disks), dtype=np.int64, count=len(disks))
-    offsets = np.zeros(len(disks) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    flat = np.fromiter((c for d in disks for c in d), dtype=np.uint64, count=int(offsets[-1]))
-    return flat, offsets
-
-
 def ring_weights(cells: np.ndarray, *, k: int = 1, self_weight: bool = True) -> sparse.csr_array:
     """Binary k-ring weights between the given H3 cells.
 
@@ -182,8 +158,7 @@ def ring_weights(cells: np.ndarray, *, k: int = 1, self_weight: bool = True) -> 
     if n == 0:
         return sparse.csr_array((0, 0), dtype=np.float64)
     # Work in sorted order (neighbour look-ups then hit nearby memory), permute at the end.
-    flat, offsets = _grid_disk_lists(sorted_cells, int(k))
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    flat, rows = h3grid.grid_disks(sorted_cells, int(k))
     pos = h3grid.lookup(sorted_cells, flat)
     found = pos >= 0
     if not self_weight:

@@ -83,7 +83,7 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def demo_out(tmp_path_factory) -> Path:
     """One `lantian demo --out DIR` (offline maps) shared by the CLI, pack and browser tests."""
-    from spatial import cli
+    from analyses import cli
 
     out = tmp_path_factory.mktemp("demo")
     assert cli.main(["demo", "--out", str(out), "-q"]) == 0

@@ -15,7 +15,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from spatial import cli, coords
+from analyses import cli
+from spatial import coords
 
 GOOD = [("GL1", "甲厂", 115.98, 36.45, 10.0), ("GL2", "乙厂", 116.10, 36.50, 4.0),
         ("GL3", "丙厂", 116.59, 35.41, 20.0), ("GL4", "丁厂", 115.70, 36.20, 2.0)]

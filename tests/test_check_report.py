@@ -3,7 +3,7 @@
 import geopandas as gpd
 from test_headers import plants_workbook
 
-from spatial import cli
+from analyses import cli
 
 BOILERS = ("编号,单位名称,经度,纬度,蒸吨,备注\nGL1,甲厂,115.98,36.45,10,新建\n"
            "GL2,乙厂,116.10,36.50,4,\n")

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from spatial import cli, coords
+from analyses import cli
+from spatial import coords
 
 
 def config(tmp_path, root, boilers, crs="wgs84", extra=""):

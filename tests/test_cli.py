@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 from pyproj import Geod
 
-from spatial import cli
+from analyses import cli
 
 
 def test_demo_writes_every_output(demo_out):

@@ -81,7 +81,7 @@ def test_get_engine_errors():
 
 
 def test_cli_engine_for_an_unsupported_analysis(capsys):
-    from spatial import cli
+    from analyses import cli
 
     rc = cli.main(["run", "heat-radius", "--config", str(ROOT / "configs/heat-radius.toml"),
                    "--engine", "dask", "--out", "/nonexistent"])

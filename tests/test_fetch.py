@@ -11,7 +11,8 @@ import pytest
 from conftest import ROOT
 from httpserver import serve
 
-from spatial import cli, fetch
+from analyses import cli
+from spatial import fetch
 from spatial.errors import InputError
 
 KEY = "abcdef0123456789abcdef0123456789"

@@ -11,7 +11,8 @@ import shapely
 from conftest import ROOT
 from httpserver import serve
 
-from spatial import cli, osm
+from analyses import cli
+from spatial import osm
 from spatial.fetch import FetchError
 
 ANSWER = (ROOT / "tests" / "data" / "overpass_receptors.json").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from spatial import cli
+from analyses import cli
 
 HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,"
           "version,bright_ti5,frp,daynight")

@@ -69,3 +69,13 @@ def test_empty_inputs():
     assert len(ia) == len(ib) == len(d) == 0
     ib, d = geodesy.nearest(np.array([1.0]), np.array([1.0]), e, e)
     assert ib.tolist() == [-1] and np.isnan(d).all()
+
+
+def test_h3_authalic_radius_is_the_sphere_h3_measures_on():
+    import h3
+
+    from spatial import geodesy
+    cell = h3.latlng_to_cell(35.4, 116.6, 5)  # any cell: H3 scales radians² by R² for m²
+    r = (h3.cell_area(cell, unit="m^2") / h3.cell_area(cell, unit="rads^2")) ** 0.5
+    assert abs(r - geodesy.H3_AUTHALIC_RADIUS_M) < 0.05
+    assert geodesy.EARTH_RADIUS_M == 6_371_008.8  # IUGG mean radius R1 (Moritz 2000)

@@ -300,6 +300,20 @@ def test_grid_disk_pairs_equal_grid_distance_brute_force(backend):
         assert np.all(np.diff(src) >= 0)
 
 
+def test_grid_disks_equal_h3_grid_disk_per_cell(backend):
+    pentagon = h3.str_to_int(h3.get_pentagons(6)[0])
+    cells = np.array([h3i.latlng_to_cell(36.6, 117.0, 8), pentagon,
+                      h3i.latlng_to_cell(36.6, 117.0, 8)], dtype=np.uint64)  # a repeat too
+    for k in (0, 1, 3):
+        nb, origin = h3grid.grid_disks(cells, k)
+        assert nb.dtype == np.uint64 and origin.dtype == np.int64
+        assert np.all(np.diff(origin) >= 0)
+        for i, c in enumerate(cells.tolist()):
+            assert sorted(nb[origin == i].tolist()) == sorted(h3i.grid_disk(c, k))
+    nb, origin = h3grid.grid_disks(np.zeros(0, np.uint64), 2)
+    assert nb.size == 0 and origin.size == 0
+
+
 def test_grid_disk_pairs_near_pentagon_and_errors(backend):
     pentagon = h3.str_to_int(h3.get_pentagons(6)[0])
     cells = np.array(h3i.grid_disk(pentagon, 3), dtype=np.uint64)

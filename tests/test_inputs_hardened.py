@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyses import runner
-from spatial import cli, config, limits
+from analyses import cli, runner
+from spatial import config, limits
 from spatial.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ import pytest
 from conftest import workbook_cells
 from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
-from analyses import runner
-from spatial import cli, config, figure, io
+from analyses import cli, runner
+from spatial import config, figure, io
 from spatial.errors import InputError
 from spatial.io import Field
 

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from spatial import cli, config, export, figure, packs
+from analyses import cli
+from spatial import config, export, figure, packs
 from spatial.errors import InputError
 
 

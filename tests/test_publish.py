@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import output_digest
 
-from analyses import runner
-from spatial import cli, config, publish
+from analyses import cli, runner
+from spatial import config, publish
 from spatial.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +196,7 @@ def test_second_run_on_same_out_exits_2_naming_the_holder(tmp_path, capsys):
 
 
 def test_two_concurrent_processes(tmp_path):
-    cmd = [sys.executable, "-m", "spatial.cli", "run", "heat-radius", "--config", str(CFG),
+    cmd = [sys.executable, "-m", "analyses.cli", "run", "heat-radius", "--config", str(CFG),
            "--out", str(tmp_path), "--offline", "-q"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

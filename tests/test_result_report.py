@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from docx.oxml.ns import qn
 
-from analyses import REGISTRY
-from spatial import cli, publish
+from analyses import REGISTRY, cli
+from spatial import publish
 from spatial.report import _cell, display_table, fit_widths
 
 ANALYSES = list(REGISTRY)

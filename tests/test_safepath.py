@@ -7,7 +7,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
-from spatial import cli, config, safepath
+from analyses import cli
+from spatial import config, safepath
 from spatial.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

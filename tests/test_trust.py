@@ -28,7 +28,7 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_demo_twice_is_byte_identical(tmp_path, demo_out):
-    from spatial import cli
+    from analyses import cli
     assert cli.main(["demo", "--out", str(tmp_path), "-q"]) == 0
     first, second = digests(demo_out), digests(tmp_path)
     manifests = {k for k in first if k.endswith("manifest.json")}
@@ -46,7 +46,7 @@ def test_demo_twice_is_byte_identical(tmp_path, demo_out):
 
 def test_killed_run_leaves_previous_outputs_intact(tmp_path, root):
     cfg = root / "configs" / "heat-radius.toml"
-    cmd = [sys.executable, "-m", "spatial.cli", "run", "heat-radius", "--config", str(cfg),
+    cmd = [sys.executable, "-m", "analyses.cli", "run", "heat-radius", "--config", str(cfg),
            "--out", str(tmp_path), "-q"]
     env = {**os.environ, "PYTHONPATH": str(root)}
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from spatial.errors import InputError
 
 log = logging.getLogger("lantian")
 
@@ -110,7 +110,7 @@ def _version() -> str:
 
 def _setup_progress(quiet: int) -> None:
     """A bar on a terminal, one line per step otherwise, nothing with -q."""
-    from . import progress
+    from spatial import progress
 
     if quiet:
         progress.set_reporter(lambda desc, done, total: None)
@@ -153,8 +153,8 @@ def _fetch(args: argparse.Namespace) -> int:
     import dataclasses
     import datetime as dt
 
-    from . import config as cfg
-    from . import fetch, io
+    from spatial import config as cfg
+    from spatial import fetch, io
 
     conf = cfg.load(args.config)
     s = fetch.settings(conf)
@@ -166,7 +166,7 @@ def _fetch(args: argparse.Namespace) -> int:
     counties = io.read_polygons(c["path"], fields=(), name="counties", crs=c["crs"],
                                 columns=c["columns"]).frame
     if args.what == "osm":
-        from . import osm
+        from spatial import osm
 
         area = counties.geometry.union_all()
         for what in [w.strip() for w in args.what_list.split(",") if w.strip()]:
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lantian`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet + 1)  # INFO logs only with -v
-    from . import progress
+    from spatial import progress
 
     previous = progress.set_reporter(None)
     _setup_progress(args.quiet)
@@ -231,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     try:
         from analyses import REGISTRY, checks, describe, get, runner
-
-        from . import config as cfg
+        from spatial import config as cfg
 
         if args.command == "list":
             for name in REGISTRY:
@@ -250,7 +249,7 @@ def _main(args: argparse.Namespace) -> int:
             get(args.analysis)
             conf = cfg.apply_overrides(cfg.load(args.config), args.overrides)
             runner.check_engine(args.analysis, args.engine, args.scheduler)
-            from .engine import get_engine
+            from spatial.engine import get_engine
 
             if args.engine == "dask" and not args.verbose:
                 # distributed configures its own INFO logging, in this process and in the
@@ -282,7 +281,7 @@ def _main(args: argparse.Namespace) -> int:
                         print(f"   notice: {p}")
             return 0
         if args.command == "export":
-            from . import packs, publish
+            from spatial import packs, publish
 
             get(args.analysis)
             builder = runner.county_map_builder(
@@ -316,7 +315,7 @@ def _main(args: argparse.Namespace) -> int:
         print(f"lantian: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        from . import publish
+        from spatial import publish
 
         print(f"lantian: {publish.interrupt_message()}", file=sys.stderr)
         return 130

@@ -1,0 +1,108 @@
+"""Cell values as analysts type them in office files, parsed to numbers, booleans, text, times.
+
+Full-width digits, thousands separators, decimal commas, degrees-minutes-seconds, 是/否 and
+Excel's 12.0 for a code are understood; what cannot be parsed becomes NaN/NA/None for the
+reader to reject or report. Split from :mod:`spatial.io` (which re-exports these names).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "是", "对", "√", "1.0"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "否", "", "×", "0.0"}
+
+_DMS = re.compile(
+    r"^\s*(?P<d>[-+]?\d+(?:\.\d+)?)\s*[°度d:]\s*(?:(?P<m>\d+(?:\.\d+)?)\s*['′分m:]?\s*)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|''|′′|秒|s)?\s*)?(?P<h>[NSEWnsew]?)\s*$"
+)
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Parse text to floats, accepting the ways numbers are typed in office files.
+
+    Full-width digits, thousands separators (1,234.5), a decimal comma (116,52341, but not
+    116,523, which reads as thousands) and degrees-minutes-seconds text are accepted.
+
+    Unparseable text becomes NaN (the caller decides whether that rejects the row).
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    # fast path: plain numbers (the bulk of a large file) need none of the clean-up below
+    fast = pd.to_numeric(values, errors="coerce").astype("float64")
+    is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    fast[is_bool] = np.nan  # True is not a number
+    slow = fast.isna().to_numpy() & values.notna().to_numpy()
+    if not slow.any():
+        return fast
+    fast.loc[slow] = _parse_awkward_numbers(values[slow])
+    return fast
+
+
+def _parse_awkward_numbers(values: pd.Series) -> pd.Series:
+    """:func:`parse_numbers` for values that are not plain numbers."""
+    s = values.map(lambda v: v if v is None or isinstance(v, (int, float)) else
+                   unicodedata.normalize("NFKC", str(v)).strip())
+    text = s.astype(object).where(s.notna(), None)
+    as_str = text.map(lambda v: None if v is None else str(v))
+    cleaned = as_str.str.replace(r"^([-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?)$",
+                                 lambda m: m.group(1).replace(",", ""), regex=True)
+    # a decimal comma (116,52 or 36,4512): one comma not followed by exactly three digits
+    cleaned = cleaned.str.replace(r"^([-+]?\d+),(\d{1,2}|\d{4,})$", r"\1.\2", regex=True)
+    out = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    todo = out.isna() & as_str.notna()
+    if todo.any():
+        parts = as_str[todo].str.extract(_DMS)
+        deg = pd.to_numeric(parts["d"], errors="coerce")
+        mins = pd.to_numeric(parts["m"], errors="coerce").fillna(0.0)
+        secs = pd.to_numeric(parts["s"], errors="coerce").fillna(0.0)
+        ok = deg.notna() & (mins < 60) & (secs < 60)
+        val = np.sign(deg).where(deg != 0, 1.0) * (deg.abs() + mins / 60 + secs / 3600)
+        val = val.where(~parts["h"].str.upper().isin(["S", "W"]), -val)
+        out.loc[todo] = val.where(ok)
+    return out
+
+
+def is_missing(v: object) -> bool:
+    """None, NaN, pd.NA or NaT (typed frames given in Python hold the last two)."""
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+
+
+def parse_bools(values: pd.Series) -> pd.Series:
+    """Parse true/false, yes/no, 是/否, Y/N, 1/0 to booleans; anything else becomes NA."""
+    norm = values.map(lambda v: None if is_missing(v)
+                      else unicodedata.normalize("NFKC", str(v)).strip().lower())
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[norm.isin(TRUE_WORDS)] = True
+    out[norm.isin(FALSE_WORDS) & norm.notna()] = False
+    return out
+
+
+def parse_text(values: pd.Series) -> pd.Series:
+    """Text as str, stripped; numbers read from Excel as 12.0 become '12'; empty becomes None."""
+
+    def one(v: object) -> str | None:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        s = str(v).strip()
+        return s or None
+
+    return values.map(one).astype(object)
+
+
+def parse_datetimes(values: pd.Series, *, tz: str = "Asia/Shanghai") -> pd.Series:
+    """Parse times; values without a zone are taken as local time `tz`. Bad values become NaT."""
+    out = pd.to_datetime(values, errors="coerce", format="mixed")
+    if getattr(out.dt, "tz", None) is None:
+        out = out.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    return out
+
+
+PARSERS = {"float": parse_numbers, "int": parse_numbers, "bool": parse_bools,
+            "text": parse_text, "datetime": parse_datetimes}

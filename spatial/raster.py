@@ -6,20 +6,25 @@ pyproj when the raster is in another CRS, and indexed with :func:`spatial.h3grid
 The pixel-to-cell assignment is kept in a :class:`PixelIndex`, so further rasters of the same
 grid (same shape, transform and CRS: a monthly series) cost one read and one ``np.bincount``.
 
-Rasters are read in windows of whole rows (``block_rows``), so a large raster never has to fit in
-memory as float64; only the index (one int32 per pixel) is held. Nodata is respected through
-rasterio's masks (the ``nodata`` value, an internal mask or alpha band) and NaN values.
+Rasters are read in windows of whole rows (``block_rows``, rounded to the file's own blocks), so
+a large raster never has to fit in memory; only the index (one int32 per pixel) is held. Nodata
+is respected through rasterio's masks (the ``nodata`` value, an internal mask or alpha band) and
+NaN values. :func:`stream_cells` goes through a series of rasters one at a time (a year of daily
+national grids in bounded memory: the index, one window and one result at a time).
 
 Typical use::
 
     stats = raster_to_cells("pm25_2025-01.tif", resolution=7)       # builds the index
     for path in other_months:
         s = raster_to_cells(path, index=stats.index)                 # reuses it
+    for path, s in stream_cells(daily_paths, resolution=7):          # the same, as a generator
+        ...
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,7 +41,8 @@ from .errors import InputError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CellStats", "PixelIndex", "aggregate_array", "pixel_index", "raster_to_cells"]
+__all__ = ["CellStats", "PixelIndex", "aggregate_array", "pixel_index", "raster_to_cells",
+           "stream_cells"]
 
 #: Rows read per window by default (4000-pixel-wide float32 rows: ~16 MB per window).
 BLOCK_ROWS = 1024
@@ -395,7 +401,9 @@ def raster_to_cells(path: Path | str, *, resolution: int | None = None,
         flags = ds.mask_flag_enums[band - 1]
         plain = all(f in (rasterio.enums.MaskFlags.all_valid, rasterio.enums.MaskFlags.nodata)
                     for f in flags)
-        step = max(1, int(block_rows))
+        block_h = ds.block_shapes[band - 1][0]  # whole rows of the file's blocks per window
+        step = max(block_h, int(block_rows) // block_h * block_h) if block_h > 0 \
+            else max(1, int(block_rows))
         for r0 in range(0, height, step):
             r1 = min(height, r0 + step)
             win = Window(0, r0, width, r1 - r0)
@@ -409,3 +417,50 @@ def raster_to_cells(path: Path | str, *, resolution: int | None = None,
                             np.ma.getmaskarray(arr).ravel(), sums, counts)
     log.debug("%s: %d valid pixels in %d cells", path.name, counts.sum(), (counts > 0).sum())
     return _stats(sums, counts, index)
+
+
+def stream_cells(paths: Iterable[Path | str], *, resolution: int | None = None,
+                 index: PixelIndex | None = None, band: int = 1,
+                 block_rows: int = BLOCK_ROWS) -> Iterator[tuple[Path, CellStats]]:
+    """Per-cell pixel means of a series of rasters, one raster at a time (a generator).
+
+    The pixel index is built from the first raster (unless `index` is given) and reused while
+    the rasters stay on its grid; a raster on another grid gets a new index (logged). Each
+    raster is read in windows (:func:`raster_to_cells`), so the memory held is the index (4
+    bytes per pixel), one window and one :class:`CellStats`, whatever the number of rasters;
+    keep only what you need of each result (e.g. running sums) to stay bounded.
+
+    Parameters
+    ----------
+    paths
+        Raster files, in the order wanted (e.g. one per day).
+    resolution, band, block_rows
+        As :func:`raster_to_cells`; `resolution` is needed unless `index` is given.
+    index
+        A :class:`PixelIndex` of the rasters' grid, when already built.
+
+    Yields
+    ------
+    (path, CellStats)
+        Each raster's path and its per-cell means and counts over ``stats.index.cells``.
+    """
+    for path in paths:
+        path = Path(path)
+        if index is not None and not index.matches(*_grid_of(path)):
+            log.info("%s: another grid than the previous rasters; new pixel index", path)
+            index = None
+        s = raster_to_cells(path, resolution=resolution if index is None else None, index=index,
+                            band=band, block_rows=block_rows)
+        index = s.index
+        yield path, s
+
+
+def _grid_of(path: Path) -> tuple[tuple[int, int], Affine, str]:
+    """(shape, transform, CRS WKT) of a raster file, InputError when missing or unreadable."""
+    if not path.exists():
+        raise InputError(f"{path}: raster file not found; check `path` in the config.")
+    try:
+        with rasterio.open(path) as ds:
+            return (ds.height, ds.width), ds.transform, _crs_wkt(ds.crs)
+    except rasterio.errors.RasterioIOError as err:
+        raise InputError(f"{path}: not a readable raster ({err}).") from None

@@ -211,3 +211,35 @@ def test_outlines_bent_too_much_are_looked_up_exactly(monkeypatch):
     t = Affine(150.0, 0.0, 310000.0, 0.0, -150.0, 4100000.0)
     idx = burned_index(monkeypatch, (60, 70), t, "EPSG:32650", 7)
     assert_same_as_reference(idx, per_pixel_cells((60, 70), t, "EPSG:32650", 7))
+
+
+def test_stream_cells_reuses_the_index_per_grid_and_equals_one_by_one(tmp_path, rng):
+    ta = from_origin(116.40, 35.60, 0.01, 0.01)
+    tb = from_origin(116.45, 35.60, 0.01, 0.01)
+    paths = [write(tmp_path / f"d{i}.tif", rng.uniform(0, 90, (30, 40)), ta, "EPSG:4326")
+             for i in range(3)]
+    paths.append(write(tmp_path / "other.tif", rng.uniform(0, 90, (30, 40)), tb, "EPSG:4326"))
+    got = list(raster.stream_cells(paths, resolution=7, block_rows=5))
+    assert [p for p, _ in got] == paths
+    assert got[1][1].index is got[0][1].index and got[2][1].index is got[0][1].index
+    assert got[3][1].index is not got[0][1].index
+    for p, s in got:  # the per-pixel loop as reference (brute_force)
+        ref = brute_force(p, 7)
+        has = s.count > 0
+        np.testing.assert_array_equal(s.cells[has], ref.index.to_numpy(np.uint64))
+        np.testing.assert_allclose(s.mean[has], ref["mean"], rtol=1e-12)
+        np.testing.assert_array_equal(s.count[has], ref["size"])
+    with pytest.raises(InputError, match="not found"):
+        list(raster.stream_cells([paths[0], tmp_path / "gone.tif"], resolution=7))
+
+
+def test_tiled_raster_read_in_block_aligned_windows(tmp_path, rng):
+    """Windows rounded to the file's 16-row blocks give the per-pixel loop's numbers."""
+    v = rng.uniform(10, 100, (50, 48)).astype(np.float32)
+    v[7:20, 3] = NODATA
+    p = tmp_path / "tiled.tif"
+    with rasterio.open(p, "w", driver="GTiff", height=50, width=48, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(116.4, 35.6, 0.01, 0.01),
+                       nodata=NODATA, tiled=True, blockxsize=16, blockysize=16) as ds:
+        ds.write(v, 1)
+    check(p, 7, block_rows=7)

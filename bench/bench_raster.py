@@ -1,8 +1,10 @@
 """Benchmark: mean of a 4000 x 4000 float raster per H3 res-7 cell (~87k cells).
 
-Fast path: ``spatial.raster.raster_to_cells`` (pixel centres -> block-sampled exact H3 index ->
-``np.bincount``), then the same call with the index reused for a second raster of the same grid.
-The index is also checked against the pixel-by-pixel lookup (``pixel_index(fast=False)``, timed).
+Fast path: ``spatial.raster.raster_to_cells`` (the cells' hexagons burned into the grid with
+``rasterio.features.rasterize``, pixels near an edge looked up exactly -> ``np.bincount``), then
+the same call with the index reused for a second raster of the same grid. The index is asserted
+identical to the pixel-by-pixel lookup (``pixel_index(fast=False)``, timed). For a series of
+rasters streamed in bounded memory see ``bench_raster_stream``.
 Baseline, measured in the same run: ``rasterstats.zonal_stats`` over the cells' hexagons
 (``all_touched=False``: pixels whose centre is in the polygon) on a random subset of cells
 (default 2,000), scaled to all cells (rasterstats' time is per polygon). Results are compared on
@@ -84,7 +86,7 @@ def main(argv=None):
         assert np.array_equal(exact.cells, first.index.cells)
         assert np.array_equal(exact.codes, first.index.codes)
         del exact
-        print(f"check  pixel-by-pixel index {t_exact:5.2f} s: identical to the block-sampled one")
+        print(f"check  pixel-by-pixel index {t_exact:5.2f} s: identical to the burned one")
 
         if zonal_stats is None:
             print("rasterstats not installed: no baseline (pip install rasterstats)")

@@ -112,15 +112,15 @@ def test_index_reused_for_the_same_grid_and_refused_for_another(tmp_path, rng):
     ("EPSG:4326", Affine(0.0004, 0.0001, 116.0, 0.00005, -0.0004, 37.0), 8),  # rotated
     ("EPSG:32650", Affine(150.0, 0.0, 310000.0, 0.0, -150.0, 4100000.0), 7),  # UTM 50N
 ])
-def test_block_shortcut_equals_pixel_by_pixel_lookup(crs, transform, res):
-    """The sampled-blocks index (point-in-hexagon with a margin) equals looking up every pixel."""
-    shape = (601, 757)  # not multiples of the block size: padded blocks at the edges
+def test_burned_index_equals_pixel_by_pixel_lookup(crs, transform, res):
+    """The burned index (outlines rasterized, exact near edges) equals looking up every pixel."""
+    shape = (601, 757)  # not multiples of the seed spacing: partial blocks at the edges
     fast = raster.pixel_index(shape, transform, crs, resolution=res)
     exact = raster.pixel_index(shape, transform, crs, resolution=res, fast=False)
     assert raster._block_size(raster._LngLat(Affine(*tuple(transform)[:6]), None
                                              if crs == "EPSG:4326" else pyproj.Transformer.
                                              from_crs(crs, "EPSG:4326", always_xy=True)),
-                              *shape, res) >= 3  # the shortcut is really taken
+                              *shape, res) >= 3  # the burn path is really taken
     np.testing.assert_array_equal(fast.cells, exact.cells)
     np.testing.assert_array_equal(fast.codes, exact.codes)
 

@@ -122,6 +122,9 @@ def main(argv=None):
             sums[has] += s.mean[has]
             ndays += has
             over += has & (s.mean > LIMIT)
+            if d and d % 73 == 0:
+                print(f"       day {d + 1:3d}: {time.perf_counter() - t1:7.1f} s, RSS "
+                      f"{rss_mb():.0f} MB", flush=True)
         t_stream = time.perf_counter() - t1
         _, traced_peak = tracemalloc.get_traced_memory() if tracing else (0, 0)
         tracemalloc.stop()

@@ -10,6 +10,7 @@ BENCHMARKS = [name for name in (
     "bench_cluster",
     "bench_radius",
     "bench_raster",
+    "bench_raster_stream",
     "bench_airstats",
     "bench_demo",
 ) if importlib.util.find_spec(f"bench.{name}") is not None]

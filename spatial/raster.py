@@ -6,20 +6,25 @@ pyproj when the raster is in another CRS, and indexed with :func:`spatial.h3grid
 The pixel-to-cell assignment is kept in a :class:`PixelIndex`, so further rasters of the same
 grid (same shape, transform and CRS: a monthly series) cost one read and one ``np.bincount``.
 
-Rasters are read in windows of whole rows (``block_rows``), so a large raster never has to fit in
-memory as float64; only the index (one int32 per pixel) is held. Nodata is respected through
-rasterio's masks (the ``nodata`` value, an internal mask or alpha band) and NaN values.
+Rasters are read in windows of whole rows (``block_rows``, rounded to the file's own blocks), so
+a large raster never has to fit in memory; only the index (one int32 per pixel) is held. Nodata
+is respected through rasterio's masks (the ``nodata`` value, an internal mask or alpha band) and
+NaN values. :func:`stream_cells` goes through a series of rasters one at a time (a year of daily
+national grids in bounded memory: the index, one window and one result at a time).
 
 Typical use::
 
     stats = raster_to_cells("pm25_2025-01.tif", resolution=7)       # builds the index
     for path in other_months:
         s = raster_to_cells(path, index=stats.index)                 # reuses it
+    for path, s in stream_cells(daily_paths, resolution=7):          # the same, as a generator
+        ...
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,16 +34,16 @@ import pandas as pd
 import pyproj
 import rasterio
 from affine import Affine
-from h3.api import basic_int as h3i
 from rasterio.windows import Window
 
-from . import h3grid, limits
+from . import h3grid, limits, raster_burn
 from .errors import InputError
 from .geodesy import H3_AUTHALIC_RADIUS_M  # H3's sphere: angles from H3 edge lengths
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CellStats", "PixelIndex", "aggregate_array", "pixel_index", "raster_to_cells"]
+__all__ = ["CellStats", "PixelIndex", "aggregate_array", "pixel_index", "raster_to_cells",
+           "stream_cells"]
 
 #: Rows read per window by default (4000-pixel-wide float32 rows: ~16 MB per window).
 BLOCK_ROWS = 1024
@@ -137,8 +142,9 @@ def pixel_index(shape: tuple[int, int], transform: Affine, crs: object, *, resol
     block_rows
         Rows transformed per step (bounds the temporary memory).
     fast
-        Use the block-sampling shortcut (see Notes); False looks up every pixel centre with
-        :func:`spatial.h3grid.points_to_cells`. Both give the same index.
+        Burn the cells' outlines where cells are several pixels wide (see Notes); False looks
+        up every pixel centre with :func:`spatial.h3grid.points_to_cells`. Both give the same
+        index.
 
     Returns
     -------
@@ -153,18 +159,13 @@ def pixel_index(shape: tuple[int, int], transform: Affine, crs: object, *, resol
     Notes
     -----
     Looking up 16 million pixel centres one by one costs about 8 s on two cores (H3's
-    ``latLngToCell`` is ~0.5 microseconds). When cells are several pixels wide the grid is cut
-    into ``s x s`` blocks (``s`` about half a cell edge in pixels, 3..16); only the centre pixel
-    of each block is looked up exactly. Every other pixel is tested against the hexagon of its
-    block's cell (and, if outside, of the neighbour across the edge it lies beyond) with a
-    vectorized point-in-polygon test in the (lng, lat) plane. The true cell edges are great-circle
-    arcs (straight lines in H3's gnomonic face projection); in the (lng, lat) plane each arc lies
-    within ``b = 3/8 L^2 tan(lat)`` radians of its chord (``L`` the edge's angular length, taken
-    at twice H3's mean edge). A pixel at more than ``2 b`` inside every chord of a hexagon is
-    therefore inside that cell; pixels closer to an edge, cells that are pentagons, cross the
-    antimeridian or have distortion vertices, and everything beyond 80 degrees of latitude are
-    looked up exactly. The result equals the pixel-by-pixel lookup (tests and ``bench_raster``
-    check this); about one pixel in ``s^2`` is looked up.
+    ``latLngToCell`` is ~0.5 microseconds). When cells are at least ~6 pixels across (block
+    side ``s``, about half a cell edge in pixels, >= 3) the cells' outlines are burned into the
+    grid with ``rasterio.features.rasterize`` (pixel-centre rule) and only the pixels whose
+    centres lie within a float tolerance of an outline's straight edge (widened by how far the
+    true great-circle edge bends away from it in the raster's CRS), or that no outline covered,
+    are looked up exactly: see :mod:`spatial.raster_burn`. The result equals the
+    pixel-by-pixel lookup (tests and ``bench_raster`` check this).
     """
     height, width = int(shape[0]), int(shape[1])
     if height <= 0 or width <= 0:
@@ -178,21 +179,15 @@ def pixel_index(shape: tuple[int, int], transform: Affine, crs: object, *, resol
     t = Affine(*tuple(transform)[:6])
     lnglat = _LngLat(t, to_wgs84)
     step = _block_size(lnglat, height, width, res) if fast else 1
-    if step >= 3:
-        all_cells, ok_all = _cells_by_blocks(lnglat, height, width, res, step, block_rows)
+    burned = None
+    if step >= 3:  # cells several pixels wide: burn their outlines, exact near the edges
+        from_wgs84 = None if to_wgs84 is None else pyproj.Transformer.from_crs(
+            "EPSG:4326", pyproj.CRS.from_user_input(wkt), always_xy=True)
+        burned = raster_burn.burn_codes(lnglat, t, from_wgs84, height, width, res, step)
+    if burned is not None:
+        cells, codes = burned
     else:
-        all_cells, ok_all = _cells_exact(lnglat, height, width, res, block_rows)
-    n = height * width
-    codes = np.full(n, -1, dtype=np.int32)
-    if ok_all.any():
-        fac, uniq = pd.factorize(all_cells[ok_all], sort=False)
-        order = np.argsort(uniq, kind="stable")
-        rank = np.empty(order.size, dtype=np.int32)
-        rank[order] = np.arange(order.size, dtype=np.int32)
-        codes[ok_all] = rank[fac]
-        cells = np.asarray(uniq, dtype=np.uint64)[order]
-    else:
-        cells = np.zeros(0, dtype=np.uint64)
+        cells, codes = _codes(*_cells_exact(lnglat, height, width, res, block_rows))
     log.info("Indexed %d x %d pixels to %d H3 cells at res %d", height, width, cells.size, res)
     return PixelIndex(cells=cells, codes=codes, shape=(height, width), transform=t, crs=wkt,
                       resolution=res)
@@ -218,7 +213,8 @@ class _LngLat:
             x, y = self.to_wgs84.transform(x, y)
             x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         else:
-            x = np.where(np.isfinite(x), (x + 180.0) % 360.0 - 180.0, x)
+            # wrap only longitudes outside [-180, 180]: wrapping changes the last bits
+            x = np.where(np.isfinite(x) & (np.abs(x) > 180.0), (x + 180.0) % 360.0 - 180.0, x)
         ok = np.isfinite(x) & np.isfinite(y) & (np.abs(y) <= 90) & (np.abs(x) <= 180)
         return x, y, ok
 
@@ -226,6 +222,19 @@ class _LngLat:
     def separable(self) -> bool:
         """True for a north-up grid in longitude/latitude (lng by column, lat by row)."""
         return self.to_wgs84 is None and self.t.b == 0 and self.t.d == 0
+
+
+def _codes(all_cells: np.ndarray, ok_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique cells and each pixel's int32 position among them (-1 where not ok)."""
+    codes = np.full(all_cells.size, -1, dtype=np.int32)
+    if not ok_all.any():
+        return np.zeros(0, dtype=np.uint64), codes
+    fac, uniq = pd.factorize(all_cells[ok_all], sort=False)
+    order = np.argsort(uniq, kind="stable")
+    rank = np.empty(order.size, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    codes[ok_all] = rank[fac]
+    return np.asarray(uniq, dtype=np.uint64)[order], codes
 
 
 def _cells_exact(lnglat: _LngLat, height: int, width: int, res: int, block_rows: int
@@ -268,142 +277,6 @@ def _block_size(lnglat: _LngLat, height: int, width: int, res: int) -> int:
         return 0
     edge_m = h3.average_hexagon_edge_length(res, unit="m")
     return int(np.clip(edge_m / step_m.max() / 2.0, 0, 16))
-
-
-def _hexagons(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inward edge lines of each cell's boundary in the (lng, lat) plane.
-
-    Returns ``coef`` (m, 6, 3) with ``a lng + b lat + c`` the signed distance (degrees, > 0
-    inside) to each edge's chord, and ``usable`` (m,): a convex hexagon not crossing the
-    antimeridian (pentagons and cells with distortion vertices are not usable).
-    """
-    m = cells.size
-    coef = np.zeros((m, 6, 3))
-    usable = np.zeros(m, dtype=bool)
-    bounds = list(map(h3i.cell_to_boundary, cells.tolist()))
-    six = np.fromiter((len(b) == 6 for b in bounds), dtype=bool, count=m)
-    if not six.any():
-        return coef, usable
-    v = np.array([b for b, k in zip(bounds, six, strict=True) if k], dtype=np.float64)  # lat, lng
-    x, y = v[..., 1], v[..., 0]
-    area2 = (x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)
-    flip = area2 < 0  # make every ring counter-clockwise in (x=lng, y=lat)
-    x[flip], y[flip] = x[flip, ::-1], y[flip, ::-1]
-    ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y
-    length = np.hypot(ex, ey)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a, b = -ey / length, ex / length
-    turn = ex * np.roll(ey, -1, axis=1) - ey * np.roll(ex, -1, axis=1)
-    good = (x.max(axis=1) - x.min(axis=1) < 180) & (turn > 0).all(axis=1) & \
-        np.isfinite(a).all(axis=1)
-    c = np.stack([a, b, -(a * x + b * y)], axis=-1)
-    coef[six] = np.where(good[:, None, None], c, 0.0)
-    usable[six] = good
-    return coef, usable
-
-
-def _cells_by_blocks(lnglat: _LngLat, height: int, width: int, res: int, s: int,
-                     block_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel cells from one exact lookup per s x s block plus point-in-hexagon tests."""
-    nbr, nbc = -(-height // s), -(-width // s)
-    hp, wp = nbr * s, nbc * s
-    # 1. exact cells of the block centres
-    sc = np.arange(nbc, dtype=np.float64) * s + s // 2
-    sr = np.arange(nbr, dtype=np.float64) * s + s // 2
-    sx, sy, sok = lnglat(sc[None, :], sr[:, None])
-    sx, sy, sok = (np.broadcast_to(a, (nbr, nbc)).ravel() for a in (sx, sy, sok))
-    scell = np.zeros(sx.size, dtype=np.uint64)
-    if sok.any():
-        scell[sok] = h3grid.points_to_cells(sy[sok], sx[sok], resolution=res)
-    if not sok.any() or sx[sok].max() - sx[sok].min() > 180 or np.abs(sy[sok]).max() > 80:
-        return _cells_exact(lnglat, height, width, res, block_rows)
-    # 2. hexagons of those cells and of their neighbours; the neighbour across each edge
-    uniq = np.unique(scell[sok])
-    nbrs, origin = h3grid.grid_disks(uniq, 1)
-    allc = np.unique(np.concatenate([uniq, nbrs]))
-    coef, usable = _hexagons(allc)
-    upos = np.searchsorted(allc, uniq)
-    npos = np.searchsorted(allc, nbrs)
-    alat, alng = h3grid.cell_centers(allc)
-    clat, clng = alat[npos], alng[npos]
-    d = (coef[upos[origin]][:, :, 0] * clng[:, None] + coef[upos[origin]][:, :, 1] * clat[:, None]
-         + coef[upos[origin]][:, :, 2])  # (pairs, 6): neighbour centre vs origin's edges
-    d[nbrs == uniq[origin]] = np.inf
-    across = np.full((allc.size, 6), -1, dtype=np.int64)  # neighbour beyond each edge
-    order = np.lexsort((np.arange(origin.size), origin))
-    counts = np.bincount(origin, minlength=uniq.size)
-    full = counts == 7
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rows = order[start[full, None] + np.arange(7)]  # (k, 7) pair rows of each hexagon origin
-    best = np.argmin(d[rows], axis=1)  # (k, 6) which of the 7 lies beyond each edge
-    across[upos[full]] = npos[np.take_along_axis(rows, best, axis=1)]
-    usable_u = np.zeros(allc.size, dtype=bool)
-    usable_u[upos[full]] = True
-    usable &= usable_u | ~np.isin(np.arange(allc.size), upos)  # origins need 6 neighbours
-    lat_max = np.radians(min(89.0, float(np.abs(sy[sok]).max()) + 1.0))
-    arc = 2.0 * h3.average_hexagon_edge_length(res, unit="m") / H3_AUTHALIC_RADIUS_M
-    margin = 2.0 * np.degrees(0.375 * arc * arc * np.tan(lat_max)) * 1.5 + 1e-9
-    cand = np.full(sx.size, -1, dtype=np.int64)
-    cand[sok] = np.searchsorted(allc, scell[sok])
-    cand[cand >= 0] = np.where(usable[cand[cand >= 0]], cand[cand >= 0], -1)
-    cand = cand.reshape(nbr, nbc)
-    # 3. every pixel, strip by strip of block rows
-    out = np.zeros((hp, wp), dtype=np.uint64)
-    ok_out = np.zeros((hp, wp), dtype=bool)
-    col = np.arange(wp, dtype=np.float64)[None, :]
-    kb = max(1, int(block_rows) // s)
-    for b0 in range(0, nbr, kb):
-        b1 = min(nbr, b0 + kb)
-        row = np.arange(b0 * s, b1 * s, dtype=np.float64)[:, None]
-        x, y, ok = lnglat(col, row)
-        k = b1 - b0
-        full = (k * s, wp)
-        ok = np.broadcast_to(ok, full)
-        cb = cand[b0:b1]  # (k, nbc)
-        cf = coef[np.maximum(cb, 0)]  # (k, nbc, 6, 3)
-        shape4 = (k, s, nbc, s)
-        x4 = x.reshape(1, 1, nbc, s) if x.shape[0] == 1 else x.reshape(shape4)
-        y4 = y.reshape(k, s, 1, 1) if y.shape[1] == 1 else y.reshape(shape4)
-        mind = np.full(shape4, np.inf)
-        tmp = np.empty(shape4)
-        for e in range(6):
-            a_ = cf[:, None, :, None, e, 0]
-            b_ = cf[:, None, :, None, e, 1]
-            c_ = cf[:, None, :, None, e, 2]
-            np.add(a_ * x4 + c_, b_ * y4, out=tmp)
-            np.minimum(mind, tmp, out=mind)
-        del tmp
-        code = np.broadcast_to(cb[:, None, :, None], shape4).reshape(full)
-        inside = (mind.reshape(full) > margin) & (code >= 0) & ok
-        res_c = np.where(inside, allc[np.maximum(code, 0)], np.uint64(0))
-
-        def at(a: np.ndarray, flat: np.ndarray) -> np.ndarray:  # values of a broadcast array
-            return a[np.minimum(flat // wp, a.shape[0] - 1), np.minimum(flat % wp,
-                                                                          a.shape[1] - 1)]
-
-        # misses: the neighbour beyond the most violated edge
-        miss = np.flatnonzero(~inside & ok & (code >= 0))
-        if miss.size:
-            xm, ym = at(x, miss), at(y, miss)
-            cm = cb[(miss // wp) // s, (miss % wp) // s]
-            dm = coef[cm, :, 0] * xm[:, None] + coef[cm, :, 1] * ym[:, None] + coef[cm, :, 2]
-            c2 = across[cm, np.argmin(dm, axis=1)]
-            good2 = c2 >= 0
-            good2[good2] = usable[c2[good2]]
-            c2s = np.maximum(c2, 0)
-            d2 = (coef[c2s, :, 0] * xm[:, None] + coef[c2s, :, 1] * ym[:, None]
-                  + coef[c2s, :, 2]).min(axis=1)
-            hit = good2 & (d2 > margin)
-            flat = res_c.reshape(-1)
-            flat[miss[hit]] = allc[c2s[hit]]
-            inside.reshape(-1)[miss[hit]] = True
-        rest = np.flatnonzero(~inside & ok)
-        if rest.size:
-            res_c.reshape(-1)[rest] = h3grid.points_to_cells(at(y, rest), at(x, rest),
-                                                             resolution=res)
-        out[b0 * s:b1 * s] = res_c
-        ok_out[b0 * s:b1 * s] = ok
-    return out[:height, :width].ravel(), ok_out[:height, :width].ravel()
 
 
 def aggregate_array(values: np.ndarray, index: PixelIndex, *, nodata: float | None = None,
@@ -526,7 +399,9 @@ def raster_to_cells(path: Path | str, *, resolution: int | None = None,
         flags = ds.mask_flag_enums[band - 1]
         plain = all(f in (rasterio.enums.MaskFlags.all_valid, rasterio.enums.MaskFlags.nodata)
                     for f in flags)
-        step = max(1, int(block_rows))
+        block_h = ds.block_shapes[band - 1][0]  # whole rows of the file's blocks per window
+        step = max(block_h, int(block_rows) // block_h * block_h) if block_h > 0 \
+            else max(1, int(block_rows))
         for r0 in range(0, height, step):
             r1 = min(height, r0 + step)
             win = Window(0, r0, width, r1 - r0)
@@ -540,3 +415,50 @@ def raster_to_cells(path: Path | str, *, resolution: int | None = None,
                             np.ma.getmaskarray(arr).ravel(), sums, counts)
     log.debug("%s: %d valid pixels in %d cells", path.name, counts.sum(), (counts > 0).sum())
     return _stats(sums, counts, index)
+
+
+def stream_cells(paths: Iterable[Path | str], *, resolution: int | None = None,
+                 index: PixelIndex | None = None, band: int = 1,
+                 block_rows: int = BLOCK_ROWS) -> Iterator[tuple[Path, CellStats]]:
+    """Per-cell pixel means of a series of rasters, one raster at a time (a generator).
+
+    The pixel index is built from the first raster (unless `index` is given) and reused while
+    the rasters stay on its grid; a raster on another grid gets a new index (logged). Each
+    raster is read in windows (:func:`raster_to_cells`), so the memory held is the index (4
+    bytes per pixel), one window and one :class:`CellStats`, whatever the number of rasters;
+    keep only what you need of each result (e.g. running sums) to stay bounded.
+
+    Parameters
+    ----------
+    paths
+        Raster files, in the order wanted (e.g. one per day).
+    resolution, band, block_rows
+        As :func:`raster_to_cells`; `resolution` is needed unless `index` is given.
+    index
+        A :class:`PixelIndex` of the rasters' grid, when already built.
+
+    Yields
+    ------
+    (path, CellStats)
+        Each raster's path and its per-cell means and counts over ``stats.index.cells``.
+    """
+    for path in paths:
+        path = Path(path)
+        if index is not None and not index.matches(*_grid_of(path)):
+            log.info("%s: another grid than the previous rasters; new pixel index", path)
+            index = None
+        s = raster_to_cells(path, resolution=resolution if index is None else None, index=index,
+                            band=band, block_rows=block_rows)
+        index = s.index
+        yield path, s
+
+
+def _grid_of(path: Path) -> tuple[tuple[int, int], Affine, str]:
+    """(shape, transform, CRS WKT) of a raster file, InputError when missing or unreadable."""
+    if not path.exists():
+        raise InputError(f"{path}: raster file not found; check `path` in the config.")
+    try:
+        with rasterio.open(path) as ds:
+            return (ds.height, ds.width), ds.transform, _crs_wkt(ds.crs)
+    except rasterio.errors.RasterioIOError as err:
+        raise InputError(f"{path}: not a readable raster ({err}).") from None

@@ -47,7 +47,7 @@ Layers ``zone`` (zone_id, county_code, county_name, area_km2, n_machines, n_high
 ``machines`` (every usable record: source register/spot_check, stage, high_emission, to_clear,
 in_zone, zone_id, county/township), ``high_emission`` (high-emission records inside the zone),
 ``cells`` (h3_cell, n_machines, n_high, n_high_in_zone, n_registered, n_checked); tables
-``ban_list`` (区内高排放机械清单), ``clear_list`` (国一及以下清零清单), ``by_county``,
+``ban_list`` (区内高排放机械清单), ``clear_list`` (动态清零清单), ``by_county``,
 ``rejected``.
 """
 
@@ -185,7 +185,7 @@ FIELDS = {
     "n_high": FieldMeta("n_high", "高排放机械记录数", "台"),
     "n_high_in_zone": FieldMeta("n_high_in", "区内高排放机械记录数", "台"),
     "n_in_zone": FieldMeta("n_in_zone", "区内机械记录数", "台"),
-    "n_to_clear": FieldMeta("n_clear", "国一及以下（清零）记录数", "台"),
+    "n_to_clear": FieldMeta("n_clear", "动态清零对象记录数", "台"),
     "n_registered": FieldMeta("n_reg", "登记机械数", "台"),
     "n_checked": FieldMeta("n_chk", "抽检记录数", "条"),
     "zone_km2": FieldMeta("zone_km2", "控制区面积", "km²"),
@@ -201,7 +201,7 @@ FIELDS = {
     "result": FieldMeta("result", "抽检结果"),
     "date": FieldMeta("date", "登记/抽检日期"),
     "high_emission": FieldMeta("high", "是否高排放"),
-    "to_clear": FieldMeta("to_clear", "是否国一及以下（动态清零）"),
+    "to_clear": FieldMeta("to_clear", "是否动态清零对象"),
     "in_zone": FieldMeta("in_zone", "是否在控制区内"),
     "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
     "lon": FieldMeta("lon", "经度", "°"),

@@ -238,3 +238,14 @@ def test_demo_outputs(demo_out, tmp_path):
                      "-q"]) == 0
     packs = sorted(p.name for p in (out / "layers" / "machinery-zones" / "counties").glob("*"))
     assert "371502_东昌府区_machinery-zones.zip" in packs
+
+
+def test_report_findings_state_the_lists_counts(demo_out):
+    import docx
+    d = demo_out / "layers" / "machinery-zones"
+    text = "\n".join(p.text for p in docx.Document(str(d / "report.docx")).paragraphs)
+    ban = pd.read_csv(d / "ban_list.csv", encoding="utf-8-sig")
+    clear = pd.read_csv(d / "clear_list.csv", encoding="utf-8-sig")
+    zone = pd.read_csv(d / "by_county.csv", encoding="utf-8-sig")
+    assert f"高排放机械 {len(ban)} 条" in text and f"国一及以下排放标准机械 {len(clear)} 条" in text
+    assert f"控制区面积 {zone['zone_km2'].sum():,.2f} 平方公里" in text

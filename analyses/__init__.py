@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "no-burn-zones": "analyses.no_burn_zones",
     "fire-points": "analyses.fire_points",
     "pollution-hotspots": "analyses.pollution_hotspots",
+    "machinery-zones": "analyses.machinery_zones",
 }
 
 

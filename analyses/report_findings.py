@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from . import vocab
+
 Reader = Callable[..., pd.DataFrame]
 
 
@@ -114,8 +116,29 @@ def pollution_hotspots(read: Reader, man: dict[str, Any]) -> list[str]:
     return out
 
 
+def machinery_zones(read: Reader, man: dict[str, Any]) -> list[str]:
+    """The zone's area by county, records inside it, high-emission ones to ban, ones to clear."""
+    p = man.get("params") or {}
+    c = read("by_county")
+    s = c[["zone_km2", "n_machines", "n_in_zone", "n_high_in_zone", "n_to_clear",
+           "n_registered", "n_checked"]].sum()
+    parts = [f"{r.county_name}{r.zone_km2:,.2f} 平方公里" for r in c.itertuples()
+             if r.zone_km2 > 0]
+    lo = vocab.label("stage", p.get("min_stage", "stage3"))
+    clear = vocab.label("stage", p.get("clear_max_stage", "stage1"))
+    # 聊办字〔2017〕49号 item 19 (划定并公布禁止使用高排放非道路移动机械的区域); 济宁市 2024 二(三)3
+    # (国一及以下动态清零, 排放控制区管控)
+    return [f"非道路移动机械低排放控制区面积 {s['zone_km2']:,.2f} 平方公里"
+            + (f"（{'、'.join(parts)}）" if parts else "") + "。"
+            f"登记机械 {_n(s['n_registered'])} 台、抽检记录 {_n(s['n_checked'])} 条中，"
+            f"位于控制区内的 {_n(s['n_in_zone'])} 条，其中排放阶段低于{lo}的高排放机械 "
+            f"{_n(s['n_high_in_zone'])} 条（见“区内高排放机械清单”）。",
+            f"{clear}及以下排放标准机械 {_n(s['n_to_clear'])} 条，应动态清零"
+            "（见“动态清零清单”）。"]
+
+
 #: analysis -> its findings function
 FINDINGS: dict[str, Callable[[Reader, dict[str, Any]], list[str]]] = {
     "heat-radius": heat_radius, "no-burn-zones": no_burn_zones, "fire-points": fire_points,
-    "pollution-hotspots": pollution_hotspots,
+    "pollution-hotspots": pollution_hotspots, "machinery-zones": machinery_zones,
 }

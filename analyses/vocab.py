@@ -14,6 +14,9 @@ substring guess (``某某煤`` is not ``coal`` unless the config says so).
 - method (village clean-heating conversion): ``gas``, ``electricity``, ``central_heating``,
   ``heat_pump``, ``geothermal``, ``solar``, ``biomass``, ``clean_coal``; ``clean_coal``
   (改燃洁净型煤、水煤浆、无烟煤、兰炭…) is not clean heating.
+- stage (national emission stage of a non-road mobile machine, GB 20891): ``stage0`` (国〇:
+  before 国一), ``stage1`` … ``stage4`` (国一 … 国四), ``electric`` (电动/新能源: no engine
+  exhaust); blank or unknown is ``unknown``, never guessed (:data:`STAGE_ORDER` ranks them).
 
 A config extends any vocabulary (``[vocab.fuel] "某某煤" = "coal"``): the runner wraps a run in
 :func:`extended`. Each code has a Chinese label (:func:`label`) for display.
@@ -121,8 +124,27 @@ METHOD: dict[str, tuple[str, ...]] = {
                    "绿焦", "原油"),
 }
 
+# National emission stages of non-road mobile machinery diesel engines: GB 20891-2007 (第一、
+# 二阶段), GB 20891-2014 (第三、四阶段). Roman numerals (国Ⅲ) become 国iii after NFKC and
+# lower-casing, so 国Ⅲ, 国III and 国iii are one word; 国〇/国0/国零 and 未达国一 are the machines
+# built before 国一. 电动/新能源 machines have no engine exhaust (聊环发〔2023〕7号 四(一):
+# "替换为新能源或国 III 及以上排放标准的非道路移动机械").
+STAGE: dict[str, tuple[str, ...]] = {
+    "stage0": ("stage0", "国0", "国〇", "国零", "国o", "国0阶段", "国零阶段", "未达国一", "未达国1",
+               "国一以前", "国一前", "国i前", "国1前", "无排放阶段"),
+    "stage1": ("stage1", "国1", "国一", "国i", "国一阶段", "国1阶段", "第一阶段", "国一标准"),
+    "stage2": ("stage2", "国2", "国二", "国ii", "国二阶段", "国2阶段", "第二阶段", "国二标准"),
+    "stage3": ("stage3", "国3", "国三", "国iii", "国三阶段", "国3阶段", "第三阶段", "国三标准"),
+    "stage4": ("stage4", "国4", "国四", "国iv", "国四阶段", "国4阶段", "第四阶段", "国四标准"),
+    "electric": ("electric", "电动", "纯电动", "新能源", "电力", "电", "锂电", "蓄电池",
+                 "新能源（电动）"),
+}
+#: rank of each stage (a higher rank is cleaner): a machine is high-emission below ``min_stage``
+STAGE_ORDER: dict[str, int] = {"stage0": 0, "stage1": 1, "stage2": 2, "stage3": 3, "stage4": 4,
+                               "electric": 5}
+
 VOCABS: dict[str, dict[str, tuple[str, ...]]] = {
-    "fuel": FUEL, "status": STATUS, "kind": KIND, "method": METHOD}
+    "fuel": FUEL, "status": STATUS, "kind": KIND, "method": METHOD, "stage": STAGE}
 
 #: Chinese label of every code, for tables, tooltips and Shapefile attributes
 LABELS: dict[str, dict[str, str]] = {
@@ -139,6 +161,8 @@ LABELS: dict[str, dict[str, str]] = {
     "method": {"gas": "气代煤", "electricity": "电代煤", "central_heating": "集中供热",
                "heat_pump": "热泵", "geothermal": "地热", "solar": "太阳能", "biomass": "生物质",
                "clean_coal": "改燃洁净型煤等（不计为清洁取暖）", UNKNOWN: "方式不明"},
+    "stage": {"stage0": "国〇（未达国一）", "stage1": "国一", "stage2": "国二", "stage3": "国三",
+              "stage4": "国四", "electric": "电动/新能源", UNKNOWN: "排放阶段不明"},
 }
 
 #: groups that count as burning coal (heat-radius targets; the catalogue's 煤炭及其制品, and
@@ -244,6 +268,11 @@ def kind(values: Iterable[Any]) -> pd.Series:
 def method(values: Iterable[Any]) -> pd.Series:
     """Conversion methods (气代煤 -> gas, 洁净型煤 -> clean_coal); blank -> None."""
     return codes(values, "method", blank=None)
+
+
+def stage(values: Iterable[Any]) -> pd.Series:
+    """Emission stages (国Ⅱ -> stage2, 未达国一 -> stage0, 电动 -> electric); blank -> unknown."""
+    return codes(values, "stage", blank=UNKNOWN)
 
 
 def unknown_values(values: Iterable[Any], field: str) -> pd.Series:

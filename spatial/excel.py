@@ -35,6 +35,7 @@ SHEET_NAMES = {
     "accountability": "乡镇问责", "aq_stats": "空气质量统计", "ranking": "综合指数排名",
     "hot_cells": "年度高值网格", "hot_top_value": "高值网格月均值排名",
     "hot_worst_yoy": "高值网格同比恶化排名", "hot_worst_mom": "高值网格环比恶化排名",
+    "ban_list": "区内高排放机械清单", "clear_list": "动态清零清单",
 }
 #: sheet names that depend on the analysis (one table name, two meanings)
 ANALYSIS_SHEET_NAMES = {

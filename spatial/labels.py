@@ -40,7 +40,9 @@ LABELS: dict[str, dict[str, str]] = {
     "change": {"added": "新增", "removed": "调出"},
     "type": {"national": "国控", "provincial": "省控", "micro": "微站"},
     "conf_class": {"l": "低", "n": "标称", "h": "高"},
-    "source": {"known": "已知热源", "derived": "推断热源"},
+    "source": {"known": "已知热源", "derived": "推断热源",
+               # machinery records (machinery-zones)
+               "register": "登记", "spot_check": "抽检"},
     "daynight": {"D": "白天", "N": "夜间"},
     "trend": {"up": "上升", "down": "下降", "none": "无显著趋势"},
     "period_kind": {"window": "禁烧时段", "day": "日"},

@@ -165,7 +165,8 @@ def test_list(capsys):
     code, out = run(["list"], capsys)
     assert code == 0
     names = [line.split()[0] for line in out.splitlines() if line.strip()]
-    assert names == ["heat-radius", "no-burn-zones", "fire-points", "pollution-hotspots"]
+    assert names == ["heat-radius", "no-burn-zones", "fire-points", "pollution-hotspots",
+                     "machinery-zones"]
     assert all(len(line.split(None, 1)) == 2 for line in out.splitlines() if line.strip())
 
 

@@ -171,8 +171,8 @@ def probes(demo_out, tmp_path_factory) -> dict:
     for page in sorted((demo_out / "maps").glob("*.html")):
         for size in ((1024, 768), (1920, 1080)):
             out[(page.stem, size)] = _probe(page, tmp, size)
-    assert {k[0] for k in out} == {"heat-radius", "no-burn-zones", "fire-points",
-                                   "pollution-hotspots"}
+    from analyses import REGISTRY
+    assert {k[0] for k in out} == set(REGISTRY)  # every analysis's map
     return out
 
 

@@ -17,8 +17,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from analyses import cli
 from analyses import machinery_zones as mz
-from spatial import cli, coords
+from spatial import coords
 from spatial.errors import InputError
 
 GEOD = Geod(ellps="WGS84")

@@ -6,6 +6,7 @@ picker (:func:`add_choropleth_periods`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import folium
@@ -17,7 +18,17 @@ from .classes import NO_DATA_COLOR, class_breaks, class_labels, classify, sequen
 from .errors import InputError
 from .htmlsafe import MISSING_TEXT, _check_color, escape, field_values, format_value
 from .mapelements import _RANK, add_legend
-from .maplayers import _add_features, _display
+from .maplayers import _add_features, _display, _layer_name
+from .periodlayer import (
+    VALUE_BUDGET,
+    PeriodLayer,
+    class_bits,
+    encode_polygons,
+    pack_classes,
+    value_arrays,
+)
+
+log = logging.getLogger(__name__)
 
 
 def add_choropleth(
@@ -168,6 +179,7 @@ def add_choropleth_periods(
     value_format: str | None = None,
     show: bool = True,
     period_label: str = "时段",
+    value_budget: int = VALUE_BUDGET,
 ) -> folium.FeatureGroup:
     """One hexagon layer with a period selector: the cells are drawn once, coloured by period.
 
@@ -184,30 +196,67 @@ def add_choropleth_periods(
         so colours compare across periods.
     period_label
         Caption of the drop-down and of the tooltip's first row.
+    value_budget
+        Bytes the per-period values of all period layers of the map may take in the page
+        (:data:`spatial.periodlayer.VALUE_BUDGET`); the tooltip shows the value with
+        ``value_format``'s decimals (whole numbers without one) when they fit, else its legend
+        class (label ``…（分级）``).
+
+    The page keeps each cell's geometry once and, per period, one array of classes and one of
+    values (see :mod:`spatial.periodlayer`), so a province-year of daily values fits a map.
     """
     gdf = _display(m, gdf, f"add_choropleth_periods(name={name!r})")
     if len(values) != len(gdf) or values.shape[1] == 0:
         raise InputError(f"values: {values.shape} does not fit {len(gdf)} cells; give one row "
                          "per cell and at least one period column.")
+    layer_name = _layer_name(m, name)
     table = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     table = np.where(np.isfinite(table), table, np.nan)
     edges, palette, styles = _class_styles(table.ravel(), bins=bins, k=k, colors=colors,
                                            cmap=cmap, opacity=opacity)
+    if len(styles) > 255:
+        raise InputError(f"add_choropleth_periods(name={name!r}): {len(styles) - 1} classes; "
+                         "a period layer holds at most 254.")
+    for s in styles:
+        s["interactive"] = True
     per_period = _style_index(table.ravel(), edges).reshape(table.shape)
-    texts = np.array(_value_texts(table.ravel(), unit=unit, value_format=value_format),
-                     dtype=object).reshape(table.shape)
-    tip_labels = [escape(period_label), escape(label)]
-    static = [[] for _ in range(len(gdf))]
+    bits = class_bits(len(styles))
+    texts = value_arrays(table, value_format)
+    used = getattr(m, "lantian_period_value_bytes", 0)
+    if texts is not None:
+        size = sum(len(a) for a in texts[0])
+        if used + size > value_budget:
+            log.info("%s: the values of %d cells x %d periods would pass the map's budget of %d "
+                     "bytes; the tooltip shows their class", name, *table.shape, value_budget)
+            texts = None
+        else:
+            used += size
+    tip_labels = [escape(period_label), escape(label if texts else f"{label}（分级）")]
+    static = None
     if tooltip:
         extra_labels, static = field_values(gdf, tooltip, arg="tooltip")
         tip_labels += extra_labels
-    periods = [escape(str(c)) for c in values.columns]
-    group = _add_features(
-        m, gdf, name=name, styles=styles, style_idx=per_period[:, -1], tooltip=None,
-        popup=None, show=show, rank=_RANK["cells"], tips=(tip_labels, static),
-        extra_props={"ss": per_period.tolist(), "v": texts.tolist()},
-        periods=periods, periods_title=escape(period_label),
-    )
+    class_texts = [escape(t) for t in class_labels(edges, unit=unit, value_format=value_format)]
+    data = {
+        "periods": [escape(str(c)) for c in values.columns],
+        "periodsTitle": escape(period_label),
+        **encode_polygons(gdf.geometry.array),
+        "bits": bits,
+        "classes": [pack_classes(per_period[:, j], bits) for j in range(per_period.shape[1])],
+        "values": texts[0] if texts else None,
+        "fmt": texts[1] if texts else None,
+        "unit": f" {escape(unit)}" if unit else "",
+        "missingText": escape(MISSING_TEXT),
+        "classTexts": [*class_texts, escape(MISSING_TEXT)],
+        "tipLabels": tip_labels,
+        "tips": static,
+    }
+    # the map is changed only now, when every argument has been checked
+    m.lantian_period_value_bytes = used
+    group = folium.FeatureGroup(name=layer_name, show=show).add_to(m)
+    group.add_child(PeriodLayer(data, styles, map_name=m.get_name(), rank=_RANK["cells"]),
+                    name=f"{name}_data")
+    log.info("Map layer %r: %d cells x %d periods", name, *table.shape)
     if legend:
         _class_legend(m, table.ravel(), edges, palette, bins=bins, label=label, unit=unit,
                       value_format=value_format)

@@ -1,7 +1,8 @@
 """The Leaflet elements of a lantian map page (folium ``MacroElement`` s with their JavaScript).
 
 The map's stylesheet, title and scale bar; the GeoJSON layer drawn on the shared canvas (styles,
-tooltips, popups, labels, the period picker and the filter); the filter drop-down; legend boxes.
+tooltips, popups, labels and the filter); the filter drop-down; legend boxes. The period layer and
+its picker are in :mod:`spatial.periodlayer`.
 Every text handed to them is already HTML-escaped; JSON goes through
 :func:`spatial.htmlsafe.js_json`.
 """
@@ -64,13 +65,7 @@ class _GeoJsonLayer(MacroElement):
                 return h + "</table>";
             };
             var data = {{ this.data_json }};
-            {% if this.periods_json %}
-            // one value per period: properties.ss (style index) and .v (tooltip value) per period
-            var periods = {{ this.periods_json }}, cur = periods.length - 1;
-            var styleOf = function (f) { return styles[f.properties.ss[cur]]; };
-            {% else %}
             var styleOf = function (f) { return styles[f.properties.s]; };
-            {% endif %}
             var map = {{ this.map_name }};
             var layer = L.geoJSON(data, {
                 {% if this.filtered %}
@@ -88,14 +83,7 @@ class _GeoJsonLayer(MacroElement):
                 },
                 onEachFeature: function (f, l) {
                     var t = f.properties.t, p = f.properties.p, tip = null;
-                    {% if this.periods_json %}
-                    tip = function () {
-                        var row = [periods[cur], f.properties.v[cur]];
-                        return table(tipLabels, row.concat(t || []));
-                    };
-                    {% else %}
                     if (t != null) { tip = function () { return table(tipLabels, t); }; }
-                    {% endif %}
                     if (tip) { l.bindTooltip(tip, {sticky: true, className: "lt-tip"}); }
                     // click/tap: the popup, or the tooltip's fields (touch panels have no hover)
                     if (p != null || tip) {
@@ -116,32 +104,6 @@ class _GeoJsonLayer(MacroElement):
                     function (d) { if (map.hasLayer(d.layer)) { d.layer.bringToFront(); } });
             });
             layer.addTo({{ this._parent.get_name() }});
-            {% if this.periods_json %}
-            // one period picker per map moves every period layer (same period labels)
-            map.on("lantian:period", function (e) {
-                var j = periods.indexOf(e.period);
-                if (j >= 0) { cur = j; layer.setStyle(styleOf); }
-            });
-            if (map._lantianPicker) { return; }
-            map._lantianPicker = true;
-            var picker = L.control({position: "topleft"});
-            picker.onAdd = function () {
-                var div = L.DomUtil.create("div", "lt-legend lt-periods");
-                var html = "<label>" + {{ this.periods_title_json }} + " <select>";
-                periods.forEach(function (p, i) {
-                    html += "<option value='" + i + "'" + (i === cur ? " selected" : "") + ">" +
-                            p + "</option>";
-                });
-                div.innerHTML = html + "</select></label>";
-                div.querySelector("select").addEventListener("change", function (e) {
-                    map.fire("lantian:period", {period: periods[parseInt(e.target.value, 10)]});
-                });
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            picker.addTo(map);
-            {% endif %}
             {% if this.labels_json %}
             var labels = {{ this.labels_json }};
             labels.forEach(function (d) {
@@ -176,16 +138,12 @@ class _GeoJsonLayer(MacroElement):
         label_min_zoom: int | None = None,
         map_name: str,
         rank: int,
-        periods: list[str] | None = None,
-        periods_title: str = "",
         filtered: bool = False,
     ):
         super().__init__()
         self._name = "LantianGeoJson"
         self.filtered = bool(filtered)
         self.data_json = data_json
-        self.periods_json = js_json(periods) if periods else ""
-        self.periods_title_json = js_json(periods_title)
         self.styles_json = js_json(styles)
         self.labels_json = js_json(labels) if labels else ""
         self.tip_labels_json = js_json(tip_labels)
@@ -332,3 +290,40 @@ def add_legend(
             f"position={position!r}: choose bottomright, bottomleft, topright or topleft."
         )
     m.add_child(_Legend(legend_html(title, items), position))
+
+
+class _Links(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var box = L.control({position: "topleft"});
+            box.onAdd = function () {
+                var div = L.DomUtil.create("div", "lt-legend lt-links");
+                div.innerHTML = {{ this.html_json }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            box.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "LantianLinks"
+        self.html_json = js_json(html_text)
+
+
+def add_links(m: folium.Map, *, title: str, links: Sequence[tuple[str, str | None]]) -> None:
+    """A box (top left) of links to sibling maps, e.g. the maps of the other years.
+
+    ``links``: ``(text, href)`` in display order; ``href`` None marks the map itself (bold, no
+    link). Hrefs are file names relative to the map's folder; texts and hrefs are escaped.
+    """
+    rows = []
+    for text, href in links:
+        rows.append(f"<b>{escape(text)}</b>" if href is None
+                    else f'<a href="{escape(href)}">{escape(text)}</a>')
+    m.add_child(_Links(f"{escape(title)}：" + " | ".join(rows)))

@@ -181,7 +181,7 @@ def _add_features(
     """Add a layer; ``tips`` = (labels, per-row values) replaces ``tooltip`` when given.
 
     ``extra_props`` adds per-feature properties (lists aligned with the rows), e.g. the
-    per-period style indices ``ss`` and values ``v`` of :func:`add_choropleth_periods`.
+    filter keys ``k`` of a layer that follows the map's filter.
     """
     layer_name = _layer_name(m, name)
     tip_labels, tips_rows = (

@@ -79,6 +79,7 @@ from .mapassets import stable_ids as stable_ids
 from .mapelements import _MapStyle
 from .mapelements import add_filter as add_filter
 from .mapelements import add_legend as add_legend
+from .mapelements import add_links as add_links
 from .mapelements import legend_html as legend_html
 from .maplayers import COORD_DECIMALS as COORD_DECIMALS
 from .maplayers import OUTLINE_SIMPLIFY_DEG as OUTLINE_SIMPLIFY_DEG

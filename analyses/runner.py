@@ -61,7 +61,9 @@ def map_settings(config: dict[str, Any], *, basemap: str | None = None,
                  offline: bool | None = None, default_offline: bool = False) -> dict[str, Any]:
     """The map options of a run: command-line values over the config's ``[map]`` over defaults.
 
-    Returns ``{"basemap": str | None, "tianditu_token": str | None, "offline": bool}``;
+    Returns ``{"basemap": str | None, "tianditu_token": str | None, "offline": bool,
+    "map_periods": int | None, ...}`` (the texts shown on the map; ``map_periods`` None: the
+    analysis's default);
     ``basemap`` None keeps each analysis's own choice. Offline maps have no basemap tiles, so
     the basemap is then ``"none"`` (no Tianditu key needed, no GCJ-02 shift).
     """

@@ -207,6 +207,7 @@ HOOKS: dict[str, tuple[Any, str]] = {
     "FRAME_INPUTS": ({}, "input -> maker of its Table from a Python frame (analyses.api)"),
     "prepare_run": (None, "prepare_run(inputs, params, engine=) -> inputs ready for run"),
     "REPORT_TABLES": (None, "key tables of the report (else analyses.report_tables's entry)"),
+    "map_years": (None, "map_years(result, max_periods) -> {year: result}: one map per year"),
 }
 
 

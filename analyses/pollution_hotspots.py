@@ -96,6 +96,7 @@ from .base import InputSpec, Result, check_types
 from .hotspot_rasters import RasterCells, params_key, prepare_run
 from .pollution_hotspots_map import build_map as build_map
 from .pollution_hotspots_map import figure_spec as figure_spec
+from .pollution_hotspots_map import map_years as map_years
 from .pollution_hotspots_map import symbology as symbology
 
 log = logging.getLogger(__name__)

@@ -174,6 +174,36 @@ def build_map(result: Result, *,
     return m
 
 
+#: Most periods one map holds unless ``[map] map_periods`` says otherwise (issue 16): more
+#: become one map per year, so a map stays small enough to open in a meeting room.
+MAP_PERIODS = 36
+
+
+def map_years(result: Result, max_periods: int = MAP_PERIODS) -> dict[str, Result]:
+    """One result per year, when one map would hold too many periods.
+
+    ``{year: result with the cells of that year's periods}`` when the cells have more than
+    ``max_periods`` periods over more than one year; else ``{}`` (one map).
+    Every period label begins with its year (``2025-01``, ``2025-01-05``, ``2025Q1``, ``2025``,
+    ``2024/2025秋冬`` for the season that begins in October 2024); the year is the label's first
+    four characters. The other layers (patterns over all periods, stations,
+    rankings) are the same in every year's map.
+    """
+    cells = result.layers["cells"]
+    labels = pd.Series(cells["period"].astype(str).unique())
+    if len(labels) <= max_periods:
+        return {}
+    years = labels.str[:4]
+    if years.nunique() < 2:
+        return {}
+    import dataclasses
+
+    year_of = cells["period"].astype(str).str[:4]
+    return {y: dataclasses.replace(result, layers={**result.layers,
+                                                   "cells": cells[year_of.to_numpy() == y]})
+            for y in sorted(years.unique())}
+
+
 def figure_spec(result: Result) -> list[figure.LayerStyle]:
     """Static figure: mean value per cell in the map's classes, pattern cells, stations."""
     p = result.params

@@ -60,7 +60,9 @@ def map_settings(config: dict[str, Any], *, basemap: str | None = None,
                  offline: bool | None = None, default_offline: bool = False) -> dict[str, Any]:
     """The map options of a run: command-line values over the config's ``[map]`` over defaults.
 
-    Returns ``{"basemap": str | None, "tianditu_token": str | None, "offline": bool}``;
+    Returns ``{"basemap": str | None, "tianditu_token": str | None, "offline": bool,
+    "map_periods": int | None, ...}`` (the texts shown on the map; ``map_periods`` None: the
+    analysis's default);
     ``basemap`` None keeps each analysis's own choice. Offline maps have no basemap tiles, so
     the basemap is then ``"none"`` (no Tianditu key needed, no GCJ-02 shift).
     """
@@ -70,7 +72,7 @@ def map_settings(config: dict[str, Any], *, basemap: str | None = None,
     if name is not None:
         basemaps.check_basemap(name)
     return {"basemap": "none" if off else name, "tianditu_token": table.get("tianditu_token"),
-            "offline": bool(off),
+            "offline": bool(off), "map_periods": table.get("map_periods"),
             **{k: table.get(k) for k in ("title", "subtitle", "source", "unit", "city")}}
 
 
@@ -97,6 +99,38 @@ def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> 
     mapparts.add_credits(m, city=_city(result, settings), source=settings.get("source"),
                          unit=settings.get("unit"))
     return webmap.render_html(m, offline=settings["offline"], inline=True)
+
+
+def render_year_maps(module: ModuleType, result: Result, settings: dict[str, Any],
+                     stem: str) -> dict[str, str]:
+    """``{file name: HTML}`` of the maps per year when one map would hold too many periods.
+
+    An analysis with per-period maps has ``map_years(result, max_periods)`` (e.g.
+    :func:`analyses.pollution_hotspots_map.map_years`); ``[map] map_periods`` (default 36) is
+    the most periods one map holds. The maps are ``<stem>.<year>.html``, each linking to the
+    others, and ``<stem>.html`` is the latest year's map. ``{}``: one map as usual.
+    """
+    split = hook(module, "map_years")
+    if split is None:
+        return {}
+    n = settings.get("map_periods")
+    years = split(result) if n is None else split(result, n)
+    if not years:
+        return {}
+    names = {y: f"{stem}.{y}.html" for y in years}
+    pages = {}
+    for year, sub in years.items():
+        with basemaps.override(settings["basemap"], token=settings["tianditu_token"]):
+            m = module.build_map(sub)
+        mapparts.set_heading(m, title=settings.get("title"), subtitle=settings.get("subtitle"))
+        mapparts.add_credits(m, city=_city(result, settings), source=settings.get("source"),
+                             unit=settings.get("unit"))
+        webmap.add_links(m, title="年份", links=[(f"{y}年", None if y == year else names[y])
+                                                 for y in years])
+        pages[names[year]] = webmap.stable_ids(
+            webmap.render_html(m, offline=settings["offline"], inline=True))
+    pages[f"{stem}.html"] = pages[names[max(years)]]
+    return pages
 
 
 def render_figure(module: ModuleType, result: Result,
@@ -567,7 +601,10 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
     label, date = map_date(config, tables)
     with webmap.map_date(date, label=label), progress.step(f"{name}: drawing the map"):
         # rendered before anything is written; element ids numbered so reruns give the same bytes
-        html = webmap.stable_ids(render_map(module, result, settings))
+        stem = safepath.safe_name(name)
+        year_maps = render_year_maps(module, result, settings, stem)
+        html = (year_maps.pop(f"{stem}.html") if year_maps
+                else webmap.stable_ids(render_map(module, result, settings)))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
     t3 = time.perf_counter()
     with progress.step(f"{name}: drawing the figure"):
@@ -598,6 +635,7 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
         "timings": timings,
         "map": {"basemap": settings["basemap"] or "(analysis default)",
                 "offline": settings["offline"], "date": f"{label} {date}".strip(),
+                **({"year_maps": sorted(year_maps)} if year_maps else {}),
                 "credits": mapparts.credit_lines(city=_city(result, settings),
                                                  source=settings.get("source"),
                                                  unit=settings.get("unit"))},
@@ -617,6 +655,8 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
                                       crs=(config.get("output") or {}).get("crs"),
                                       finish=_qgis_writer(module, result, settings))
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
+            for file_name, page in year_maps.items():  # more periods than one map holds
+                (stage.maps_dir / file_name).write_text(page, encoding="utf-8")
             for ext, data in figures.items():
                 (stage.maps_dir / f"{stem}.{ext}").write_bytes(data)
             if report:  # from the staged files, as `lantian report` reads the published ones

@@ -49,6 +49,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .errors import InputError
+from .htmlsafe import js_json
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 FULLSCREEN_DIR = ASSETS_DIR / "leaflet.fullscreen-5.3.3"
@@ -300,8 +301,6 @@ class MapTools(MacroElement):
     )
 
     def __init__(self) -> None:
-        from .webmap import js_json
-
         super().__init__()
         self._name = "LantianMapTools"
         # branca compiles the header macro's output as a template again: keep it raw.

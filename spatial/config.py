@@ -110,7 +110,7 @@ def load(path: Path | str) -> dict[str, Any]:
 
 
 MAP_KEYS = {"basemap": str, "tianditu_token": str, "offline": bool, "date": str, "title": str,
-            "subtitle": str, "source": str, "unit": str, "city": str}
+            "subtitle": str, "source": str, "unit": str, "city": str, "map_periods": int}
 
 
 def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
@@ -118,6 +118,7 @@ def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
 
     ``basemap``, ``tianditu_token``, ``offline``, and the texts shown on the map and the
     figure: ``title``, ``subtitle``, ``city`` (区域), ``source`` (数据来源), ``unit`` (制图单位).
+    ``map_periods``: the most periods one map holds (default 36); more become one map per year.
 
     Returns only the keys given (the runner fills defaults), e.g. ``{"basemap": "tianditu-vec",
     "tianditu_token": "…", "offline": False}``. The basemap name is checked against
@@ -134,6 +135,10 @@ def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
     table = dict(table)
     if hasattr(table.get("date"), "isoformat"):  # date = 2025-01-31 (a TOML date)
         table["date"] = table["date"].isoformat()
+    n = table.get("map_periods")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise InputError(f"{path}: [map] map_periods must be a whole number of periods >= 1 "
+                         f"(default 36), not {n!r}.")
     for key, typ in MAP_KEYS.items():
         if key in table and not isinstance(table[key], typ):
             raise InputError(f"{path}: [map] {key} must be "

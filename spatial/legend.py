@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from . import classes
 from .errors import InputError
 
 GEOMETRIES = ("point", "polygon", "line")
@@ -208,16 +209,14 @@ def graduated(layer: str, title: str, geometry: str, *, column: str,
     Infinite outer edges are kept for the classes and replaced by the data's range for QGIS
     (see :mod:`spatial.qgis`).
     """
-    from . import webmap
-
-    edges = webmap.class_breaks(np.asarray(values, dtype=float), bins=bins, k=k)
+    edges = classes.class_breaks(np.asarray(values, dtype=float), bins=bins, k=k)
     n = len(edges) - 1
     if n == 1 and edges[0] == edges[-1]:
         edges = np.array([edges[0], edges[0] + 1.0])  # one value: a class around it
-    palette = list(colors) if colors is not None else webmap.sequential_colors(n, cmap=cmap)
+    palette = list(colors) if colors is not None else classes.sequential_colors(n, cmap=cmap)
     if len(palette) != n:
         raise InputError(f"layer {layer!r}: {len(palette)} colours for {n} classes.")
-    texts = webmap.class_labels(edges, unit=unit, value_format=value_format)
+    texts = classes.class_labels(edges, unit=unit, value_format=value_format)
     entries = tuple(Entry(t, c, lower=float(edges[i]), upper=float(edges[i + 1]))
                     for i, (t, c) in enumerate(zip(texts, palette, strict=True)))
     return LayerLegend(layer, title, geometry, entries, column=column, graduated=True, **kw)

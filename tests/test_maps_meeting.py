@@ -46,6 +46,13 @@ window.addEventListener("error", function (e) { window.__errs.push(String(e.mess
 # checks the view, clicks one feature, reads popup and tooltip, and tries the period picker.
 _PROBE = """<script>
 window.addEventListener("load", function () {
+  // period layers draw their cells once their arrays are inflated (asynchronous)
+  var pending = [];
+  Object.keys(window).forEach(function (k) {
+    var v; try { v = window[k]; } catch (e) { return; }
+    if (v instanceof L.Map && v._lantianPending) { pending = v._lantianPending; }
+  });
+  Promise.all(pending).then(function () {
   var out = {errors: window.__errs, size: [window.innerWidth, window.innerHeight],
              layers: [], legend: [], periods: null};
   try {
@@ -98,26 +105,24 @@ window.addEventListener("load", function () {
       var layers = [];
       Object.keys(overlays).forEach(function (name) {
         overlays[name].eachLayer(function (g) {
-          if (!(g instanceof L.GeoJSON)) { return; }
-          var fs = g.getLayers().filter(function (f) { return f.feature.properties.ss; });
-          if (fs.length) { layers.push(fs); }
+          if (g.lantianPeriods) { layers.push(g); }
         });
       });
       var last = sel.options.length - 1, pick = 0;
-      var before = layers.map(function (fs) {
+      var cls = function (g, j, f) { return g.lantianPeriods.classOf(j, f.lantianIndex); };
+      var before = layers.map(function (g) {
         var m = {};
-        fs.forEach(function (f) {
-          m[f.feature.properties.ss[last]] = f.options.fillColor;
-        });
+        g.eachLayer(function (f) { m[cls(g, last, f)] = f.options.fillColor; });
         return m;
       });
       sel.value = String(pick);
       sel.dispatchEvent(new Event("change"));
-      out.periods = {n: sel.options.length, layers: layers.map(function (fs, i) {
+      out.periods = {n: sel.options.length, layers: layers.map(function (g, i) {
         var changed = 0, wrong = 0, checked = 0;
+        var fs = g.getLayers();
         fs.forEach(function (f) {
-          var want = before[i][f.feature.properties.ss[pick]];
-          if (f.feature.properties.ss[pick] !== f.feature.properties.ss[last]) { changed += 1; }
+          var want = before[i][cls(g, pick, f)];
+          if (cls(g, pick, f) !== cls(g, last, f)) { changed += 1; }
           if (want === undefined) { return; }
           checked += 1;
           if (f.options.fillColor !== want) { wrong += 1; }
@@ -127,6 +132,7 @@ window.addEventListener("load", function () {
     }
   } catch (e) { out.errors.push("probe: " + e.message); }
   document.documentElement.setAttribute("data-probe", JSON.stringify(out));
+  });
 });
 </script>"""
 

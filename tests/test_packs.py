@@ -94,7 +94,8 @@ def test_run_settings_precedence():
     cfg = {"map": {"basemap": "osm", "offline": False}}
     assert map_settings(cfg) == {"basemap": "osm", "tianditu_token": None, "offline": False,
                                  "title": None, "subtitle": None, "source": None,
-                                 "unit": None, "city": None}
+                                 "unit": None, "city": None, "map_periods": None}
+    assert map_settings({"map": {"map_periods": 12}})["map_periods"] == 12
     assert map_settings(cfg, basemap="amap")["basemap"] == "amap"
     assert map_settings(cfg, offline=True)["basemap"] == "none"  # offline: no tiles
     assert map_settings({}, default_offline=True)["offline"] is True

@@ -14,6 +14,7 @@ from conftest import ROOT, TEST_DATA
 from analyses import pollution_hotspots as ph
 from analyses import runner
 from spatial import config, io, stats, webmap
+from spatial.errors import InputError
 
 NATIONAL = """timepoint,stationcode,area,positionname,longitude,latitude,aqi,pm2_5,pm2_5_24h,pm10,pm10_24h,so2,so2_24h,no2,no2_24h,co,co_24h,o3,o3_24h,o3_8h,o3_8h_24h,primarypollutant,quality
 2026-01-05T13:00:00,1625A,聊城,区政府,115.9848,36.4372,98,73,80,120,130,9,10,40,42,1.1,1.2,30,60,40,50,PM2.5,良
@@ -216,7 +217,7 @@ def test_rasters_lists_and_emerging(tmp_path):
     assert len(r.tables["by_county"]) == 1
     html = ph.build_map(r).get_root().render()
     # every period in the period selector, the map opening on the last one
-    assert re.search(r"var periods = \[[^\]]*\"2024-01\"[^\]]*\"2025-02\"\]", html)
+    assert re.search(r"\"periods\":\[\"2024-01\"[^\]]*\"2025-02\"\]", html)
 
 
 @pytest.fixture(scope="module")
@@ -296,7 +297,7 @@ def test_map_periods_hold_values_and_legends_cover_the_layers(demo):
     periods = legs[("cells", "fdr_class")].extra["periods"]
     assert first not in periods and len(periods) == cells["period"].nunique() - 1
     html = webmap.render_html(phm.build_map(r2), offline=True)
-    assert f'"{first}"' not in re.search(r"var periods = \[[^\]]*\]", html).group(0)
+    assert f'"{first}"' not in re.search(r"\"periods\":\[[^\]]*\]", html).group(0)
     # the pattern categories present, each with its Chinese label; no-pattern cells omitted
     pat = legs[("hotspots", "category")]
     present = set(r.layers["hotspots"]["category"]) - {"no pattern detected"}
@@ -368,3 +369,28 @@ def test_period_types_quarter_season_year_by_hand(kind):
     assert list(dict.fromkeys(top["period"])) == labels
     assert (top.groupby("period").size() == 3).all()
     assert set(r.layers["cells"]["period"]) == set(labels)  # Gi* and exceedance per period
+
+
+def test_more_periods_than_a_map_holds_become_one_map_per_year(tmp_path):
+    months = [str(p) for p in pd.period_range("2024-01", "2025-02", freq="M")]
+    r = ph.run({"rasters": _rasters(tmp_path, months)}, ph.Params())
+    assert ph.map_years(r) == {}  # 14 periods <= 36: one map
+    assert ph.map_years(r, 14) == {}
+    years = ph.map_years(r, 13)
+    assert list(years) == ["2024", "2025"]
+    assert sorted(years["2024"].layers["cells"]["period"].unique()) == months[:12]
+    assert sorted(years["2025"].layers["cells"]["period"].unique()) == months[12:]
+    settings = {**runner.map_settings({"map": {"map_periods": 13}}, offline=True)}
+    pages = runner.render_year_maps(ph, r, settings, "pollution-hotspots")
+    assert sorted(pages) == ["pollution-hotspots.2024.html", "pollution-hotspots.2025.html",
+                             "pollution-hotspots.html"]
+    assert pages["pollution-hotspots.html"] == pages["pollution-hotspots.2025.html"]
+    p24, p25 = pages["pollution-hotspots.2024.html"], pages["pollution-hotspots.2025.html"]
+    # each holds its own year's periods and links to the other year
+    assert re.search(r"\"periods\":\[\"2024-01\"[^\]]*\"2024-12\"\]", p24) and "2025-01" not in \
+        re.search(r"\"periods\":\[[^\]]*\]", p24).group(0)
+    assert re.search(r"\"periods\":\[\"2025-01\",\"2025-02\"\]", p25)
+    assert 'href=\\"pollution-hotspots.2025.html\\"' in p24
+    assert 'href=\\"pollution-hotspots.2024.html\\"' in p25
+    with pytest.raises(InputError, match="map_periods"):
+        config.map_options({"map_periods": 0})

@@ -205,6 +205,8 @@ HOOKS: dict[str, tuple[Any, str]] = {
     "VOCAB_FIELDS": ({}, "input -> categorical columns checked against the vocabularies"),
     "FRAME_INPUTS": ({}, "input -> maker of its Table from a Python frame (analyses.api)"),
     "prepare_run": (None, "prepare_run(inputs, params, engine=) -> inputs ready for run"),
+    "PERIOD_LAYERS": ({}, "layer -> spatial.periods.PeriodLayer: one row per cell and period, "
+                          "stored as cells + an attribute table of values"),
 }
 
 

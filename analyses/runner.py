@@ -27,6 +27,7 @@ from spatial import (
     limits,
     mapparts,
     multifile,
+    periods,
     progress,
     provenance,
     publish,
@@ -142,7 +143,12 @@ def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
     symbology = hook(module, "symbology")
     if symbology is None:
         return None
-    legends = symbology(result)
+    # a per-period layer is one row per cell in the files: its styles (by value, one period)
+    # go to the view that joins it with its values (spatial.periods); the cells themselves
+    # get the plain style below
+    views = {k: v.view(k) for k, v in hook(module, "PERIOD_LAYERS").items()}
+    legends = [dataclasses.replace(leg, layer=views.get(leg.layer, leg.layer))
+               for leg in symbology(result)]
     styled = {leg.layer for leg in legends}
     for name, gdf in result.layers.items():  # every layer of the GeoPackage gets a style
         if name in styled:
@@ -182,8 +188,7 @@ def county_map_builder(name: str, layers_dir: Path):
     man = json.loads(manifest.read_text(encoding="utf-8"))
     params = params_from_mapping(module.Params, man.get("params") or {})
     gpkg = Path(layers_dir) / f"{name}.gpkg"
-    layers = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio")
-              for n, g in pyogrio.list_layers(gpkg) if g is not None}
+    layers = periods.read_layers(gpkg, periods.from_manifest(man))
     ctx_path = Path(layers_dir) / "context.gpkg"
     context = ({n: gpd.read_file(ctx_path, layer=n, engine="pyogrio")
                 for n, _ in pyogrio.list_layers(ctx_path)} if ctx_path.exists() else {})
@@ -610,6 +615,7 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
     }
     context = {k: g for k, g in result.context.items() if g is not None} or None
     stem = safepath.safe_name(name)
+    output = config.get("output") or {}
     with (publish.Staging(out, name) as stage,
           progress.step(f"{name}: writing layers, tables, map and figures")):
         try:
@@ -617,8 +623,11 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
                                       tables=result.tables, fields=result.fields,
                                       manifest=manifest,
                                       context=context,
-                                      crs=(config.get("output") or {}).get("crs"),
-                                      finish=_qgis_writer(module, result, settings))
+                                      crs=output.get("crs"),
+                                      finish=_qgis_writer(module, result, settings),
+                                      periods=hook(module, "PERIOD_LAYERS"),
+                                      shp_periods=bool(output.get("shp_periods")),
+                                      parquet=bool(output.get("parquet")))
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             for ext, data in figures.items():
                 (stage.maps_dir / f"{stem}.{ext}").write_bytes(data)

@@ -194,3 +194,36 @@ def test_output_flags_are_checked():
     assert config.output_options({"parquet": True, "shp_periods": False}) == {"parquet": True}
     with pytest.raises(InputError, match="parquet must be true or false"):
         config.output_options({"parquet": "yes"})
+
+
+def test_county_pack_of_a_per_period_layer(demo_out, tmp_path):
+    import shutil
+    import zipfile
+
+    out = tmp_path / "o"
+    shutil.copytree(demo_out / "layers" / "pollution-hotspots",
+                    out / "layers" / "pollution-hotspots")
+    assert cli.main(["export", "pollution-hotspots", "--by", "county", "--out", str(out),
+                     "-q"]) == 0
+    gpkg = out / "layers" / "pollution-hotspots" / "pollution-hotspots.gpkg"
+    con = sqlite3.connect(gpkg)  # the county's cell-periods, by SQL on the two tables
+    want = pd.read_sql_query("SELECT v.h3_cell, v.period, v.value, c.county_code FROM "
+                             "cell_values v JOIN cells c ON c.h3_cell = v.h3_cell", con)
+    con.close()
+    zips = sorted((out / "layers" / "pollution-hotspots" / "counties").glob("*.zip"))
+    assert zips
+    z = zips[0]
+    code = z.name.split("_")[0]
+    with zipfile.ZipFile(z) as zf:
+        names = zf.namelist()
+        with zf.open(f"{z.stem}/cell_values.csv") as f:
+            got = pd.read_csv(f, encoding="utf-8-sig", dtype={"county_code": str})
+        page = zf.read(f"{z.stem}/pollution-hotspots.html").decode("utf-8")
+    assert not [n for n in names if "/shp/cells" in n]  # no per-period Shapefile by default
+    assert any(n.endswith("/shp/hotspots.shp") for n in names)
+    mine = want[want["county_code"] == code]
+    assert len(got) == len(mine) > 0
+    assert set(zip(got["h3_cell"], got["period"], strict=True)) == \
+        set(zip(mine["h3_cell"], mine["period"], strict=True))
+    last = sorted(want["period"].unique())[-1]
+    assert f'"{last}"' in page  # the map still picks periods

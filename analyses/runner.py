@@ -510,14 +510,16 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
 
 def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
                  offline: bool = False, title: str | None = None,
-                 output_crs: str | None = None, report: bool = True) -> RunOutput:
+                 output_crs: str | None = None, report: bool = True, parquet: bool = False,
+                 shp_periods: bool = False) -> RunOutput:
     """Write a Result of ``run()`` (Python) as ``lantian run`` writes it: same files.
 
     The layers, tables (with the rejected rows of the inputs), map, figures, QGIS files and
     manifest go to `out` as one staged set under the output lock, by the code path of
     :func:`execute`. ``offline``: the map without basemap tiles; ``title`` the map's title;
     ``output_crs`` a second CRS of the layers (``[output] crs``); ``report``: also
-    ``report.docx``. The result itself is not changed (a copy gets the input's own columns).
+    ``report.docx``; ``parquet``, ``shp_periods``: as ``[output] parquet`` and
+    ``[output] shp_periods``. The result itself is not changed (a copy gets the input's own columns).
     """
     from spatial import config as cfgmod
 
@@ -529,7 +531,8 @@ def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
                               "base": getattr(result.inputs, "base", None),
                               "map": {"title": title} if title else {},
                               "output": cfgmod.output_options(
-                                  {"crs": output_crs} if output_crs else None, "write")}
+                                  {**({"crs": output_crs} if output_crs else {}),
+                                   "parquet": parquet, "shp_periods": shp_periods}, "write")}
     settings = map_settings(config, basemap=basemap, offline=offline)
     copy = dataclasses.replace(result, layers=dict(result.layers), tables=dict(result.tables),
                                summary=list(result.summary))

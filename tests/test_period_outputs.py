@@ -227,3 +227,20 @@ def test_county_pack_of_a_per_period_layer(demo_out, tmp_path):
         set(zip(mine["h3_cell"], mine["period"], strict=True))
     last = sorted(want["period"].unique())[-1]
     assert f'"{last}"' in page  # the map still picks periods
+
+
+def test_python_write_takes_the_output_flags(tmp_path):
+    from test_pollution_hotspots import _rasters
+
+    from analyses import pollution_hotspots
+
+    months = ["2025-01", "2025-02"]
+    files = _rasters(tmp_path, months)
+    inputs = pollution_hotspots.read_inputs(rasters=list(files["path"]))
+    result = pollution_hotspots.run(inputs)
+    out = result.write(tmp_path / "py", offline=True, report=False, parquet=True,
+                       shp_periods=True)
+    assert sorted(p.name for p in (out.layers_dir / "shp").glob("cells_*.shp")) == \
+        [f"cells_{m}.shp" for m in months]
+    v = pq.read_table(out.layers_dir / "parquet" / "cell_values.parquet")
+    assert v.num_rows == len(result.layers["cells"])  # the result itself is not split

@@ -519,7 +519,8 @@ def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
     :func:`execute`. ``offline``: the map without basemap tiles; ``title`` the map's title;
     ``output_crs`` a second CRS of the layers (``[output] crs``); ``report``: also
     ``report.docx``; ``parquet``, ``shp_periods``: as ``[output] parquet`` and
-    ``[output] shp_periods``. The result itself is not changed (a copy gets the input's own columns).
+    ``[output] shp_periods``. The result itself is not changed (a copy gets the input's own
+    columns).
     """
     from spatial import config as cfgmod
 

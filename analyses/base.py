@@ -79,17 +79,19 @@ class Result:
 
     def write(self, out: str | Path, *, basemap: str | None = None, offline: bool = False,
               title: str | None = None, output_crs: str | None = None,
-              report: bool = True) -> Any:
+              report: bool = True, parquet: bool = False, shp_periods: bool = False) -> Any:
         """Write layers, tables, map, figures and manifest to `out` as ``lantian run`` does.
 
         The same writer as the CLI (:func:`analyses.runner.write_result`): ``layers/<name>/``
         (with ``report.docx`` unless ``report=False``) and ``maps/<name>.html|png|pdf``
-        published together under a lock. Returns the ``RunOutput`` (paths of what was written).
+        published together under a lock. ``parquet`` and ``shp_periods`` as the config's
+        ``[output]`` keys. Returns the ``RunOutput`` (paths of what was written).
         """
         from .runner import write_result
 
         return write_result(self, out, basemap=basemap, offline=offline, title=title,
-                            output_crs=output_crs, report=report)
+                            output_crs=output_crs, report=report, parquet=parquet,
+                            shp_periods=shp_periods)
 
     def __repr__(self) -> str:
         """One line: the analysis, its layers and tables with their row counts."""
@@ -208,6 +210,8 @@ HOOKS: dict[str, tuple[Any, str]] = {
     "prepare_run": (None, "prepare_run(inputs, params, engine=) -> inputs ready for run"),
     "REPORT_TABLES": (None, "key tables of the report (else analyses.report_tables's entry)"),
     "map_years": (None, "map_years(result, max_periods) -> {year: result}: one map per year"),
+    "PERIOD_LAYERS": ({}, "layer -> spatial.periodstore.PeriodLayer: one row per cell and period, "
+                          "stored as cells + an attribute table of values"),
 }
 
 

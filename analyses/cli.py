@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="params.NAME=VALUE", help="override a parameter, e.g. "
                      "--set params.radius_km=15 (repeatable)")
     run.add_argument("--strict", action="store_true", help="input warnings are errors")
+    run.add_argument("--shp-periods", action="store_true",
+                     help="per-period layers (pollution-hotspots cells) also as one Shapefile "
+                     "per period, shp/<layer>_<period>.shp (as [output] shp_periods = true)")
     day = run.add_mutually_exclusive_group()
     day.add_argument("--date", default=None, metavar="YYYY-MM-DD",
                      help="fire-points daily run for this local date: new detections, "
@@ -248,6 +251,8 @@ def _main(args: argparse.Namespace) -> int:
         if args.command == "run":
             get(args.analysis)
             conf = cfg.apply_overrides(cfg.load(args.config), args.overrides)
+            if args.shp_periods:  # per-period layers also as one Shapefile per period
+                conf["output"] = {**(conf.get("output") or {}), "shp_periods": True}
             runner.check_engine(args.analysis, args.engine, args.scheduler)
             from spatial.engine import get_engine
 

@@ -55,7 +55,8 @@ Method
 Outputs
 -------
 Layers ``cells`` (one row per cell and period: h3_cell, period, value, n_obs, gi_z, gi_p,
-fdr_class, exceed_ratio, exceed, status, county/township), ``hotspots`` (one row per cell:
+fdr_class, exceed_ratio, exceed, status, county; in the files one row per cell plus the table
+``cell_values``, see :data:`PERIOD_LAYERS`), ``hotspots`` (one row per cell:
 category, trend, share_hot, …), ``stations``; tables ``top_value``, ``worst_yoy``,
 ``worst_mom`` (per period, the top ``top_n`` cells with county and township), ``by_county``,
 ``rejected``; the national statistics ``aq_stats``, ``ranking``, ``targets`` and the hot-cell
@@ -87,6 +88,7 @@ from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
+from spatial.periodstore import PeriodLayer
 
 from . import air_rankings, api, raster_checks
 
@@ -314,6 +316,11 @@ class Params:
 
 _LOC = {k: COMMON_FIELDS[k] for k in ("county_code", "county_name", "township_code",
                                        "township_name")}
+
+
+#: ``cells`` is one row per cell and period: in the files one row per cell (with its county)
+#: plus the attribute table ``cell_values`` (spatial.periodstore)
+PERIOD_LAYERS = {"cells": PeriodLayer("cell_values", per_cell=("county_code", "county_name"))}
 
 FIELDS = {
     "row": COMMON_FIELDS["row"],

@@ -26,6 +26,7 @@ from spatial import (
     limits,
     mapparts,
     multifile,
+    periodstore,
     progress,
     provenance,
     publish,
@@ -175,7 +176,12 @@ def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
     symbology = hook(module, "symbology")
     if symbology is None:
         return None
-    legends = symbology(result)
+    # a per-period layer is one row per cell in the files: its styles (by value, one period)
+    # go to the view that joins it with its values (spatial.periodstore); the cells themselves
+    # get the plain style below
+    views = {k: v.view(k) for k, v in hook(module, "PERIOD_LAYERS").items()}
+    legends = [dataclasses.replace(leg, layer=views.get(leg.layer, leg.layer))
+               for leg in symbology(result)]
     styled = {leg.layer for leg in legends}
     for name, gdf in result.layers.items():  # every layer of the GeoPackage gets a style
         if name in styled:
@@ -215,8 +221,7 @@ def county_map_builder(name: str, layers_dir: Path):
     man = json.loads(manifest.read_text(encoding="utf-8"))
     params = params_from_mapping(module.Params, man.get("params") or {})
     gpkg = Path(layers_dir) / f"{name}.gpkg"
-    layers = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio")
-              for n, g in pyogrio.list_layers(gpkg) if g is not None}
+    layers = periodstore.read_layers(gpkg, periodstore.from_manifest(man))
     ctx_path = Path(layers_dir) / "context.gpkg"
     context = ({n: gpd.read_file(ctx_path, layer=n, engine="pyogrio")
                 for n, _ in pyogrio.list_layers(ctx_path)} if ctx_path.exists() else {})
@@ -536,14 +541,17 @@ def _execute_locked(module: ModuleType, name: str, config: dict[str, Any], param
 
 def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
                  offline: bool = False, title: str | None = None,
-                 output_crs: str | None = None, report: bool = True) -> RunOutput:
+                 output_crs: str | None = None, report: bool = True, parquet: bool = False,
+                 shp_periods: bool = False) -> RunOutput:
     """Write a Result of ``run()`` (Python) as ``lantian run`` writes it: same files.
 
     The layers, tables (with the rejected rows of the inputs), map, figures, QGIS files and
     manifest go to `out` as one staged set under the output lock, by the code path of
     :func:`execute`. ``offline``: the map without basemap tiles; ``title`` the map's title;
     ``output_crs`` a second CRS of the layers (``[output] crs``); ``report``: also
-    ``report.docx``. The result itself is not changed (a copy gets the input's own columns).
+    ``report.docx``; ``parquet``, ``shp_periods``: as ``[output] parquet`` and
+    ``[output] shp_periods``. The result itself is not changed (a copy gets the input's own
+    columns).
     """
     from spatial import config as cfgmod
 
@@ -555,7 +563,8 @@ def write_result(result: Result, out: Path | str, *, basemap: str | None = None,
                               "base": getattr(result.inputs, "base", None),
                               "map": {"title": title} if title else {},
                               "output": cfgmod.output_options(
-                                  {"crs": output_crs} if output_crs else None, "write")}
+                                  {**({"crs": output_crs} if output_crs else {}),
+                                   "parquet": parquet, "shp_periods": shp_periods}, "write")}
     settings = map_settings(config, basemap=basemap, offline=offline)
     copy = dataclasses.replace(result, layers=dict(result.layers), tables=dict(result.tables),
                                summary=list(result.summary))
@@ -645,6 +654,7 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
     }
     context = {k: g for k, g in result.context.items() if g is not None} or None
     stem = safepath.safe_name(name)
+    output = config.get("output") or {}
     with (publish.Staging(out, name) as stage,
           progress.step(f"{name}: writing layers, tables, map and figures")):
         try:
@@ -652,8 +662,11 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
                                       tables=result.tables, fields=result.fields,
                                       manifest=manifest,
                                       context=context,
-                                      crs=(config.get("output") or {}).get("crs"),
-                                      finish=_qgis_writer(module, result, settings))
+                                      crs=output.get("crs"),
+                                      finish=_qgis_writer(module, result, settings),
+                                      periods=hook(module, "PERIOD_LAYERS"),
+                                      shp_periods=bool(output.get("shp_periods")),
+                                      parquet=bool(output.get("parquet")))
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             for file_name, page in year_maps.items():  # more periods than one map holds
                 (stage.maps_dir / file_name).write_text(page, encoding="utf-8")

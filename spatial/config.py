@@ -163,7 +163,7 @@ def map_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
     return dict(table)
 
 
-OUTPUT_KEYS = {"crs"}
+OUTPUT_KEYS = {"crs", "parquet", "shp_periods"}
 
 
 def output_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
@@ -172,7 +172,11 @@ def output_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
     ``crs``: a second coordinate system the layers are also written in, besides the WGS-84
     GeoPackage the maps use: ``"cgcs2000"`` (EPSG:4490) or a projected EPSG code such as
     ``"EPSG:4547"`` (CGCS2000 3-degree Gauss-Krüger, CM 114°E). GCJ-02 and BD-09 are display
-    systems, not accepted here. Returns ``{"crs": "EPSG:…"}`` or ``{}``.
+    systems, not accepted here. ``parquet`` (true/false): also a GeoParquet copy of the layers
+    (``layers/<analysis>/parquet/``). ``shp_periods`` (true/false): per-period layers also as
+    one Shapefile per period (else only the GeoPackage holds them). Returns
+    ``{"crs": "EPSG:…", "parquet": True, "shp_periods": True}`` with only the keys given
+    (false flags left out), or ``{}``.
     """
     if table is None:
         return {}
@@ -182,8 +186,14 @@ def output_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
     if bad:
         raise InputError(f"{path}: [output] has unknown key(s) {', '.join(bad)}; allowed: "
                          f"{', '.join(sorted(OUTPUT_KEYS))}.")
+    flags = {}
+    for k in ("parquet", "shp_periods"):
+        if k in table and not isinstance(table[k], bool):
+            raise InputError(f"{path}: [output] {k} must be true or false, not {table[k]!r}.")
+        if table.get(k):
+            flags[k] = True
     if "crs" not in table:
-        return {}
+        return flags
     from . import coords
 
     value = table["crs"]
@@ -199,7 +209,7 @@ def output_options(table: Any, path: Path | str = "config") -> dict[str, Any]:
                          "on Amap/Baidu tiles, not for GIS layers; use \"cgcs2000\" or a "
                          "Gauss-Krüger EPSG code such as \"EPSG:4547\".")
     epsg = {"cgcs2000": "EPSG:4490", "wgs84": "EPSG:4326"}.get(name, name)
-    return {"crs": epsg}
+    return {"crs": epsg, **flags}
 
 
 def resolve_path(value: str, base: Path) -> Path:

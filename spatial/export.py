@@ -41,6 +41,8 @@ import pyogrio
 
 from . import excel, labels, limits, safepath, textcheck
 from .errors import InputError
+from .periodstore import PeriodLayer, index_and_view, period_rows
+from .periodstore import split as period_split
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +182,9 @@ def check_encodable(gdf: pd.DataFrame, encoding: str, *, layer: str,
 
 def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: str,
                  fields: Mapping[str, Any], encoding: str = "utf-8",
-                 gpkg: bool = True, crs: str = "EPSG:4326", shp_dir: str = "shp") -> None:
+                 gpkg: bool = True, crs: str = "EPSG:4326", shp_dir: str = "shp",
+                 periods: Mapping[str, PeriodLayer] | None = None,
+                 shp_periods: bool = False) -> None:
     """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/<shp_dir>/<layer>.shp``.
 
     Parameters
@@ -197,6 +201,16 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     crs, shp_dir
         The coordinate system written (default WGS-84, EPSG:4326; e.g. ``"EPSG:4490"``
         CGCS2000 or ``"EPSG:4547"`` Gauss-Krüger) and the Shapefiles' folder.
+    periods
+        The per-period layers (:mod:`spatial.periodstore`): in the GeoPackage each is stored as
+        one row per cell (the layer) plus its attribute table of values (``cell_values``,
+        indexed on period and cell) and the view ``<layer>_by_period`` joining them. They get
+        no Shapefile unless `shp_periods`: then one per period,
+        ``<shp_dir>/<layer>_<period>.shp`` with that period's rows.
+
+    Every Shapefile is estimated first (:func:`spatial.limits.check_dbf`,
+    :func:`spatial.limits.check_shp`): one that would pass 2 GB is refused before anything is
+    written.
     """
     key = encoding.lower().replace("_", "-")
     if key not in SHP_ENCODINGS:
@@ -205,33 +219,77 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     safepath.check_user_path(folder, option="output folder")  # GDAL must take it literally
     gpkg_path = safepath.within(folder, folder / f"{safepath.safe_name(stem)}.gpkg")
     shp_path = safepath.within(folder, folder / shp_dir)
-    for name, gdf in layers.items():  # before writing anything: DBF stops at 2 GB
-        limits.check_dbf(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), layer=name)
+    specs = {k: v for k, v in (periods or {}).items() if k in layers}
+    parts = {k: period_split(layers[k], v, layer=k) for k, v in specs.items()} if gpkg else {}
+    by_period = {k: period_rows(pd.DataFrame(layers[k].drop(columns=layers[k].geometry.name)),
+                                v) for k, v in specs.items()} if shp_periods else {}
+    labelled = {}  # the frames the Shapefiles get (labels.label_frame), estimated first
+    for name, gdf in layers.items():  # before writing anything: DBF and SHP stop at 2 GB
+        if name in specs and name not in by_period:
+            continue  # a per-period layer without --shp-periods: no Shapefile
+        lab = labels.label_frame(gdf)  # Shapefiles are for people: 燃煤, with coal beside it
+        attrs = pd.DataFrame(lab.drop(columns=lab.geometry.name))
+        if name in specs:  # one file per period: its rows, each cell's hexagon once
+            most = max((len(ix) for ix in by_period[name].values()), default=0)
+            limits.check_dbf(attrs, layer=f"{name} (one period)", rows=most)
+            cells = gdf.geometry[~gdf[specs[name].key].duplicated()]
+            limits.check_shp(cells.to_numpy(), layer=f"{name} (one period)")
+        else:
+            limits.check_dbf(attrs, layer=name)
+            limits.check_shp(gdf.geometry.to_numpy(), layer=name)
+        labelled[name] = lab
     shp_path.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, gdf in layers.items():
-        gdf = gdf.set_crs("EPSG:4326") if gdf.crs is None else gdf
-        gdf = gdf.to_crs(crs)
+        spec = specs.get(name)
         if gpkg:
+            part = parts[name][0] if spec is not None else gdf
+            part = part.set_crs("EPSG:4326") if part.crs is None else part
             with _fixed_gdal_date():
-                gdf.to_file(gpkg_path, layer=name, driver="GPKG", engine="pyogrio")
-        gdf = labels.label_frame(gdf)  # Shapefiles are for people: 燃煤, with coal beside it
-        fields = {**fields, **code_fields(gdf.columns, fields)}
-        cols = [c for c in gdf.columns if c != gdf.geometry.name]
-        names = short_names(cols, fields)
-        shp = _shp_frame(gdf, names)
-        if key != "utf-8":
-            check_encodable(gdf[cols], key, layer=name)
-        shp_file = safepath.within(shp_path, shp_path / f"{safepath.safe_name(name)}.shp")
-        shp.to_file(shp_file, driver="ESRI Shapefile", engine="pyogrio",
-                    encoding=gdal_encoding, DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
-        shp_file.with_suffix(".cpg").write_text(cpg_text, encoding="ascii")
-        for col in cols:
-            meta = fields.get(col)
-            rows.append({"layer": name, "short_name": names[col], "full_name": col,
-                         "label": getattr(meta, "label", ""), "unit": getattr(meta, "unit", "")})
-    pd.DataFrame(rows, columns=["layer", "short_name", "full_name", "label", "unit"]).to_csv(
-        shp_path / "fields.csv", index=False, encoding="utf-8-sig")
+                part.to_crs(crs).to_file(gpkg_path, layer=name, driver="GPKG",
+                                         engine="pyogrio")
+                if spec is not None:
+                    pyogrio.write_dataframe(parts[name][1], gpkg_path, layer=spec.values,
+                                            driver="GPKG")
+            if spec is not None:
+                index_and_view(gpkg_path, name, spec)
+        if name not in labelled:
+            continue
+        lab = labelled[name]
+        lab = (lab.set_crs("EPSG:4326") if lab.crs is None else lab).to_crs(crs)
+        files = ({name: lab} if spec is None else  # the rows of each period, only when asked
+                 {f"{name}_{p}": lab.iloc[ix] for p, ix in by_period[name].items()})
+        for file_name, frame in files.items():
+            rows += _write_shp(frame, shp_path, file_name, fields, key=key,
+                               gdal_encoding=gdal_encoding, cpg_text=cpg_text, layer=name)
+    pd.DataFrame(rows, columns=["layer", "short_name", "full_name", "label", "unit"]
+                 ).drop_duplicates().to_csv(shp_path / "fields.csv", index=False,
+                                            encoding="utf-8-sig")
+
+
+def _write_shp(gdf: gpd.GeoDataFrame, shp_path: Path, file_name: str,
+               fields: Mapping[str, Any], *, key: str, gdal_encoding: str, cpg_text: str,
+               layer: str) -> list[dict[str, str]]:
+    """Write ``<shp_path>/<file_name>.shp`` (+ ``.cpg``); return its rows of ``fields.csv``.
+
+    `gdf` is labelled already (:func:`spatial.labels.label_frame`).
+    """
+    fields = {**fields, **code_fields(gdf.columns, fields)}
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    names = short_names(cols, fields)
+    shp = _shp_frame(gdf, names)
+    if key != "utf-8":
+        check_encodable(gdf[cols], key, layer=file_name)
+    shp_file = safepath.within(shp_path, shp_path / f"{safepath.safe_name(file_name)}.shp")
+    shp.to_file(shp_file, driver="ESRI Shapefile", engine="pyogrio",
+                encoding=gdal_encoding, DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
+    shp_file.with_suffix(".cpg").write_text(cpg_text, encoding="ascii")
+    out = []
+    for col in cols:
+        meta = fields.get(col)
+        out.append({"layer": layer, "short_name": names[col], "full_name": col,
+                    "label": getattr(meta, "label", ""), "unit": getattr(meta, "unit", "")})
+    return out
 
 
 @contextlib.contextmanager
@@ -291,7 +349,9 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
                  manifest: Mapping[str, Any], out: Path,
                  context: Mapping[str, gpd.GeoDataFrame] | None = None,
                  crs: str | None = None,
-                 finish: Callable[[Path], None] | None = None) -> Path:
+                 finish: Callable[[Path], None] | None = None,
+                 periods: Mapping[str, PeriodLayer] | None = None,
+                 shp_periods: bool = False, parquet: bool = False) -> Path:
     """Write a result atomically to ``<out>/layers/<analysis>/`` and return that folder.
 
     The folder is built in a temporary sibling and swapped in at the end; the previous
@@ -302,14 +362,16 @@ def write_result(*, analysis: str, layers: Mapping[str, gpd.GeoDataFrame],
     config's ``[output] crs``, e.g. ``"EPSG:4490"``), the layers are also written in that
     system to ``<analysis>_<tag>.gpkg`` and ``shp_<tag>/`` (tag ``cgcs2000`` or ``epsg4547``).
     ``finish(folder)`` adds files to the folder before it is swapped in (the QGIS styles and
-    project, :mod:`spatial.qgis`).
+    project, :mod:`spatial.qgis`). `periods`, `shp_periods`, `parquet`: see
+    :func:`write_result_files`.
     """
     final = Path(out) / "layers" / safepath.safe_name(analysis)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{analysis}.", suffix=".tmp", dir=final.parent))
     try:
         write_result_files(tmp, analysis=analysis, layers=layers, tables=tables, fields=fields,
-                           manifest=manifest, context=context, crs=crs, finish=finish)
+                           manifest=manifest, context=context, crs=crs, finish=finish,
+                           periods=periods, shp_periods=shp_periods, parquet=parquet)
         replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -323,21 +385,34 @@ def write_result_files(folder: Path, *, analysis: str,
                        manifest: Mapping[str, Any],
                        context: Mapping[str, gpd.GeoDataFrame] | None = None,
                        crs: str | None = None,
-                       finish: Callable[[Path], None] | None = None) -> Path:
+                       finish: Callable[[Path], None] | None = None,
+                       periods: Mapping[str, PeriodLayer] | None = None,
+                       shp_periods: bool = False, parquet: bool = False) -> Path:
     """Write the files of ``layers/<analysis>/`` (see the module docstring) into `folder`.
 
     With `crs` (the config's ``[output] crs``) the layers are written in that system as well
     (see :func:`write_result`); ``tables.xlsx`` gets a 说明 sheet from `manifest`;
     ``finish(folder)`` then adds its files (the QGIS styles and project, :mod:`spatial.qgis`).
+    `periods`: the per-period layers, stored once per cell plus an attribute table
+    (:mod:`spatial.periodstore`; recorded in the manifest as ``period_layers``), with Shapefiles
+    per period only with `shp_periods` (``[output] shp_periods``, ``--shp-periods``).
+    `parquet` (``[output] parquet``): also ``parquet/<layer>.parquet`` (GeoParquet) and
+    ``parquet/<values>.parquet`` (:mod:`spatial.geoparquet`).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
-    write_layers(layers, folder, stem=analysis, fields=fields)
+    specs = {k: v for k, v in (periods or {}).items() if k in layers}
+    write_layers(layers, folder, stem=analysis, fields=fields, periods=specs,
+                 shp_periods=shp_periods)
     if crs is not None and crs.upper() != "EPSG:4326":
         tag = crs_tag(crs)
         write_layers(layers, folder, stem=f"{analysis}_{tag}", fields=fields, crs=crs,
-                     shp_dir=f"shp_{tag}")
+                     shp_dir=f"shp_{tag}", periods=specs, shp_periods=shp_periods)
+    if parquet:
+        from . import geoparquet
+
+        geoparquet.write_parquet(layers, folder / "parquet", periods=specs)
     write_tables(tables, folder, fields=fields, about=manifest)
     for cname, cgdf in (context or {}).items():
         if cgdf is not None and len(cgdf):
@@ -350,6 +425,10 @@ def write_result_files(folder: Path, *, analysis: str,
     man = dict(manifest)
     man["layers"] = {k: len(v) for k, v in layers.items()}
     man["tables"] = {k: len(v) for k, v in tables.items()}
+    if specs:  # rows of the per-period layers: cells in the layer, cell-periods in the table
+        man["layers"].update({k: int(layers[k][v.key].nunique()) for k, v in specs.items()})
+        man["period_layers"] = {k: {**v.to_manifest(k), "rows": len(layers[k])}
+                                for k, v in specs.items()}
     (folder / "manifest.json").write_text(
         json.dumps(man, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     log.info("Wrote %d layers and %d tables to %s", len(layers), len(tables), folder)

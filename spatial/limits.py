@@ -13,6 +13,7 @@ key that raises the limit::
     max_raster_pixels = 250_000_000  # pixels of one raster band (width × height)
     max_xlsx_bytes = 300_000_000     # uncompressed size of an XLSX (its XML)
     max_dbf_bytes = 2_000_000_000    # size of one Shapefile's .dbf (the format's 2 GB limit)
+    max_shp_bytes = 2_000_000_000    # size of one Shapefile's .shp (the format's 2 GB limit)
 
 The limits in force are set by the runner (:func:`using`); outside a run the defaults apply.
 """
@@ -39,6 +40,9 @@ DEFAULTS: dict[str, int] = {
     "max_xlsx_bytes": 300_000_000,
     # dBASE files address records with 32-bit offsets: GDAL stops (with only a warning) at 2 GB
     "max_dbf_bytes": 2_000_000_000,
+    # the .shp addresses records in 16-bit words with 32-bit signed offsets: 2 GB in the
+    # ESRI Shapefile Technical Description (1998); GDAL refuses to grow it past that
+    "max_shp_bytes": 2_000_000_000,
 }
 
 _LIMITS: contextvars.ContextVar[dict[str, int]] = contextvars.ContextVar(
@@ -213,8 +217,8 @@ def check_xlsx(path: Path | str) -> None:
             "save the sheet as CSV (which is read as it is)")
 
 
-def dbf_bytes(frame: pd.DataFrame) -> float:
-    """Estimated size (bytes) of the DBF GDAL writes for `frame`'s attributes.
+def dbf_record_bytes(frame: pd.DataFrame) -> int:
+    """Bytes of one DBF record GDAL writes for `frame`'s attributes (deletion flag included).
 
     Field widths as GDAL chooses them: text max(80, longest value in UTF-8 bytes) up to 254,
     floats 24, 64-bit integers 18, smaller integers and booleans 9, dates as text (80).
@@ -233,12 +237,58 @@ def dbf_bytes(frame: pd.DataFrame) -> float:
         else:
             lens = s.dropna().astype(str).str.encode("utf-8").str.len()
             width += int(min(max(lens.max() if len(lens) else 0, 80), 254))
-    return 33 + 32 * len(frame.columns) + float(width) * len(frame)
+    return width
 
 
-def check_dbf(frame: pd.DataFrame, *, layer: str) -> None:
-    """Refuse writing a Shapefile whose DBF would pass ``max_dbf_bytes`` (2 GB by default)."""
+def dbf_bytes(frame: pd.DataFrame, rows: int | None = None) -> float:
+    """Estimated size (bytes) of the DBF GDAL writes for `frame`'s attributes.
+
+    Header (32 bytes + 32 per field + 1), one record (:func:`dbf_record_bytes`) per row of
+    `frame` (or `rows` records of that width: a file of some of its rows, an upper bound) and
+    the end-of-file byte.
+    """
+    n = len(frame) if rows is None else rows
+    return 34 + 32 * len(frame.columns) + float(dbf_record_bytes(frame)) * n
+
+
+def shp_bytes(geoms: Any) -> float:
+    """Size (bytes) of the ``.shp`` of `geoms` (shapely geometries), from the format's layout.
+
+    ESRI Shapefile Technical Description (1998): a 100-byte header, then per record an 8-byte
+    header and the content: points 20 bytes; lines and polygons 44 bytes + 4 per part (ring)
+    + 16 per point (rings closed, as written); multipoints 40 + 16 per point. Null shapes 4.
+    """
+    import shapely
+
+    g = np.asarray(geoms, dtype=object)
+    if not len(g):
+        return 100.0
+    types = shapely.get_type_id(g)
+    coords = shapely.get_num_coordinates(g).astype(np.float64)
+    parts, idx = shapely.get_parts(g, return_index=True)
+    ptypes = shapely.get_type_id(parts)
+    rings = np.where(ptypes == 3, shapely.get_num_interior_rings(parts) + 1, 1)
+    n_parts = np.bincount(idx, weights=rings, minlength=len(g))
+    content = np.select([types == 0, types == 4, types < 0],
+                        [20.0, 40.0 + 16 * coords, 4.0],
+                        44.0 + 4 * n_parts + 16 * coords)
+    return 100.0 + float((8.0 + content).sum())
+
+
+def check_dbf(frame: pd.DataFrame, *, layer: str, rows: int | None = None) -> None:
+    """Refuse writing a Shapefile whose DBF would pass ``max_dbf_bytes`` (2 GB by default).
+
+    `rows`: the file holds that many rows of `frame` (see :func:`dbf_bytes`).
+    """
     _refuse(f"layer {layer!r}: its Shapefile attribute table (.dbf) would be bytes",
-            dbf_bytes(frame), "max_dbf_bytes",
+            dbf_bytes(frame, rows), "max_dbf_bytes",
+            "use the GeoPackage (no size limit) and a coarser resolution or fewer rows for "
+            "Shapefiles")
+
+
+def check_shp(geoms: Any, *, layer: str) -> None:
+    """Refuse writing a Shapefile whose ``.shp`` would pass ``max_shp_bytes`` (2 GB)."""
+    _refuse(f"layer {layer!r}: its Shapefile geometry file (.shp) would be bytes",
+            shp_bytes(geoms), "max_shp_bytes",
             "use the GeoPackage (no size limit) and a coarser resolution or fewer rows for "
             "Shapefiles")

@@ -8,6 +8,7 @@
     layers/<analysis>/counties/<adcode>_<name>_<analysis>/shp/<layer>.shp (+ .cpg, .qml,
                                                                      fields.csv)
     layers/<analysis>/counties/<adcode>_<name>_<analysis>/tables.xlsx     rows of that county
+    layers/<analysis>/counties/<adcode>_<name>_<analysis>/<values>.csv    per-period values
     layers/<analysis>/counties/<adcode>_<name>_<analysis>/<analysis>.html offline map
     layers/<analysis>/counties/<adcode>_<name>_<analysis>.zip             the folder, zipped
 
@@ -16,6 +17,9 @@
 A feature belongs to a county by its ``county_code`` column; features without one (H3 cells,
 radius circles) by intersecting the county's polygon. Tables are filtered by ``county_code``;
 tables without that column are not included. Counties without any feature get no pack.
+A per-period layer (:mod:`spatial.periodstore`, pollution-hotspots' ``cells``) is joined back to its
+values for the map, gets no Shapefile, and its county's rows go to ``<values>.csv``
+(``cell_values.csv``: one row per cell and period with its county, without geometry).
 
 With ``encoding="gbk"`` the Shapefile attributes are written in GBK (code page 936, ``.cpg``
 holds ``936``) for old ArcGIS 10.x; a name GBK cannot encode is an InputError naming the layer,
@@ -36,7 +40,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from . import excel, export, safepath, webmap
+from . import excel, export, periodstore, safepath, webmap
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -125,12 +129,12 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
                          f"--config … --out {out}` first (or give --out).")
     if encoding.lower() not in export.SHP_ENCODINGS:
         raise InputError(f"--shp-encoding {encoding!r}: choose utf-8 or gbk.")
-    layers = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio")
-              for n, g in pyogrio.list_layers(gpkg) if g is not None}  # not layer_styles
-    fields = _read_fields(layers_dir)
     manifest = layers_dir / "manifest.json"
-    run_title = (json.loads(manifest.read_text(encoding="utf-8")).get("title")
-                 if manifest.exists() else None)
+    man = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+    specs = periodstore.from_manifest(man)  # per-period layers joined back to their values
+    layers = periodstore.read_layers(gpkg, specs)  # not layer_styles
+    fields = _read_fields(layers_dir)
+    run_title = man.get("title")
     counties = None
     ctx = layers_dir / "context.gpkg"
     if ctx.exists() and "counties" in {n for n, _ in pyogrio.list_layers(ctx)}:
@@ -167,7 +171,12 @@ def export_by_county(analysis: str, *, out: Path | str = ".", encoding: str = "u
             stem = f"{_safe(code)}_{_safe(names[code])}_{_safe(analysis)}"  # packs never collide
             folder = safepath.within(tmp, tmp / stem)
             export.write_layers(sub, folder, stem=analysis, fields=fields, encoding=encoding,
-                                gpkg=False)
+                                gpkg=False, periods=specs)
+            for lname, spec in specs.items():  # per-period values: a table, not Shapefiles
+                if lname in sub:
+                    excel.write_csv(pd.DataFrame(sub[lname].drop(columns=sub[lname]
+                                                                 .geometry.name)),
+                                    folder / f"{_safe(spec.values)}.csv")
             for qml in sorted((layers_dir / "shp").glob("*.qml")):  # the QGIS styles
                 if (folder / "shp" / f"{qml.stem}.shp").exists():
                     shutil.copyfile(qml, folder / "shp" / qml.name)

@@ -864,8 +864,9 @@ def _hotspots_layer(cells, values, gz, cls, loc, params, labels):
     n_c, n_t = values.shape
     present = np.isfinite(gz)
     if n_t >= 2 and n_c:
-        cat = stats.emerging_hotspot_categories(gz, cls, alpha=params.alpha).astype(object)
         mk = stats.mann_kendall(gz)
+        cat = stats.emerging_hotspot_categories(gz, cls, alpha=params.alpha,
+                                                trend=mk).astype(object)
         tz_, tp = mk.z, mk.p
     else:
         cat = np.full(n_c, "no pattern detected", dtype=object)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-#: (west, south, east, north) degrees and the share of the box's ellipse that is land, chosen so
-#: that the ellipse holds about the region's number of res-7 cells (Shandong ~30,000 cells of
-#: 5.16 km²; China ~1.9 million)
-REGIONS = {"shandong": (114.8, 34.4, 122.7, 38.4, 0.71),
-           "china": (73.5, 18.0, 135.0, 53.5, 0.75)}
+#: (west, south, east, north) degrees and the squared radius (in half-box units) of the ellipse
+#: of valid pixels, chosen so that it holds about the region's number of res-7 cells (Shandong
+#: ~30,000 cells of 5.16 km², 155,000 km²; China ~1.9 million, 9.6 million km²)
+REGIONS = {"shandong": (114.8, 34.4, 122.7, 38.4, 0.44),
+           "china": (73.5, 18.0, 135.0, 53.5, 0.57)}
 
 
 def peak_rss_mb() -> float:
@@ -49,7 +49,7 @@ def daily_rasters(folder: Path, *, days: int, region: str = "shandong", pixel_de
     transform = Affine(pixel_deg, 0.0, cx - hw, 0.0, -pixel_deg, cy + hh)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     u, v = xx / width * 2 - 1, yy / height * 2 - 1
-    outside = u**2 + v**2 > share  # an ellipse holding `share` of the box... times pi/4
+    outside = u**2 + v**2 > share  # valid: an ellipse of area pi / 4 * share of the box
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     day0 = np.datetime64(start, "D")

@@ -7,8 +7,7 @@ period, rasters to cells); :class:`LocalEngine` (the default) runs them in this 
 **the same results** (the same partition of events, bit-identical z-scores and cell means):
 
 - ``points_to_cells``: one task per chunk of points (H3 indexing is per point).
-- ``gi_star_periods``: one task per block of periods (two blocks per worker, each at most
-  :data:`GI_BLOCK_VALUES` values, :mod:`spatial.gi_periods`); the weights go to every worker once.
+- ``gi_star_periods``: one task per period; the weights matrix is sent to every worker once.
 - ``rasters_to_cells``: one task per raster file; the pixel index of a grid is built by one task
   and reused by the tasks of the other files on that grid.
 - ``st_dbscan``: the detections are cut into space-time tiles (latitude bands x time slabs,
@@ -53,7 +52,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from . import cluster, gi_periods, h3grid, progress, raster
+from . import cluster, h3grid, progress, raster, stats
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -96,10 +95,9 @@ class LocalEngine:
         Returns arrays of ``values.shape``: float64 z, float64 p, int8 classes (+1 hot, -1 cold).
         """
         values = np.asarray(values, dtype=np.float64)
-        blocks = period_blocks(values.shape, parts=1)
-        out = [_gi_fdr_block(values[:, a:b], weights, alpha)
-               for a, b in progress.track(blocks, "Gi* per period")]
-        return _join_blocks(out, values.shape)
+        out = [_gi_fdr(values[:, j], weights, alpha)
+               for j in progress.track(range(values.shape[1]), "Gi* per period")]
+        return _stack_gi(out, values.shape)
 
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
                          ) -> list[raster.CellStats]:
@@ -115,37 +113,20 @@ class LocalEngine:
         return results
 
 
-#: cells x periods per block of Gi* (bounds the temporary arrays to a few hundred MB)
-GI_BLOCK_VALUES = 20_000_000
+def _gi_fdr(col: np.ndarray, weights: sparse.csr_array, alpha: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    z, p = stats.gi_star(col, weights)
+    return z, p, stats.fdr_classes(z, p, alpha=alpha)
 
 
-def period_blocks(shape: tuple[int, int], *, parts: int) -> list[tuple[int, int]]:
-    """Column ranges ``(a, b)`` of a (cells, periods) array, in order.
-
-    At least `parts` blocks (when there are that many periods), each at most
-    :data:`GI_BLOCK_VALUES` values.
-    """
-    n, n_t = shape
-    per = max(1, min(-(-n_t // max(parts, 1)), GI_BLOCK_VALUES // max(n, 1)))
-    return [(a, min(a + per, n_t)) for a in range(0, n_t, per)]
-
-
-def _gi_fdr_block(block: np.ndarray, weights: sparse.csr_array, alpha: float
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gi* z, p and FDR classes of a block of periods (:mod:`spatial.gi_periods`).
-
-    The same numbers as :func:`spatial.stats.gi_star` and :func:`spatial.stats.fdr_classes`
-    per period.
-    """
-    z, p = gi_periods.gi_star_columns(block, weights)
-    return z, p, gi_periods.fdr_columns(z, p, alpha=alpha)
-
-
-def _join_blocks(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int]
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if not parts:
-        return (np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape, dtype=np.int8))
-    return tuple(np.concatenate([q[i] for q in parts], axis=1) for i in range(3))
+def _stack_gi(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    z = np.full(shape, np.nan)
+    p = np.full(shape, np.nan)
+    cls = np.zeros(shape, dtype=np.int8)
+    for j, (zj, pj, cj) in enumerate(parts):
+        z[:, j], p[:, j], cls[:, j] = zj, pj, cj
+    return z, p, cls
 
 
 def _grid_key(path: str | Path) -> tuple:
@@ -240,12 +221,11 @@ class DaskEngine(LocalEngine):
                         alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         values = np.asarray(values, dtype=np.float64)
         if values.shape[1] == 0:
-            return _join_blocks([], values.shape)
+            return _stack_gi([], values.shape)
         w = self.client.scatter(weights, broadcast=True)
-        workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        futs = [self.client.submit(_gi_fdr_block, values[:, a:b].copy(), w, alpha, pure=False)
-                for a, b in period_blocks(values.shape, parts=2 * workers)]
-        return _join_blocks(self.client.gather(futs), values.shape)
+        futs = [self.client.submit(_gi_fdr, values[:, j].copy(), w, alpha, pure=False)
+                for j in range(values.shape[1])]
+        return _stack_gi(self.client.gather(futs), values.shape)
 
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
                          ) -> list[raster.CellStats]:

@@ -149,14 +149,14 @@ def points_plan(result: Result, legends: list[legend.LayerLegend] | None = None
 def left_out_note(result: Result, estimate: float) -> str:
     """The map's note (Chinese) when the detections are not drawn, with the reason."""
     return (f"本图未逐个绘制卫星火点：{len(result.layers['points']):,} 个火点将使网页地图达约 "
-            f"{estimate / 1e6:,.0f} MB（上限 {MAP_MAX_BYTES / 1e6:g} MB）。图中为 H3 网格火点数和"
+            f"{estimate / 1e6:,.1f} MB（上限 {MAP_MAX_BYTES / 1e6:g} MB）。图中为 H3 网格火点数和"
             "火点事件；逐个火点见 points 图层（GeoPackage / Shapefile）。")
 
 
 def left_out_summary(result: Result, estimate: float) -> str:
     """The summary line when the map leaves the detections out."""
     return (f"The HTML map shows the cells and events but not the {len(result.layers['points'])}"
-            f" single detections: with them it would be ~{estimate / 1e6:,.0f} MB, over the "
+            f" single detections: with them it would be ~{estimate / 1e6:,.1f} MB, over the "
             f"{MAP_MAX_BYTES / 1e6:g} MB a browser opens in a meeting; they are in the points "
             "layer of the GeoPackage and Shapefiles.")
 

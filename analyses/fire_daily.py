@@ -28,7 +28,7 @@ from spatial.errors import InputError
 from spatial.report import Report
 
 from . import fire_accountability as acc
-from . import fire_verification
+from . import fire_groups, fire_verification
 from .base import Result
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ def apply_rules(events: gpd.GeoDataFrame, points: gpd.GeoDataFrame, inputs: dict
     off = (k["on_cropland"].astype("boolean") == False).fillna(False)  # noqa: E712
     events["n_off_cropland"] = ids.map(off.groupby(k["event_id"]).sum()).fillna(0).astype(
         np.int64).to_numpy()
-    events["first_reported"] = ids.map(g["first_reported"].min()).to_numpy(dtype=object)
+    events["first_reported"] = ids.map(fire_groups.group_min_text(
+        k["first_reported"], k["event_id"])).to_numpy(dtype=object)
     events["is_new"] = (ids.map(g["is_new"].all()).astype(bool).to_numpy()
                         if params.report_date else None)
     verif = inputs.get("verification")

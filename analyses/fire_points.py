@@ -85,7 +85,7 @@ from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
 
-from . import api, fire_daily, fire_verification
+from . import api, fire_daily, fire_groups, fire_points_map, fire_verification
 from . import fire_accountability as acc
 from .base import InputSpec, Result, check_types
 from .fire_sources import SOURCE_COLUMNS, derived_sources, persistent_cells
@@ -608,10 +608,14 @@ def run(inputs: dict[str, Any], params: Params, *,
                         n_input)
     title = "秸秆焚烧卫星火点" + (f"（{'，'.join(labels)}）" if windows else "")
     ctx = {k: v for k, v in (("counties", counties), ("townships", townships)) if v is not None}
-    return Result(analysis=NAME, params=params,
-                  layers={"points": points, "events": events, "cells": cells,
-                          "heat_sources": src_layer},
-                  tables=tables, summary=summary, fields=FIELDS, title=title, context=ctx)
+    result = Result(analysis=NAME, params=params,
+                    layers={"points": points, "events": events, "cells": cells,
+                            "heat_sources": src_layer},
+                    tables=tables, summary=summary, fields=FIELDS, title=title, context=ctx)
+    draw, estimate = fire_points_map.points_plan(result)  # the map's decision, said here too
+    if not draw:
+        result.summary.append(fire_points_map.left_out_summary(result, estimate))
+    return result
 
 
 def _on_cropland(cropland: Any, lng: np.ndarray, lat: np.ndarray, params: Params) -> Any:
@@ -652,7 +656,8 @@ def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.
         "n_points": g.size().to_numpy(np.int64) if n_ev else np.zeros(0, np.int64),
         "frp_max": g["frp"].max().to_numpy("float64") if n_ev else [],
         "frp_sum": g["frp"].sum().round(1).to_numpy("float64") if n_ev else [],
-        "instruments": g["inst"].agg(lambda s: "/".join(sorted(set(s)))).to_numpy(dtype=object)
+        "instruments": fire_groups.joined_sorted_unique(df["inst"].to_numpy(object),
+                                                        df["e"].to_numpy(), n_ev)
         if n_ev else [],
         "lon": g["lon"].mean().round(5).to_numpy() if n_ev else [],
         "lat": g["lat"].mean().round(5).to_numpy() if n_ev else [],

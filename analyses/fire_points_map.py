@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import numpy as np
 
 from spatial import figure, legend, mapparts, webmap
 
@@ -73,46 +74,116 @@ def status_layers(leg: legend.LayerLegend) -> list[legend.LayerLegend]:
             for e in leg.entries]
 
 
+#: size limit of the web map (bytes): the single detections are drawn only while the map's
+#: estimated size stays under it (a national season of 1 M detections would make a map of
+#: several hundred MB that no browser opens in a meeting); cells and events are always drawn
+MAP_MAX_BYTES = 10_000_000
+#: features of each layer rendered to measure its bytes per feature
+SAMPLE = 200
+#: below this many features in all the map is surely small: no estimate is rendered
+#: (a feature of these layers takes well under 2 KB of HTML)
+SMALL = MAP_MAX_BYTES // 2_000
+
+_TIPS = {
+    "cells": {"h3_cell": "网格", "n_points": "火点数", "n_events": "火点事件数",
+              "frp_sum": "FRP 合计 (MW)"},
+    "events": {"event_id": "事件", "start_time": "开始", "end_time": "结束",
+               "n_points": "火点数", "county_name": "县区", "township_name": "乡镇",
+               "first_in_township": "乡镇首个"},
+    "points": {"local_time": "过境时间", "satellite": "卫星", "conf_class": "可信度",
+               "frp": "FRP (MW)", "status": "判定", "event_id": "事件", "county_name": "县区",
+               "township_name": "乡镇", "heat_source": "热源"},
+}
+
+
+def _draw(m: folium.Map, legs: dict[str, legend.LayerLegend], L: dict) -> None:
+    """Cells, events and points (one layer per status) of ``L`` that have a legend."""
+    if "cells" in legs and "cells" in L:
+        mapparts.add_layer(m, legs["cells"], L["cells"], label="网格内火点数",
+                           tooltip=_TIPS["cells"])
+    if "events" in legs and "events" in L:
+        mapparts.add_layer(m, legs["events"], L["events"],
+                           tooltip={**_TIPS["events"],
+                                    **{k: v for k, v in EVENT_EXTRA.items()
+                                       if k in L["events"].columns}},
+                           filter_col="start_date")
+    if "points" in legs and "points" in L:
+        pts = L["points"]
+        for leg in status_layers(legs["points"]):
+            sub = pts[pts["status"] == leg.extra["status"]]
+            mapparts.add_layer(m, leg, sub, filter_col="local_date", tooltip=_TIPS["points"])
+
+
+def _bytes_per_feature(legs: dict[str, legend.LayerLegend], name: str, layer) -> float:
+    """HTML bytes one feature of `layer` adds to a map: a sample drawn and rendered."""
+    k = min(SAMPLE, len(layer))
+    if k == 0:
+        return 0.0
+    sample = layer.iloc[np.linspace(0, len(layer) - 1, k).round().astype(np.int64)]
+    sizes = []
+    for part in ({}, {name: sample}):
+        m = folium.Map(location=[35.0, 117.0], zoom_start=6, tiles=None)
+        _draw(m, legs, part)
+        sizes.append(len(m.get_root().render()))
+    return (sizes[1] - sizes[0]) / k
+
+
+def points_plan(result: Result, legends: list[legend.LayerLegend] | None = None
+                ) -> tuple[bool, float]:
+    """Whether the map draws the single detections, and its estimated size with them (bytes).
+
+    Decided before drawing: the bytes per feature of cells, events and points are measured on
+    a sample of each (:data:`SAMPLE` features rendered) and scaled to the layers' sizes; the
+    points are drawn when the total stays within :data:`MAP_MAX_BYTES`. Small results (under
+    :data:`SMALL` features) are drawn without measuring.
+    """
+    L = result.layers
+    n = {k: len(L[k]) for k in ("cells", "events", "points")}
+    if sum(n.values()) <= SMALL:
+        return True, 0.0
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
+    est = sum(_bytes_per_feature(legs, k, L[k]) * n[k] for k in n)
+    return est <= MAP_MAX_BYTES, est
+
+
+def left_out_note(result: Result, estimate: float) -> str:
+    """The map's note (Chinese) when the detections are not drawn, with the reason."""
+    return (f"本图未逐个绘制卫星火点：{len(result.layers['points']):,} 个火点将使网页地图达约 "
+            f"{estimate / 1e6:,.1f} MB（上限 {MAP_MAX_BYTES / 1e6:g} MB）。图中为 H3 网格火点数和"
+            "火点事件；逐个火点见 points 图层（GeoPackage / Shapefile）。")
+
+
+def left_out_summary(result: Result, estimate: float) -> str:
+    """The summary line when the map leaves the detections out."""
+    return (f"The HTML map shows the cells and events but not the {len(result.layers['points'])}"
+            f" single detections: with them it would be ~{estimate / 1e6:,.1f} MB, over the "
+            f"{MAP_MAX_BYTES / 1e6:g} MB a browser opens in a meeting; they are in the points "
+            "layer of the GeoPackage and Shapefiles.")
+
+
 def build_map(result: Result, *,
               legends: list[legend.LayerLegend] | None = None) -> folium.Map:
     """Cells by fire count, event polygons, points by status, heat sources, outlines.
 
-    A day picker listing the local days that have kept detections or events.
+    A day picker listing the local days that have kept detections or events. The points are
+    left out, with a note saying why, when the map would pass :data:`MAP_MAX_BYTES`
+    (:func:`points_plan`).
 
     ``legends``: the legend definitions to draw with (default :func:`symbology` of
     the result); a county pack passes those of the whole run, so its classes are the map's.
     """
     L = result.layers
     legs = {leg.layer: leg for leg in (legends or symbology(result))}
+    draw_points, estimate = points_plan(result, list(legs.values()))
     m = mapparts.start_map(result.context, L["points"], title=result.title or "fire-points")
-    if "cells" in legs:
-        mapparts.add_layer(m, legs["cells"], L["cells"], label="网格内火点数",
-                           tooltip={"h3_cell": "网格", "n_points": "火点数",
-                                    "n_events": "火点事件数", "frp_sum": "FRP 合计 (MW)"})
-    if "events" in legs:
-        mapparts.add_layer(m, legs["events"], L["events"],
-                           tooltip={"event_id": "事件", "start_time": "开始",
-                                    "end_time": "结束", "n_points": "火点数",
-                                    "county_name": "县区", "township_name": "乡镇",
-                                    "first_in_township": "乡镇首个",
-                                    **{k: v for k, v in EVENT_EXTRA.items()
-                                       if k in L["events"].columns}},
-                           filter_col="start_date")
-    pts = L["points"]
-    if "points" in legs:
-        for leg in status_layers(legs["points"]):
-            sub = pts[pts["status"] == leg.extra["status"]]
-            mapparts.add_layer(m, leg, sub, filter_col="local_date",
-                               tooltip={"local_time": "过境时间", "satellite": "卫星",
-                                        "conf_class": "可信度", "frp": "FRP (MW)",
-                                        "status": "判定", "event_id": "事件",
-                                        "county_name": "县区", "township_name": "乡镇",
-                                        "heat_source": "热源"})
+    _draw(m, legs, {k: v for k, v in L.items() if draw_points or k != "points"})
     if "heat_sources" in legs:
         mapparts.add_layer(m, legs["heat_sources"], L["heat_sources"],
                            tooltip={"id": "编号", "name": "名称", "kind": "类型",
                                     "n_dates": "检测日期数", "n_excluded": "排除检测数"})
     mapparts.add_legend(m)
+    if not draw_points:
+        mapparts.add_note(m, left_out_note(result, estimate))
     days = picker_days(result)
     if days:  # a day picker: the detections and events of one local day
         webmap.add_filter(m, label="日期（北京时间）", values=days)

@@ -90,7 +90,7 @@ from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 from spatial.periodstore import PeriodLayer
 
-from . import air_rankings, api, raster_checks
+from . import air_rankings, api, hotspot_lists, raster_checks
 
 # the map, figure and QGIS styles share one legend definition: analyses/pollution_hotspots_map
 from .air_rankings_map import extra_figures as extra_figures
@@ -721,7 +721,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     hotspots, cat = _hotspots_layer(cells, values, gz, cls, loc, params, labels)
     hotspots = receptors.attach(hotspots, clng, clat, inputs.get("receptors"),
                                 km=params.receptor_km, where=np.isin(cat.astype(str), HOT_PATTERNS))
-    lists = _lists(cells, periods, values, cls, exceed, loc, clng, clat, params)
+    lists = hotspot_lists.lists(cells, periods, values, cls, exceed, loc, clng, clat, params)
     stations_layer = _stations_layer(st, sp_table, inv, cells, values, periods, counties,
                                      townships, params)
     by_county = _by_county(loc, values, cls, exceed, cat, labels, params)
@@ -854,8 +854,9 @@ def _hotspots_layer(cells, values, gz, cls, loc, params, labels):
     n_c, n_t = values.shape
     present = np.isfinite(gz)
     if n_t >= 2 and n_c:
-        cat = stats.emerging_hotspot_categories(gz, cls, alpha=params.alpha).astype(object)
         mk = stats.mann_kendall(gz)
+        cat = stats.emerging_hotspot_categories(gz, cls, alpha=params.alpha,
+                                                trend=mk).astype(object)
         tz_, tp = mk.z, mk.p
     else:
         cat = np.full(n_c, "no pattern detected", dtype=object)
@@ -878,60 +879,6 @@ def _hotspots_layer(cells, values, gz, cls, loc, params, labels):
     for c in ("county_code", "county_name", "township_code", "township_name"):
         df[c] = loc[c].to_numpy(dtype=object)
     return h3grid.cells_to_gdf(cells, df), cat
-
-
-def _lists(cells, periods, values, cls, exceed, loc, clng, clat, params) -> dict[str, pd.DataFrame]:
-    strs = h3grid.cells_to_str(cells)
-    base = admin.cell_places(strs, loc, clng, clat)
-    index = {p: j for j, p in enumerate(periods)}
-    top, yoy, mom = [], [], []
-    n = params.top_n
-    for j, p in enumerate(periods):
-        v = values[:, j]
-        ok = np.isfinite(v)
-        if ok.any():
-            order = np.flatnonzero(ok)[np.lexsort((strs[ok], -v[ok]))][:n]
-            t = base.iloc[order].copy()
-            t.insert(0, "rank", np.arange(1, len(order) + 1))
-            t.insert(0, "period", str(p))
-            t["value"] = np.round(v[order], 3)
-            t["exceed_ratio"] = np.round(exceed[order, j], 4)
-            t["fdr_class"] = cls[order, j].astype(np.int64)
-            top.append(t)
-        for other, out in ((p.last_year(), yoy), (p.previous(), mom)):  # spatial.periods
-            k = index.get(other)
-            if k is None:
-                continue
-            prev = values[:, k]
-            both = ok & np.isfinite(prev)
-            if not both.any():
-                continue
-            d = v - prev
-            order = np.flatnonzero(both)[np.lexsort((strs[both], -d[both]))][:n]
-            t = base.iloc[order].copy()
-            t.insert(0, "rank", np.arange(1, len(order) + 1))
-            t.insert(0, "compared_with", str(other))
-            t.insert(0, "period", str(p))
-            t["value"] = np.round(v[order], 3)
-            t["previous_value"] = np.round(prev[order], 3)
-            t["change"] = np.round(d[order], 3)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                t["change_ratio"] = np.round(np.where(prev[order] > 0, d[order] / prev[order],
-                                                      np.nan), 4)
-            out.append(t)
-    cols_top = ["period", "rank", "h3_cell", "value", "exceed_ratio", "fdr_class",
-                "county_code", "county_name", "township_code", "township_name", "lon", "lat"]
-    cols_chg = ["period", "compared_with", "rank", "h3_cell", "value", "previous_value",
-                "change", "change_ratio", "county_code", "county_name", "township_code",
-                "township_name", "lon", "lat"]
-
-    def cat(parts, cols):
-        if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        return pd.concat(parts, ignore_index=True)[cols]
-
-    return {"top_value": cat(top, cols_top), "worst_yoy": cat(yoy, cols_chg),
-            "worst_mom": cat(mom, cols_chg)}
 
 
 def _stations_layer(st, sp_table, inv, cells, values, periods, counties, townships, params):

@@ -13,6 +13,9 @@ BENCHMARKS = [name for name in (
     "bench_raster_stream",
     "bench_airstats",
     "bench_demo",
+    "bench_province_year",
+    "bench_fire_season",
+    "bench_national_dask",
 ) if importlib.util.find_spec(f"bench.{name}") is not None]
 
 

@@ -103,8 +103,20 @@ def _date_text(values: pd.Series) -> pd.Series:
     """acq_date as ``YYYY-MM-DD`` text (CSV text, or Shapefile date/datetime values)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.strftime("%Y-%m-%d")
-    return values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                      else str(v).strip()[:10].replace("/", "-")).astype(object)
+    return _map_distinct(values, lambda v: None if v is None or (isinstance(v, float)
+                                                                 and np.isnan(v))
+                         else str(v).strip()[:10].replace("/", "-"))
+
+
+def _map_distinct(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)`` (object dtype) with one call per distinct value.
+
+    A season has ~100 dates and a few overpass times among a million rows. Missing values
+    (None, NaN) give None.
+    """
+    codes, uniques = pd.factorize(values)
+    out = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(out[codes], index=values.index, dtype=object)
 
 
 def _time_text(values: pd.Series) -> pd.Series:
@@ -116,7 +128,7 @@ def _time_text(values: pd.Series) -> pd.Series:
             v = int(v)
         s = str(v).strip().replace(":", "")
         return s.zfill(4) if s.isdigit() and len(s) <= 4 else None
-    return values.map(one).astype(object)
+    return _map_distinct(values, one)
 
 
 def utc_times(acq_date: pd.Series, acq_time: pd.Series) -> pd.Series:

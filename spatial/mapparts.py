@@ -160,6 +160,13 @@ def add_legend(m: folium.Map, *, title: str = "图例", position: str = "bottomr
                 name="lantian_legend_box")
 
 
+def add_note(m: folium.Map, text: str, *, position: str = "bottomleft") -> None:
+    """A boxed note on the map (e.g. what was left out and why), styled like the legend."""
+    m.add_child(_Box(f'<div style="max-width:22em;white-space:normal">{webmap.escape(text)}'
+                     "</div>", position=position, cls="lt-legend lt-note"),
+                name="lantian_note_box")
+
+
 class _Credits(MacroElement):
     _template = Template(
         """

@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import ndtr
 
-from . import h3grid
+from . import h3grid, kendall
 from .errors import InputError
 
 try:  # h3ronpy validates cells vectorized (Rust, h3o); plain bit checks are the fallback.
@@ -407,7 +407,7 @@ def mann_kendall(series: np.ndarray) -> MannKendallResult:
 
     Notes
     -----
-    Vectorized over series; the loop runs over the n_periods - 1 time lags.
+    Vectorized over series (:mod:`spatial.kendall`: integer ranks, cache-sized blocks).
     """
     x = np.asarray(series, dtype=np.float64)
     if x.ndim != 2:
@@ -415,23 +415,11 @@ def mann_kendall(series: np.ndarray) -> MannKendallResult:
             f"`series` must be 2-D (n_series, n_periods), got shape {x.shape}; "
             "use series.reshape(1, -1) for a single series."
         )
-    n_series, n_t = x.shape
-    s = np.zeros(n_series, dtype=np.int64)
-    ties = np.zeros((n_series, n_t), dtype=np.int64)  # other values equal to x[:, t]
-    for lag in range(1, n_t):
-        later, earlier = x[:, lag:], x[:, :-lag]
-        s += (later > earlier).sum(axis=1) - (later < earlier).sum(axis=1)
-        eq = later == earlier
-        ties[:, lag:] += eq
-        ties[:, :-lag] += eq
-    present = np.isfinite(x)
-    n = present.sum(axis=1)
-    t = (ties + 1) * present  # size of the tie group of each present value, 0 where missing
-    # Sum over tie groups of g(t) equals the sum over values of g(t) / t.
-    tie_term = ((t - 1) * (2 * t + 5) * present).sum(axis=1)
+    s = kendall.kendall_s(x)  # exact integer pair counts, O(n_periods) passes (spatial.kendall)
+    n, tie_term, tie_pairs = kendall.tie_sums(x)  # sums over the groups of t tied values
     var_s = (n * (n - 1) * (2 * n + 5) - tie_term) / 18.0
     n0 = n * (n - 1) / 2.0
-    n1 = ((t - 1) * present).sum(axis=1) / 2.0
+    n1 = tie_pairs / 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt(var_s)
         z = np.where(var_s > 0, (s - np.sign(s)) / sd, np.nan)
@@ -517,7 +505,7 @@ def _side_conditions(
 
 
 def emerging_hotspot_categories(
-    z: np.ndarray, cls: np.ndarray, *, alpha: float = 0.05
+    z: np.ndarray, cls: np.ndarray, *, alpha: float = 0.05, trend: MannKendallResult | None = None
 ) -> np.ndarray:
     """Emerging-hot-spot category of each cell from its per-period Gi* results.
 
@@ -547,6 +535,8 @@ def emerging_hotspot_categories(
         Classes from :func:`fdr_classes` per period, int, same shape (+1 hot, -1 cold, 0 none).
     alpha
         Significance level of the Mann-Kendall trend, in (0, 1).
+    trend
+        ``mann_kendall(z)`` when the caller has it already (it is not computed again).
 
     Returns
     -------
@@ -583,7 +573,7 @@ def emerging_hotspot_categories(
     hot = (c == 1) & present
     cold = (c == -1) & present
     n = present.sum(axis=1)
-    mk = mann_kendall(z)
+    mk = mann_kendall(z) if trend is None else trend  # the caller's mann_kendall(z), if given
     sig = mk.p <= alpha
     up = sig & (mk.z > 0)
     down = sig & (mk.z < 0)

@@ -423,3 +423,38 @@ def test_firms_source_frame_keys_file_and_row():
     assert one.source["row"].tolist() == list(range(2, 36))
     assert (one.source["file"] == str(src)).all()
     assert one.source["version"].iloc[0] == "6.0NRT"  # text as typed
+
+
+def test_map_leaves_points_out_over_the_size_limit(monkeypatch):
+    """The decision by estimate: with a limit between the map without and with the points, the
+    points are left out (note on the map, line in the summary); with the real limit they stay."""
+    from analyses import fire_points_map as fpm
+    from spatial import webmap
+
+    rng = np.random.default_rng(3)
+    lng, lat = 116.0 + rng.uniform(0, 0.3, 60), 36.0 + rng.uniform(0, 0.3, 60)
+    f = viirs([(x, y, f"2024-06-0{1 + i % 3} 0500", "n")
+               for i, (x, y) in enumerate(zip(lng, lat, strict=True))])
+    params = fp.Params(derive_persistent=False)
+    small = fp.run({"fires": f}, params)
+    html_all = webmap.render_html(fp.build_map(small))
+    assert not any("points would" in s or "single detections" in s for s in small.summary)
+
+    monkeypatch.setattr(fpm, "SMALL", 0)  # always estimate
+    legs = {leg.layer: leg for leg in fpm.symbology(small)}
+    per_point = fpm._bytes_per_feature(legs, "points", small.layers["points"])
+    # the points' bytes measured by the real map: with them minus without them
+    monkeypatch.setattr(fpm, "MAP_MAX_BYTES", 0)
+    r0 = fp.run({"fires": f}, params)
+    html_none = webmap.render_html(fp.build_map(r0))
+    measured = (len(html_all) - len(html_none)) / len(f)
+    assert per_point == pytest.approx(measured, rel=0.25)  # the estimate is the map's own size
+    assert "本图未逐个绘制卫星火点" in html_none and "本图未逐个绘制" not in html_all
+    assert any("single detections" in s for s in r0.summary)
+    assert len(html_none) < len(html_all)
+
+    # a limit just above the estimate draws them again
+    _, est = fpm.points_plan(small)
+    monkeypatch.setattr(fpm, "MAP_MAX_BYTES", int(est) + 1)
+    assert fpm.points_plan(small)[0]
+    assert not any("single detections" in s for s in fp.run({"fires": f}, params).summary)

@@ -1,6 +1,7 @@
 """spatial.firms: MODIS and VIIRS (CSV and Shapefile) into one schema, UTC -> local, duplicates."""
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -118,3 +119,15 @@ def test_utc_times_formats():
     assert t[:3].tolist() == hand
     assert t[3] is pd.NaT  # an unreadable date is missing, not a guess
     assert t.isna().tolist() == [False, False, False, True]
+
+
+def test_date_and_time_texts_equal_a_call_per_row():
+    """The texts are made once per distinct value: the same as mapping every row."""
+    dates = pd.Series(["2024-06-01", "2024/06/02", None, np.nan, " 2024-06-01 ", "2024-06-01"],
+                      dtype=object)
+    times = pd.Series([5, 510.0, "05:10", None, np.nan, "12345", "0510", 5], dtype=object)
+    want_d = [None if v is None or (isinstance(v, float) and np.isnan(v))
+              else str(v).strip()[:10].replace("/", "-") for v in dates]
+    assert firms._date_text(dates).tolist() == want_d
+    assert firms._time_text(times).tolist() == ["0005", "0510", "0510", None, None, None,
+                                                "0510", "0005"]

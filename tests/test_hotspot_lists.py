@@ -64,7 +64,8 @@ def test_lists_equal_one_sort_per_period(freq, n_t):
     loc = pd.DataFrame({"county_code": "371502", "county_name": "东昌府区",
                         "township_code": None, "township_name": None}, index=range(n_c))
     kind = "day" if freq == "D" else "month"
-    got = hotspot_lists.lists(cells, [Period(p.to_timestamp(), kind) for p in periods], values, cls, exceed, loc, clng, clat,
+    ours = [Period(p.to_timestamp(), kind) for p in periods]
+    got = hotspot_lists.lists(cells, ours, values, cls, exceed, loc, clng, clat,
                               SimpleNamespace(top_n=7))
     want = _reference(cells, periods, values, cls, exceed, loc, clng, clat, 7)
     for name, rows in want.items():

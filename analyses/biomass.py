@@ -47,7 +47,7 @@ FIELDS = {
     "ultra_low": FieldMeta("ultra_low", "是否超低排放"),
     "in_built_up": FieldMeta("in_bltup", "是否在建成区内"),
     "advice": FieldMeta("advice", "建议"),
-    "category": FieldMeta("category", "类别"),
+    "biomass_class": FieldMeta("bio_class", "类别"),
 }
 
 #: the category of the map, figure and QGIS style
@@ -58,7 +58,8 @@ CATEGORY_LABELS = {"retrofit": "建成区内生物质锅炉（超低排放改造
                    "integrate": "小型生物质锅炉（整合）",
                    "other": "其他生物质锅炉"}
 COLUMNS = ["id", "name", "capacity_th", "fuel", "fuel_raw", "status", "ultra_low",
-           "in_built_up", "advice", "category", "lon", "lat", "county_code", "county_name", "row"]
+           "in_built_up", "advice", "biomass_class", "lon", "lat", "county_code", "county_name",
+           "row"]
 
 
 def in_built_up(lng: np.ndarray, lat: np.ndarray, built_up: gpd.GeoDataFrame) -> np.ndarray:
@@ -106,7 +107,7 @@ def screen(b: pd.DataFrame, built_up: gpd.GeoDataFrame | None, active: np.ndarra
     if built_up is None:
         f["in_built_up"] = pd.array([pd.NA] * len(f), dtype="boolean")
         f["advice"] = NO_BUILT_UP
-        f["category"] = "other"
+        f["biomass_class"] = "other"
     else:
         inside = in_built_up(lng, lat, built_up)
         known = covered(f, built_up, counties)
@@ -122,7 +123,7 @@ def screen(b: pd.DataFrame, built_up: gpd.GeoDataFrame | None, active: np.ndarra
         advice[inside & ul.isna().to_numpy()] = RETROFIT_CHECK
         advice[inside & yes] = DONE
         f["advice"] = advice
-        f["category"] = np.select([inside & ~yes, inside & yes,
+        f["biomass_class"] = np.select([inside & ~yes, inside & yes,
                                    ~inside & (small | np.isnan(th))],
                                   ["retrofit", "ultra_low", "integrate"], "other")
     f = f.sort_values(["county_code", "id"], kind="stable", na_position="last")
@@ -131,12 +132,17 @@ def screen(b: pd.DataFrame, built_up: gpd.GeoDataFrame | None, active: np.ndarra
 
 
 def table(layer: gpd.GeoDataFrame) -> pd.DataFrame:
-    """生物质锅炉清单: the layer without geometry, retrofit and integrate rows first."""
+    """生物质锅炉清单: the layer without geometry (nor its map class), retrofit rows first.
+
+    ``ultra_low`` and ``in_built_up`` read 是/否, a blank 未填报/待核实 (never taken as 否).
+    """
     order = {"retrofit": 0, "integrate": 1, "ultra_low": 2, "other": 3}
     t = pd.DataFrame(layer.drop(columns="geometry"))
-    t = t.assign(_o=t["category"].map(order)).sort_values(["_o", "county_code", "id"],
+    t = t.assign(_o=t["biomass_class"].map(order)).sort_values(["_o", "county_code", "id"],
                                                          kind="stable")
-    return t.drop(columns="_o").reset_index(drop=True)
+    for col, blank in (("ultra_low", "未填报"), ("in_built_up", "待核实")):
+        t[col] = t[col].map(lambda v, b=blank: b if pd.isna(v) else ("是" if v else "否"))
+    return t.drop(columns=["_o", "biomass_class"]).reset_index(drop=True)  # advice says it
 
 
 def summary(layer: gpd.GeoDataFrame, params: Any, has_built_up: bool) -> list[str]:
@@ -147,7 +153,7 @@ def summary(layer: gpd.GeoDataFrame, params: Any, has_built_up: bool) -> list[st
         return [f"{len(layer)} biomass boilers listed (biomass table), but no built_up input: "
                 "add [inputs.built_up] to tell those in the urban built-up area (to retrofit) "
                 "from small ones outside (to integrate)."]
-    c = layer["category"]
+    c = layer["biomass_class"]
     th = layer["capacity_th"].fillna(0.0)
     return [f"{len(layer)} biomass boilers: {int((c == 'retrofit').sum())} in the built-up area "
             f"to retrofit to ultra-low emission ({float(th[c == 'retrofit'].sum()):,.1f} t/h; "
@@ -167,3 +173,4 @@ def rules(params: Any) -> list[str]:
             f"< {params.small_biomass_th:g} t/h 整合 (聊政字〔2024〕15号 二(五)2, 济宁市 2024 "
             "二(五)2: 推进整合小型生物质锅炉，引导城市建成区内生物质锅炉（含电力）超低排放改造; "
             f"{params.small_biomass_th:g} t/h is the issue's practice, the seeds say 小型)"]
+

@@ -191,7 +191,7 @@ def _villages(villages: gpd.GeoDataFrame, cover_geoms: np.ndarray,
     sel["network_distance_m"] = np.round(dist[inside & ~v["converted"].to_numpy(dtype=bool)], 2)
     sel = admin.attach(sel, sel["lon"].to_numpy(dtype=float), sel["lat"].to_numpy(dtype=float),
                        counties, level="county", fallback="county")
-    sel["method"] = vocab.labels("method", sel["method_code"])
+    sel["method"] = sel["method_code"]  # the code; tables and maps show its Chinese label
     cols = ["id", "name", "township", "county", "households", "converted_households", "ratio",
             "method", "network_distance_m", "lon", "lat", "county_code", "county_name", "row"]
     out = gpd.GeoDataFrame(sel.reindex(columns=cols), geometry=sel.geometry.to_numpy(),
@@ -224,3 +224,13 @@ def rules(params: Any) -> list[str]:
             f"converted, within {params.network_buffer_m:g} m geodesic of an operating pipe "
             "(聊环发〔2023〕7号 三(三): 淘汰管网覆盖范围内的燃煤锅炉和散煤; the distance is the "
             "issue's practice, no seed gives one); network targets are shut down (淘汰)"]
+
+
+def _register_display_labels() -> None:
+    """The Chinese words of ``target_rule`` in tables, tooltips and Shapefiles."""
+    from spatial import labels as display
+
+    display.LABELS["target_rule"] = dict(hl.RULE_LABELS)
+
+
+_register_display_labels()

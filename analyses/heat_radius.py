@@ -326,7 +326,8 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     # the network rule names 燃煤锅炉: boilers (kind boiler or blank), not CHP/captive units
     is_boiler = b["kind"].isna().to_numpy() | (b["kind"] == "boiler").to_numpy()
     net_target = net.in_network & fuel_ok & active & is_boiler
-    b["target"] = (sc.in_radius & screened) | net_target
+    radius_target = sc.in_radius & screened  # the 30 km rule (plants, cells, by_county)
+    b["target"] = radius_target | net_target
     b["target_rule"] = hn.target_rule(sc.in_radius & screened, net_target)
     b["in_network"], b["network_distance_m"] = net.in_network, net.distance_m
     b["nearest_pipe_id"] = net.nearest_pipe
@@ -351,7 +352,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     small = admin.attach(small, slng, slat, counties, level="county")
 
     # per plant: targets within its radius (a target may count for several plants)
-    tgt_pair = b["target"].to_numpy()[sc.pair_site]
+    tgt_pair = radius_target[sc.pair_site]
     cap = b["capacity_th"].fillna(0.0).to_numpy()
     q["n_boilers_inside"] = np.bincount(sc.pair_plant[tgt_pair], minlength=len(q))
     q["capacity_th_inside"] = np.round(np.bincount(
@@ -365,7 +366,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
                                "radius_km": params.radius_km,
                                "n_boilers_inside": q["n_boilers_inside"]},
                               geometry=list(circles), crs="EPSG:4326")
-    cells = _cells(radius, b, params)
+    cells = _cells(radius, b[radius_target], params)
     plants_layer = gpd.GeoDataFrame(
         q[["id", "name", "capacity_mw", "max_unit_mw", "n_units", "is_chp", "fuel", "fuel_raw",
            "status", "lon", "lat", "county_code", "county_name", "n_boilers_inside",
@@ -412,7 +413,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     bio = biomass.screen(b, inputs.get("built_up"), active, params, counties)
 
     summary = _summary(plants, q, b, small, screened, unknown_fuel, new_coal, params)
-    summary[-1:-1] = _screens_summary(net, bio, inputs, params)
+    summary[-1:-1] = _screens_summary(net, b["target_rule"], bio, inputs, params)
     layers = {"plants": plants_layer, "radius": radius, "boilers": boilers_layer,
               "small_chp": small_layer, "cells": cells, "biomass": bio}
     tables = {"targets": targets, "by_county": by_county,
@@ -422,7 +423,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
         layers.update(heat_network=net.pipes, coverage=net.coverage)
         if net.villages is not None:
             layers["network_villages"] = net.villages
-            tables["network_villages"] = hn.villages_table(net.villages)
+    tables["network_villages"] = hn.villages_table(net.villages)  # empty without the inputs
     tables["rejected"] = rejected
     return Result(
         analysis=NAME, params=params, layers=layers, tables=tables,
@@ -432,7 +433,8 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     )
 
 
-def _cells(radius: gpd.GeoDataFrame, b: pd.DataFrame, params: Params) -> gpd.GeoDataFrame:
+def _cells(radius: gpd.GeoDataFrame, tgt: pd.DataFrame, params: Params) -> gpd.GeoDataFrame:
+    """H3 cells over the radius union with the targets `tgt` (of the radius rule) inside."""
     res = params.h3_resolution
     if len(radius):
         cells, _ = h3grid.polygons_to_cells(radius.geometry.to_numpy(), resolution=res,
@@ -440,7 +442,6 @@ def _cells(radius: gpd.GeoDataFrame, b: pd.DataFrame, params: Params) -> gpd.Geo
         cells = np.unique(cells)
     else:
         cells = np.zeros(0, dtype=np.uint64)
-    tgt = b[b["target"]]
     n = np.zeros(len(cells), dtype=np.int64)
     th = np.zeros(len(cells))
     if len(tgt) and len(cells):
@@ -491,14 +492,16 @@ def rules(params: Params) -> list[str]:
     ]
 
 
-def _screens_summary(net: hn.Network, bio: gpd.GeoDataFrame, inputs: dict[str, Any],
-                     params: Params) -> list[str]:
-    """Summary lines of the heat-network and biomass screens."""
+def _screens_summary(net: hn.Network, rule: pd.Series, bio: gpd.GeoDataFrame,
+                     inputs: dict[str, Any], params: Params) -> list[str]:
+    """Summary lines of the heat-network and biomass screens (`rule`: boilers' target_rule)."""
     lines = list(net.summary)
     if inputs.get("heat_network") is not None:
+        n_net = int(rule.isin(["network", "radius+network"]).sum())
         lines.append(f"{int(net.in_network.sum())} boilers lie within {params.network_buffer_m:g} "
-                     "m of an operating pipe; coal boilers among them are targets (依据 管网覆盖"
-                     "范围) whether or not inside a heat-supply radius.")
+                     f"m of an operating pipe: {n_net} coal boilers among them are targets to "
+                     f"shut down (依据 管网覆盖范围), {int((rule == 'network').sum())} of them "
+                     "outside every heat-supply radius.")
         if net.villages is not None:
             lines.append(f"{len(net.villages)} villages not converted lie within the network's "
                          "coverage: loose-coal villages to connect (network_villages table).")
@@ -517,7 +520,7 @@ def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, small: pd.D
     if len(q) == 0:
         lines.append("No plant qualifies, so no boiler is inside a heat-supply radius; the "
                      "layers are written empty. Check the plants' capacity_mw, is_chp and status.")
-    t = b["target"].to_numpy(dtype=bool)
+    t = b["target_rule"].isin(["radius", "radius+network"]).to_numpy()
     th = float(b.loc[t, "capacity_th"].fillna(0).sum())
     n_idle = int((t & (b["status"] == "idle").to_numpy()).sum())
     lines.append(f"{int(t.sum())} of {int(screened.sum())} screened boilers "
@@ -543,19 +546,25 @@ def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, small: pd.D
     return lines
 
 
-STATUS_COLORS = {"target": "#d7301f", "inside_other": "#fdae61", "outside": "#4575b4"}
+STATUS_COLORS = {"target": "#d7301f", "network_target": "#67001f", "inside_other": "#fdae61",
+                 "outside": "#4575b4"}
 STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）",
+                 "network_target": "半径外、管网覆盖范围内燃煤（淘汰对象）",
                  "inside_other": "半径内其他燃料/已关停/燃料待核实",
                  "outside": "半径外"}
 SMALL_CHP_LABELS = {"target": "半径内燃煤小热电（关停/整合对象）",
+                    "network_target": "管网覆盖范围内燃煤（淘汰对象）",
                     "inside_other": "半径内其他燃料/已关停", "outside": "半径外"}
 #: the boiler category of the map, figure and QGIS style, from the layer's boolean columns
-_CATEGORY_EXPR = ("CASE WHEN {target} THEN 'target' WHEN {in_radius} THEN 'inside_other' "
+_CATEGORY_EXPR = ("CASE WHEN {target} AND NOT {in_radius} THEN 'network_target' "
+                  "WHEN {target} THEN 'target' WHEN {in_radius} THEN 'inside_other' "
                   "ELSE 'outside' END")
 
 
 def _boiler_category(b: pd.DataFrame) -> np.ndarray:
-    return np.where(b["target"], "target", np.where(b["in_radius"], "inside_other", "outside"))
+    """Map class of each boiler: target, network_target (outside every radius), and the rest."""
+    t, r = b["target"].to_numpy(dtype=bool), b["in_radius"].to_numpy(dtype=bool)
+    return np.select([t & ~r, t, r], ["network_target", "target", "inside_other"], "outside")
 
 
 def symbology(result: Result) -> list[legend.LayerLegend]:

@@ -56,10 +56,10 @@ def over_boilers(result: Result) -> list[legend.LayerLegend]:
     if bio is not None and len(bio):
         out.append(legend.categorized(
             "biomass", "生物质锅炉", "point",
-            column="category", colors=biomass.CATEGORY_COLORS,
+            column="biomass_class", colors=biomass.CATEGORY_COLORS,
             labels={**biomass.CATEGORY_LABELS,
                     "integrate": f"小型生物质锅炉（< {p.small_biomass_th:g} t/h，整合）"},
-            present=bio["category"], size=6.0))
+            present=bio["biomass_class"], size=6.0))
     return out
 
 

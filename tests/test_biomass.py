@@ -68,6 +68,7 @@ def test_edge_counts_as_inside_and_advice_by_rule():
     t = res.tables["biomass"]
     assert set(t["id"][:2]) == {"CORNER", "EDGE"}  # those to retrofit first
     assert t.set_index("id").loc["IN_UL", "capacity_th"] == 20.0
+    assert t.set_index("id").loc["CORNER", "ultra_low"] == "未填报"  # blank: never 否
     assert any("2 in the built-up area to retrofit" in s for s in res.summary)
 
 

@@ -1,5 +1,9 @@
 """Coal boilers and small coal CHP units within the heat-supply radius of large CHP plants.
 
+Besides the radius: coal boilers and loose-coal villages within the heat network's coverage
+(:mod:`analyses.heat_network`) and biomass boilers against the built-up area
+(:mod:`analyses.biomass`), with the optional inputs heat_network, villages and built_up.
+
 Fuels, kinds and statuses go through :mod:`analyses.vocab` (the fuel groups of the 2017
 high-polluting fuel catalogue); blank or unknown fuels are listed in ``unknown_fuel``, never
 taken as clean; unknown statuses or kinds are rejected rows. Plants of the ``plants`` input
@@ -23,14 +27,18 @@ boilers
     targets).
 counties
     polygons with code and name (optional: attribution only).
+heat_network, villages, built_up
+    optional: pipe lines (any CRS), the village clean-heating list and the built-up polygons
+    (both as no-burn-zones reads them).
 
 Outputs
 -------
 Layers ``plants`` (qualifying plants with n_boilers_inside, capacity_th_inside), ``radius``
 (geodesic circles), ``boilers`` (every usable input boiler with in_radius, target,
 nearest_plant_id, nearest_plant_name, distance_km, n_plants_within, county_code, county_name),
-``cells`` (H3 cells covering the radius union, with targets and t/h inside); tables
-``by_county``, ``by_plant``, ``rejected``.
+``cells`` (H3 cells covering the radius union, with targets and t/h inside), ``biomass``,
+and with a heat network ``heat_network``, ``coverage``, ``network_villages``; tables
+``by_county``, ``by_plant``, ``biomass``, ``network_villages``, ``rejected``.
 
 A boiler is inside when its geodesic distance (WGS-84 ellipsoid) to a qualifying plant is at
 most the radius; a *target* is a boiler inside whose fuel is in ``boiler_fuels``, whose kind is

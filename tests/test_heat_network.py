@@ -224,3 +224,12 @@ def test_demo_pipes_and_boilers(root):
     assert str(res.layers["heat_network"].crs) == "EPSG:4326"
     bio = res.layers["biomass"].set_index("id")
     assert bool(bio.loc["GLB02", "in_built_up"]) and len(res.tables["network_villages"])
+
+
+def test_a_table_given_as_heat_network_is_an_input_error(tmp_path):
+    from spatial.errors import InputError
+
+    path = tmp_path / "pipes.csv"
+    path.write_text("编号,经度,纬度\nHN1,116.5,36.9\n", encoding="utf-8")
+    with pytest.raises(InputError, match="must be a line file"):
+        lines.read_lines(path, fields=hr.hn.PIPE_FIELDS, name="heat_network")

@@ -78,13 +78,11 @@ FIELDS = {
     "buffer_m": FieldMeta("buffer_m", "覆盖距离", "m"),
     "area_km2": FieldMeta("area_km2", "面积", "km²"),
     "n_pipes": FieldMeta("n_pipes", "运行管段数", "条"),
-    "n_boilers_inside": FieldMeta("n_inside", "范围内目标锅炉数", "台"),
-    "n_villages_inside": FieldMeta("n_vill", "范围内未改造村庄数", "个"),
     "township": FieldMeta("township", "乡镇（街道）"),
     "county": FieldMeta("county", "县区（原表）"),
     "households": FieldMeta("hh", "总户数", "户"),
     "converted_households": FieldMeta("conv_hh", "已改造户数", "户"),
-    "ratio": FieldMeta("ratio", "改造比例"),
+    "converted_ratio": FieldMeta("conv_ratio", "改造比例"),
     "method": FieldMeta("method", "改造方式"),
 }
 
@@ -191,13 +189,26 @@ def _villages(villages: gpd.GeoDataFrame, cover_geoms: np.ndarray,
     sel["network_distance_m"] = np.round(dist[inside & ~v["converted"].to_numpy(dtype=bool)], 2)
     sel = admin.attach(sel, sel["lon"].to_numpy(dtype=float), sel["lat"].to_numpy(dtype=float),
                        counties, level="county", fallback="county")
+    sel["converted_ratio"] = sel["ratio"]
     sel["method"] = sel["method_code"]  # the code; tables and maps show its Chinese label
-    cols = ["id", "name", "township", "county", "households", "converted_households", "ratio",
+    cols = ["id", "name", "township", "county", "households", "converted_households",
+            "converted_ratio",
             "method", "network_distance_m", "lon", "lat", "county_code", "county_name", "row"]
     out = gpd.GeoDataFrame(sel.reindex(columns=cols), geometry=sel.geometry.to_numpy(),
                            crs="EPSG:4326")
     return out.sort_values(["county_code", "network_distance_m", "id"],
                            kind="stable").reset_index(drop=True), rejected
+
+
+def name_files(rejected: pd.DataFrame, tables: Any) -> pd.DataFrame:
+    """Rejected rows of heat_network and villages found here get their input's file."""
+    rej = rejected.copy()
+    for name in ("heat_network", "villages"):
+        t = (tables or {}).get(name)
+        blank = (rej["input"] == name).to_numpy() & (rej["file"].fillna("") == "").to_numpy()
+        if t is not None and blank.any() and not frames.is_frame_table(t):
+            rej.loc[blank, "file"] = str(t.path)
+    return rej
 
 
 def target_rule(in_radius_target: np.ndarray, in_network_target: np.ndarray) -> np.ndarray:
@@ -212,7 +223,8 @@ def target_rule(in_radius_target: np.ndarray, in_network_target: np.ndarray) -> 
 def villages_table(vill: gpd.GeoDataFrame | None) -> pd.DataFrame:
     """管网覆盖范围内未改造村庄（散煤待接入）: the villages layer without geometry."""
     cols = ["county_code", "county_name", "township", "id", "name", "households",
-            "converted_households", "ratio", "method", "network_distance_m", "lon", "lat", "row"]
+            "converted_households", "converted_ratio", "method", "network_distance_m", "lon", "lat",
+            "row"]
     if vill is None:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     return pd.DataFrame(vill[cols]).reset_index(drop=True)

@@ -417,7 +417,9 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
                               new_plants["lat"].to_numpy(), counties, level="county")
     new_coal = hl.listing(b, new_plants, new_b, np.ones(len(new_plants), dtype=bool))
     targets = hl.targets_table(b, small, params.shutdown_below_th)
-    rejected = pd.concat([rej_p, rej_b, net.rejected], ignore_index=True)
+    rejected = pd.concat([rej_p, rej_b, hn.name_files(net.rejected, getattr(inputs, "tables",
+                                                                               None))],
+                         ignore_index=True)
     bio = biomass.screen(b, inputs.get("built_up"), active, params, counties)
 
     summary = _summary(plants, q, b, small, screened, unknown_fuel, new_coal, params)

@@ -22,8 +22,13 @@ from . import vocab
 #: into the CHP plant's heat network (parameter ``shutdown_below_th``)
 ADVICE_SHUTDOWN, ADVICE_INTEGRATE = "关停", "整合"
 
+#: which rule makes a boiler a target (``target_rule``) and its label (依据)
+RULE_LABELS = {"radius": "供热半径", "network": "管网覆盖范围",
+               "radius+network": "供热半径、管网覆盖范围"}
+
 TARGET_COLUMNS = ["序号", "县（市、区）", "单位名称", "编号", "设备类型", "规模（蒸吨/小时或MW）",
-                  "规模单位", "燃料", "状态", "最近电厂", "距离（公里）", "建议（关停/整合）",
+                  "规模单位", "燃料", "状态", "最近电厂", "距离（公里）", "距运行管网（米）",
+                  "依据", "建议（关停/整合）",
                   "county_code"]  # the county's adcode: `lantian export --by county` splits by it
 
 
@@ -102,12 +107,20 @@ def targets_table(boilers: pd.DataFrame, plants: pd.DataFrame, shutdown_below_th
     """关停整合清单: one row per target (boilers, then small CHP plants), Chinese headers.
 
     Both frames carry id, name, kind, fuel, status, county_name, nearest_plant_name,
-    distance_km, target; boilers ``capacity_th`` (t/h), plants ``capacity_mw`` (MW).
+    distance_km, target, target_rule (radius, network or radius+network: 依据);
+    boilers ``capacity_th`` (t/h) and ``network_distance_m``, plants ``capacity_mw`` (MW).
+    A target of the network rule is shut down (聊环发〔2023〕7号 三(三): 淘汰管网覆盖范围内的
+    燃煤锅炉), whatever its size.
     """
     parts = []
     for frame, cap, unit in ((boilers, "capacity_th", "蒸吨/小时"), (plants, "capacity_mw", "MW")):
         t = frame[frame["target"].to_numpy(dtype=bool)]
         th = t[cap] if cap == "capacity_th" else pd.Series(np.nan, index=t.index)
+        rule = t["target_rule"] if "target_rule" in t else pd.Series("radius", index=t.index)
+        adv = advice(t["kind"].fillna("boiler"), t["status"], th, shutdown_below_th)
+        adv[rule.isin(["network", "radius+network"]).to_numpy()] = ADVICE_SHUTDOWN
+        dnet = (t["network_distance_m"].to_numpy(dtype=float) if "network_distance_m" in t
+                else np.full(len(t), np.nan))
         parts.append(pd.DataFrame({
             "县（市、区）": t["county_name"].fillna("(县区不明)").to_numpy(dtype=object),
             "county_code": t["county_code"].to_numpy(dtype=object),
@@ -120,8 +133,9 @@ def targets_table(boilers: pd.DataFrame, plants: pd.DataFrame, shutdown_below_th
             "状态": vocab.labels("status", t["status"]).to_numpy(dtype=object),
             "最近电厂": t["nearest_plant_name"].to_numpy(dtype=object),
             "距离（公里）": t["distance_km"].to_numpy(dtype=float),
-            "建议（关停/整合）": advice(t["kind"].fillna("boiler"), t["status"], th,
-                                   shutdown_below_th),
+            "距运行管网（米）": dnet,
+            "依据": rule.map(RULE_LABELS).to_numpy(dtype=object),
+            "建议（关停/整合）": adv,
         }))
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["县（市、区）", "距离（公里）", "编号"],

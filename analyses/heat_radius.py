@@ -1,5 +1,9 @@
 """Coal boilers and small coal CHP units within the heat-supply radius of large CHP plants.
 
+Besides the radius: coal boilers and loose-coal villages within the heat network's coverage
+(:mod:`analyses.heat_network`) and biomass boilers against the built-up area
+(:mod:`analyses.biomass`), with the optional inputs heat_network, villages and built_up.
+
 Fuels, kinds and statuses go through :mod:`analyses.vocab` (the fuel groups of the 2017
 high-polluting fuel catalogue); blank or unknown fuels are listed in ``unknown_fuel``, never
 taken as clean; unknown statuses or kinds are rejected rows. Plants of the ``plants`` input
@@ -23,14 +27,18 @@ boilers
     targets).
 counties
     polygons with code and name (optional: attribution only).
+heat_network, villages, built_up
+    optional: pipe lines (any CRS), the village clean-heating list and the built-up polygons
+    (both as no-burn-zones reads them).
 
 Outputs
 -------
 Layers ``plants`` (qualifying plants with n_boilers_inside, capacity_th_inside), ``radius``
 (geodesic circles), ``boilers`` (every usable input boiler with in_radius, target,
 nearest_plant_id, nearest_plant_name, distance_km, n_plants_within, county_code, county_name),
-``cells`` (H3 cells covering the radius union, with targets and t/h inside); tables
-``by_county``, ``by_plant``, ``rejected``.
+``cells`` (H3 cells covering the radius union, with targets and t/h inside), ``biomass``,
+and with a heat network ``heat_network``, ``coverage``, ``network_villages``; tables
+``by_county``, ``by_plant``, ``biomass``, ``network_villages``, ``rejected``.
 
 A boiler is inside when its geodesic distance (WGS-84 ellipsoid) to a qualifying plant is at
 most the radius; a *target* is a boiler inside whose fuel is in ``boiler_fuels``, whose kind is
@@ -41,6 +49,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -52,8 +61,11 @@ from spatial.errors import InputError
 from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
 
-from . import api, vocab
+from . import api, biomass, vocab
 from . import heat_lists as hl
+from . import heat_network as hn
+from . import heat_radius_map as hmap
+from . import no_burn_zones as nbz
 from .base import InputSpec, Result, check_types
 
 NAME = "heat-radius"
@@ -74,14 +86,31 @@ INPUTS = (
         Field("status", "text", False, ("状态", "运行状态")),
         Field("county", "text"),
         Field("plant_id", "text", False, ("所属电厂", "所属电厂编号")),
+        Field("ultra_low", "bool", False, ("超低排放", "是否超低排放", "是否完成超低排放改造")),
     ), True, "coal boilers, small CHP units and captive units"),
     InputSpec("counties", "polygons", (Field("code", "text", True), Field("name", "text", True)),
               False, "county boundaries with code and name"),
+    InputSpec("heat_network", "custom", hn.PIPE_FIELDS, False,
+              "heat-supply pipe lines (any CRS) with diameter and status",
+              reader=hn.read_heat_network),
+    InputSpec("villages", "custom", nbz.VILLAGE_FIELDS, False,
+              "villages with clean-heating conversion (as no-burn-zones reads them)",
+              reader=nbz._read_villages),
+    InputSpec("built_up", "custom", (Field("id", "text"), Field("name", "text")), False,
+              "urban built-up polygons (OSM XML or a polygon file), for biomass boilers",
+              reader=nbz._read_built_up),
 )
+
+#: inputs given as frames in Python that are read like their files (analyses.api)
+FRAME_INPUTS = {
+    "villages": nbz.FRAME_INPUTS["villages"], "built_up": nbz.FRAME_INPUTS["built_up"],
+    "heat_network": hn.heat_network_from_frame,
+}
 
 
 #: output layer -> the input its rows come from (they get its own columns: spatial.sources)
-SOURCES = {"plants": "plants", "boilers": "boilers"}
+SOURCES = {"plants": "plants", "boilers": "boilers", "biomass": "boilers",
+           "heat_network": "heat_network", "network_villages": "villages"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +138,15 @@ class Params:
         (整合) into the CHP heat network; idle boilers and small CHP units are shut down.
     h3_resolution
         Resolution of the ``cells`` layer (7: ~5.2 km² cells).
+    network_buffer_m
+        Coverage of the heat network: geodesic distance from an operating pipe, m (with a
+        ``heat_network`` input; :mod:`analyses.heat_network`).
+    village_threshold
+        A village is converted at converted_households / households >= this (0-1], as in
+        no-burn-zones (with a ``villages`` input).
+    small_biomass_th
+        Biomass boilers outside the built-up area below this capacity (t/h) are to be
+        integrated (:mod:`analyses.biomass`).
     """
 
     radius_km: float = 30.0
@@ -119,9 +157,19 @@ class Params:
     boiler_kinds: tuple[str, ...] = ("boiler", "small_chp", "captive")
     shutdown_below_th: float = 20.0
     h3_resolution: int = 7
+    network_buffer_m: float = 1000.0
+    village_threshold: float = 0.95
+    small_biomass_th: float = 10.0
 
     def __post_init__(self) -> None:
         check_types(self)
+        for key, hi in (("network_buffer_m", 50000.0), ("small_biomass_th", 10000.0)):
+            v = getattr(self, key)
+            if not (math.isfinite(v) and 0 < v <= hi):
+                raise InputError(f"params.{key} must be in (0, {hi:g}], not {v}.")
+        if not (math.isfinite(self.village_threshold) and 0 < self.village_threshold <= 1):
+            raise InputError(f"params.village_threshold must be in (0, 1], not "
+                             f"{self.village_threshold}.")
         if not (math.isfinite(self.radius_km) and 0 < self.radius_km <= 500):
             raise InputError(f"params.radius_km must be in (0, 500] km, not {self.radius_km}.")
         if not (math.isfinite(self.min_capacity_mw) and self.min_capacity_mw >= 0):
@@ -142,7 +190,8 @@ class Params:
 
 
 #: categorical columns checked against the vocabularies by `lantian check`
-VOCAB_FIELDS = {"plants": ("fuel", "status"), "boilers": ("fuel", "kind", "status")}
+VOCAB_FIELDS = {"plants": ("fuel", "status"), "boilers": ("fuel", "kind", "status"),
+                "heat_network": ("status",), "villages": ("method",)}
 
 #: statuses whose coal boilers are due for shutdown or integration (idle: 停用/备用 included)
 ACTIVE = ("operating", "idle")
@@ -182,6 +231,7 @@ FIELDS = {
     "lon": COMMON_FIELDS["lon"],
     "lat": COMMON_FIELDS["lat"],
     "row": COMMON_FIELDS["row"],
+    **hn.FIELDS, **biomass.FIELDS,
 }
 
 
@@ -280,7 +330,15 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
         b["kind"], vocab.words(b["kind_raw"]), params.boiler_kinds)
     active = b["status"].isin(ACTIVE).to_numpy()
     screened = fuel_ok & kind_ok & active
-    b["target"] = sc.in_radius & screened
+    net = hn.screen(inputs.get("heat_network"), b, inputs.get("villages"), counties, params)
+    # the network rule names 燃煤锅炉: boilers (kind boiler or blank), not CHP/captive units
+    is_boiler = b["kind"].isna().to_numpy() | (b["kind"] == "boiler").to_numpy()
+    net_target = net.in_network & fuel_ok & active & is_boiler
+    radius_target = sc.in_radius & screened  # the 30 km rule (plants, cells, by_county)
+    b["target"] = radius_target | net_target
+    b["target_rule"] = hn.target_rule(sc.in_radius & screened, net_target)
+    b["in_network"], b["network_distance_m"] = net.in_network, net.distance_m
+    b["nearest_pipe_id"] = net.nearest_pipe
     b["nearest_plant_id"], b["nearest_plant_name"] = sc.nearest_id, sc.nearest_name
     b["distance_km"] = sc.distance_km
     b["n_plants_within"] = sc.n_within
@@ -296,12 +354,13 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     small_fuel_ok = vocab.matches(small["fuel"], vocab.words(small["fuel_raw"]),
                                   params.boiler_fuels)
     small["target"] = ss.in_radius & small_fuel_ok & ("small_chp" in params.boiler_kinds)
+    small["target_rule"] = np.where(small["target"], "radius", None)
     small["nearest_plant_id"], small["nearest_plant_name"] = ss.nearest_id, ss.nearest_name
     small["distance_km"], small["n_plants_within"] = ss.distance_km, ss.n_within
     small = admin.attach(small, slng, slat, counties, level="county")
 
     # per plant: targets within its radius (a target may count for several plants)
-    tgt_pair = b["target"].to_numpy()[sc.pair_site]
+    tgt_pair = radius_target[sc.pair_site]
     cap = b["capacity_th"].fillna(0.0).to_numpy()
     q["n_boilers_inside"] = np.bincount(sc.pair_plant[tgt_pair], minlength=len(q))
     q["capacity_th_inside"] = np.round(np.bincount(
@@ -315,7 +374,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
                                "radius_km": params.radius_km,
                                "n_boilers_inside": q["n_boilers_inside"]},
                               geometry=list(circles), crs="EPSG:4326")
-    cells = _cells(radius, b, params)
+    cells = _cells(radius, b[radius_target], params)
     plants_layer = gpd.GeoDataFrame(
         q[["id", "name", "capacity_mw", "max_unit_mw", "n_units", "is_chp", "fuel", "fuel_raw",
            "status", "lon", "lat", "county_code", "county_name", "n_boilers_inside",
@@ -323,7 +382,9 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
         geometry=gpd.points_from_xy(q["lon"], q["lat"]), crs="EPSG:4326")
     boiler_cols = ["id", "name", "capacity_th", "fuel", "fuel_raw", "kind", "status", "plant_id",
                    "lon", "lat", "in_radius", "target", "nearest_plant_id", "nearest_plant_name",
-                   "distance_km", "n_plants_within", "county_code", "county_name", "row",
+                   "distance_km", "n_plants_within", "target_rule", "in_network",
+                   "network_distance_m", "nearest_pipe_id", "ultra_low", "county_code",
+                   "county_name", "row",
                    *(["file"] if "file" in b.columns else [])]  # several files: file and row
     boilers_layer = gpd.GeoDataFrame(b.reindex(columns=boiler_cols),
                                      geometry=b.geometry.to_numpy(), crs="EPSG:4326")
@@ -356,23 +417,34 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
                               new_plants["lat"].to_numpy(), counties, level="county")
     new_coal = hl.listing(b, new_plants, new_b, np.ones(len(new_plants), dtype=bool))
     targets = hl.targets_table(b, small, params.shutdown_below_th)
-    rejected = pd.concat([rej_p, rej_b], ignore_index=True)
+    rejected = pd.concat([rej_p, rej_b, hn.name_files(net.rejected, getattr(inputs, "tables",
+                                                                               None))],
+                         ignore_index=True)
+    bio = biomass.screen(b, inputs.get("built_up"), active, params, counties)
 
     summary = _summary(plants, q, b, small, screened, unknown_fuel, new_coal, params)
+    summary[-1:-1] = _screens_summary(net, b["target_rule"], bio, inputs, params)
+    layers = {"plants": plants_layer, "radius": radius, "boilers": boilers_layer,
+              "small_chp": small_layer, "cells": cells, "biomass": bio}
+    tables = {"targets": targets, "by_county": by_county,
+              "by_plant": by_plant.reset_index(drop=True), "unknown_fuel": unknown_fuel,
+              "new_coal": new_coal, "biomass": biomass.table(bio)}
+    if inputs.get("heat_network") is not None:
+        layers.update(heat_network=net.pipes, coverage=net.coverage)
+        if net.villages is not None:
+            layers["network_villages"] = net.villages
+    tables["network_villages"] = hn.villages_table(net.villages)  # empty without the inputs
+    tables["rejected"] = rejected
     return Result(
-        analysis=NAME, params=params,
-        layers={"plants": plants_layer, "radius": radius, "boilers": boilers_layer,
-                "small_chp": small_layer, "cells": cells},
-        tables={"targets": targets, "by_county": by_county,
-                "by_plant": by_plant.reset_index(drop=True), "unknown_fuel": unknown_fuel,
-                "new_coal": new_coal, "rejected": rejected},
+        analysis=NAME, params=params, layers=layers, tables=tables,
         summary=summary, fields=FIELDS,
         title=f"{params.radius_km:g} 公里供热半径内燃煤锅炉和落后燃煤小热电筛查",
         context={"counties": counties} if counties is not None else {},
     )
 
 
-def _cells(radius: gpd.GeoDataFrame, b: pd.DataFrame, params: Params) -> gpd.GeoDataFrame:
+def _cells(radius: gpd.GeoDataFrame, tgt: pd.DataFrame, params: Params) -> gpd.GeoDataFrame:
+    """H3 cells over the radius union with the targets `tgt` (of the radius rule) inside."""
     res = params.h3_resolution
     if len(radius):
         cells, _ = h3grid.polygons_to_cells(radius.geometry.to_numpy(), resolution=res,
@@ -380,7 +452,6 @@ def _cells(radius: gpd.GeoDataFrame, b: pd.DataFrame, params: Params) -> gpd.Geo
         cells = np.unique(cells)
     else:
         cells = np.zeros(0, dtype=np.uint64)
-    tgt = b[b["target"]]
     n = np.zeros(len(cells), dtype=np.int64)
     th = np.zeros(len(cells))
     if len(tgt) and len(cells):
@@ -427,7 +498,26 @@ def rules(params: Params) -> list[str]:
         f"advice: < {params.shutdown_below_th:g} t/h 关停, otherwise 整合 "
         "(聊办字〔2017〕49号 items 9-10)",
         "new coal boilers listed (聊政字〔2024〕15号 二(二)3: 全市范围原则上不再新建燃煤锅炉)",
+        *hn.rules(params), *biomass.rules(params),
     ]
+
+
+def _screens_summary(net: hn.Network, rule: pd.Series, bio: gpd.GeoDataFrame,
+                     inputs: dict[str, Any], params: Params) -> list[str]:
+    """Summary lines of the heat-network and biomass screens (`rule`: boilers' target_rule)."""
+    lines = list(net.summary)
+    if inputs.get("heat_network") is not None:
+        n_net = int(rule.isin(["network", "radius+network"]).sum())
+        lines.append(f"{int(net.in_network.sum())} boilers lie within {params.network_buffer_m:g} "
+                     f"m of an operating pipe: {n_net} coal boilers among them are targets to "
+                     f"shut down (依据 管网覆盖范围), {int((rule == 'network').sum())} of them "
+                     "outside every heat-supply radius.")
+        if net.villages is not None:
+            lines.append(f"{len(net.villages)} villages not converted lie within the network's "
+                         "coverage: loose-coal villages to connect (network_villages table).")
+        else:
+            lines.append("No villages input: loose-coal villages in the coverage are not listed.")
+    return lines + biomass.summary(bio, params, inputs.get("built_up") is not None)
 
 
 def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, small: pd.DataFrame,
@@ -440,7 +530,7 @@ def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, small: pd.D
     if len(q) == 0:
         lines.append("No plant qualifies, so no boiler is inside a heat-supply radius; the "
                      "layers are written empty. Check the plants' capacity_mw, is_chp and status.")
-    t = b["target"].to_numpy(dtype=bool)
+    t = b["target_rule"].isin(["radius", "radius+network"]).to_numpy()
     th = float(b.loc[t, "capacity_th"].fillna(0).sum())
     n_idle = int((t & (b["status"] == "idle").to_numpy()).sum())
     lines.append(f"{int(t.sum())} of {int(screened.sum())} screened boilers "
@@ -466,19 +556,25 @@ def _summary(plants: pd.DataFrame, q: pd.DataFrame, b: pd.DataFrame, small: pd.D
     return lines
 
 
-STATUS_COLORS = {"target": "#d7301f", "inside_other": "#fdae61", "outside": "#4575b4"}
+STATUS_COLORS = {"target": "#d7301f", "network_target": "#67001f", "inside_other": "#fdae61",
+                 "outside": "#4575b4"}
 STATUS_LABELS = {"target": "半径内燃煤（关停/整合对象）",
+                 "network_target": "半径外、管网覆盖范围内燃煤（淘汰对象）",
                  "inside_other": "半径内其他燃料/已关停/燃料待核实",
                  "outside": "半径外"}
 SMALL_CHP_LABELS = {"target": "半径内燃煤小热电（关停/整合对象）",
+                    "network_target": "管网覆盖范围内燃煤（淘汰对象）",
                     "inside_other": "半径内其他燃料/已关停", "outside": "半径外"}
 #: the boiler category of the map, figure and QGIS style, from the layer's boolean columns
-_CATEGORY_EXPR = ("CASE WHEN {target} THEN 'target' WHEN {in_radius} THEN 'inside_other' "
+_CATEGORY_EXPR = ("CASE WHEN {target} AND NOT {in_radius} THEN 'network_target' "
+                  "WHEN {target} THEN 'target' WHEN {in_radius} THEN 'inside_other' "
                   "ELSE 'outside' END")
 
 
 def _boiler_category(b: pd.DataFrame) -> np.ndarray:
-    return np.where(b["target"], "target", np.where(b["in_radius"], "inside_other", "outside"))
+    """Map class of each boiler: target, network_target (outside every radius), and the rest."""
+    t, r = b["target"].to_numpy(dtype=bool), b["in_radius"].to_numpy(dtype=bool)
+    return np.select([t & ~r, t, r], ["network_target", "target", "inside_other"], "outside")
 
 
 def symbology(result: Result) -> list[legend.LayerLegend]:
@@ -499,6 +595,7 @@ def symbology(result: Result) -> list[legend.LayerLegend]:
                          subset='"n_targets" > 0'),
         legend.single("radius", f"{p.radius_km:g} km 供热半径", "polygon", "#e31a1c",
                       fill_opacity=0.0, width=2.0),
+        *hmap.under_boilers(result),
         legend.categorized("boilers", "锅炉", "point", column="category",
                            colors=STATUS_COLORS, labels=STATUS_LABELS,
                            present=_boiler_category(b) if len(b) else [],
@@ -510,6 +607,7 @@ def symbology(result: Result) -> list[legend.LayerLegend]:
             "small_chp", "落后燃煤小热电（不达标电厂）", "point", column="category",
             colors=STATUS_COLORS, labels=SMALL_CHP_LABELS, present=_boiler_category(small),
             expression=_CATEGORY_EXPR, size=7.0))
+    out += hmap.over_boilers(result)
     out.append(legend.single("plants", f"热电联产电厂（≥{p.min_capacity_mw:g} MW）", "point",
                              "#000000", size=8.0, label_col="name"))
     return out
@@ -534,6 +632,7 @@ def build_map(result: Result, *,
     mapparts.add_layer(m, legs["radius"], L["radius"],
                        tooltip={"plant_name": "电厂", "radius_km": "半径 (km)",
                                 "n_boilers_inside": "半径内目标锅炉数"})
+    hmap.add_under(m, result, legs)
     b = L["boilers"].copy()
     b["category"] = _boiler_category(b)
     mapparts.add_layer(m, legs["boilers"], b,
@@ -547,6 +646,7 @@ def build_map(result: Result, *,
                            tooltip={"name": "电厂", "capacity_mw": "装机 (MW)",
                                     "fuel_raw": "燃料", "nearest_plant_name": "最近电厂",
                                     "distance_km": "距离 (km)", "county_name": "县区"})
+    hmap.add_over(m, result, legs)
     mapparts.add_layer(m, legs["plants"], L["plants"], radius_col="capacity_mw",
                        radius_range=(6.0, 16.0),
                        tooltip={"name": "电厂", "capacity_mw": "装机 (MW)",
@@ -566,5 +666,6 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
     small = L.get("small_chp")
     if small is not None and len(small):
         data["small_chp"] = small.assign(category=_boiler_category(small))
+    data.update(hmap.figure_data(result))
     return [legend.figure_style(leg, data.get(leg.layer)) for leg in symbology(result)
             if not leg.context]

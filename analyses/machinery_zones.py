@@ -64,7 +64,7 @@ import shapely
 
 from spatial import admin, geobuffer, h3grid, io
 from spatial.errors import InputError
-from spatial.export import FieldMeta
+from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
 from spatial.report import KeyTable
 
@@ -203,10 +203,10 @@ FIELDS = {
     "high_emission": FieldMeta("high", "是否高排放"),
     "to_clear": FieldMeta("to_clear", "是否动态清零对象"),
     "in_zone": FieldMeta("in_zone", "是否在控制区内"),
-    "h3_cell": FieldMeta("h3_cell", "H3网格编号"),
-    "lon": FieldMeta("lon", "经度", "°"),
-    "lat": FieldMeta("lat", "纬度", "°"),
-    "row": FieldMeta("row", "原表行号"),
+    "h3_cell": COMMON_FIELDS["h3_cell"],
+    "lon": COMMON_FIELDS["lon"],
+    "lat": COMMON_FIELDS["lat"],
+    "row": COMMON_FIELDS["row"],
 }
 
 MACHINE_COLUMNS = ["source", "id", "machine_id", "name", "kind", "stage", "stage_raw", "site",

@@ -28,6 +28,8 @@ def heat_radius(read: Reader, man: dict[str, Any]) -> list[str]:
     """Qualifying plants, target boilers and their t/h, advice, small CHP, open cases."""
     p = man.get("params") or {}
     plants, targets = read("by_plant"), read("targets")
+    if "依据" in targets:  # targets of the network rule alone: in _heat_screens
+        targets = targets[targets["依据"].fillna("供热半径").str.contains("供热半径")]
     boilers = targets[targets["规模单位"] == "蒸吨/小时"]
     units = targets[targets["规模单位"] == "MW"]
     advice = targets["建议（关停/整合）"].value_counts()
@@ -47,6 +49,31 @@ def heat_radius(read: Reader, man: dict[str, Any]) -> list[str]:
                      "见“新建燃煤项目”表")
     if extra:
         out.append("；".join(extra) + "。")
+    return out + _heat_screens(read, man)
+
+
+def _heat_screens(read: Reader, man: dict[str, Any]) -> list[str]:
+    """The lines of the heat-network and biomass screens (聊环发〔2023〕7号, 聊政字〔2024〕15号)."""
+    p, given = man.get("params") or {}, man.get("inputs") or {}
+    targets = read("targets")
+    out = []
+    if "heat_network" in given:
+        rule = targets["依据"].fillna("")
+        net = rule.str.contains("管网")
+        only = rule == "管网覆盖范围"
+        vill = read("network_villages")
+        out.append(f"供热管网覆盖范围（运行管网两侧 {p.get('network_buffer_m', 1000):g} 米）内的"
+                   f"燃煤锅炉 {int(net.sum())} 台列为淘汰对象，其中 {int(only.sum())} 台在供热半径"
+                   "以外、仅因管网覆盖列入"
+                   + (f"；管网覆盖范围内尚未完成清洁取暖改造的村庄 {len(vill)} 个，需接入集中供热、"
+                      "淘汰散煤" if "villages" in given else "") + "。")
+    bio = read("biomass")
+    if len(bio) and "built_up" in given:
+        adv = bio["advice"].fillna("")
+        out.append(f"生物质锅炉 {len(bio)} 台：城市建成区内需超低排放改造 "
+                   f"{int(adv.str.startswith('超低排放改造').sum())} 台，小型（"
+                   f"{p.get('small_biomass_th', 10):g} 蒸吨/小时以下）需整合 "
+                   f"{int(adv.str.startswith('整合').sum())} 台，见“生物质锅炉清单”表。")
     return out
 
 

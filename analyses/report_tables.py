@@ -63,10 +63,16 @@ REPORT_TABLES: dict[str, tuple[KeyTable, ...]] = {
     "heat-radius": (
         KeyTable("targets", "供热半径内关停整合清单",
                  ("序号", "县（市、区）", "单位名称", "编号", "规模（蒸吨/小时或MW）", "燃料",
-                  "最近电厂", "距离（公里）", "建议（关停/整合）"), max_rows=30),
+                  "最近电厂", "距离（公里）", "依据", "建议（关停/整合）"), max_rows=30),
         KeyTable("by_county", "按县区统计",
                  ("county_name", "n_inside", "capacity_th_inside", "n_outside",
                   "capacity_th_outside"), max_rows=30),
+        KeyTable("network_villages", "供热管网覆盖范围内未改造村庄（散煤待接入）",
+                 ("county_name", "township", "name", "households", "converted_households",
+                  "network_distance_m"), max_rows=20),
+        KeyTable("biomass", "生物质锅炉（建成区内超低排放改造、小型整合）",
+                 ("county_name", "name", "capacity_th", "ultra_low", "in_built_up", "advice"),
+                 max_rows=20),
     ),
     "no-burn-zones": (
         KeyTable("by_county", "按县区统计",

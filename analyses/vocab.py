@@ -168,6 +168,9 @@ LABELS: dict[str, dict[str, str]] = {
 #: groups that count as burning coal (heat-radius targets; the catalogue's 煤炭及其制品, and
 #: producer gas made from coal on site)
 COAL_GROUPS = ("coal", "coal_product", "producer_gas")
+#: groups that are biomass boilers' fuel (the catalogue's class III 生物质成型燃料 and biomass
+#: burned directly): the boilers heat-radius screens against the built-up area (analyses.biomass)
+BIOMASS_GROUPS = ("biomass_pellet", "raw_biomass")
 
 _NO_EXTRA: Mapping[str, Mapping[str, str]] = types.MappingProxyType({})
 _EXTRA: contextvars.ContextVar[Mapping[str, Mapping[str, str]]] = contextvars.ContextVar(

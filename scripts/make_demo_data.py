@@ -116,7 +116,54 @@ def make_boilers(counties: gpd.GeoDataFrame, plants: pd.DataFrame, rng: np.rando
     edge.append({"编号": "GL9999", "单位名称": "坐标填写错误企业（示例）", "经度": "不详",
                  "纬度": "36.5", "蒸吨": 2.0, "燃料类型": "燃煤", "类型": "锅炉", "状态": "在用",
                  "县区": "冠县", "所属电厂编号": ""})
-    return pd.concat([df, pd.DataFrame(edge)], ignore_index=True)
+    out = pd.concat([df, pd.DataFrame(edge)], ignore_index=True)
+    return add_biomass(out, plants)
+
+
+#: node 1002 of data/raw/builtup_dongchangfu.osm, a corner of its residential way 1 (lng, lat)
+BUILT_UP_CORNER = (115.9761942, 36.4485000)
+
+
+def add_biomass(boilers: pd.DataFrame, plants: pd.DataFrame) -> pd.DataFrame:
+    """Biomass boilers of the heat-radius screens (issue 17) and the 超低排放 column.
+
+    The rows above keep their values (the column is appended, drawn from its own generator):
+    biomass rows get 是/否/blank; then boilers by the built-up area of 东昌府区 (inside, on a
+    corner of a built-up polygon, small and large ones outside) and the coal boilers 999 m and
+    1,001 m from a pipe of the demo heat network (scripts/make_demo_heat_network.py).
+    """
+    rng = np.random.default_rng(20261129)
+    bio = (boilers["燃料类型"] == "生物质").to_numpy()
+    ul = np.full(len(boilers), "", dtype=object)
+    ul[bio] = rng.choice(["是", "否", ""], int(bio.sum()), p=[0.3, 0.5, 0.2])
+    boilers = boilers.assign(超低排放=ul)
+    rows = []
+    for j, (x, y, th, flag, what) in enumerate([
+            (115.9750, 36.4550, 6.0, "否", "建成区内"), (*BUILT_UP_CORNER, 4.0, "", "建成区边上"),
+            (116.0000, 36.4630, 15.0, "是", "建成区内，已超低"),
+            (115.9300, 36.4200, 4.0, "否", "建成区外小型"),
+            (115.9100, 36.4000, 20.0, "否", "建成区外")]):
+        rows.append({"编号": f"GLB{j + 1:02d}",
+                     "单位名称": f"生物质示例企业{j + 1}（示例，{what}）",
+                     "经度": x, "纬度": y, "蒸吨": th, "燃料类型": "生物质成型燃料", "类型": "锅炉",
+                     "状态": "在用", "县区": "东昌府区", "所属电厂编号": "", "超低排放": flag})
+    # coal boilers either side of the 1,000 m coverage line of pipe HN05 (冠县), placed
+    # perpendicular to its first segment from the segment's geodesic midpoint
+    (x0, y0), (x1, y1) = HN05[0], HN05[1]
+    az, _, length = GEOD.inv(x0, y0, x1, y1)
+    mx, my, baz = GEOD.fwd(x0, y0, az, length / 2.0)
+    for j, d in enumerate((999.0, 1001.0)):
+        x, y, _ = GEOD.fwd(mx, my, baz + 180.0 - 90.0, d)
+        rows.append({"编号": f"GLN{j + 1:02d}",
+                     "单位名称": f"管网边界锅炉{j + 1}（示例，距管网{d:g}米）",
+                     "经度": round(x, 8), "纬度": round(y, 8), "蒸吨": 4.0, "燃料类型": "燃煤",
+                     "类型": "锅炉", "状态": "在用", "县区": "冠县", "所属电厂编号": "",
+                     "超低排放": ""})
+    return pd.concat([boilers, pd.DataFrame(rows)], ignore_index=True)
+
+
+#: the first two vertices of pipe HN05 of the demo heat network (冠县城区支线), lng, lat
+HN05 = ((115.4700, 36.4850), (115.4450, 36.4700))
 
 
 def main(argv: list[str] | None = None) -> None:

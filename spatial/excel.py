@@ -39,7 +39,8 @@ SHEET_NAMES = {
 }
 #: sheet names that depend on the analysis (one table name, two meanings)
 ANALYSIS_SHEET_NAMES = {
-    "heat-radius": {"targets": "关停整合清单"},
+    "heat-radius": {"targets": "关停整合清单", "biomass": "生物质锅炉清单",
+                    "network_villages": "管网覆盖内散煤村庄"},
     "pollution-hotspots": {"targets": "目标差距"},
 }
 #: Chinese headers of table columns the analyses' FIELDS do not describe (label, unit)

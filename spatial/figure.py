@@ -186,6 +186,7 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
                 continue
             g = gdf.to_crs(crs)
             is_point = g.geometry.geom_type.str.contains("Point").all()
+            is_line = g.geometry.geom_type.str.contains("LineString").all()
             groups = _groups(g, s)
             for sub, color, label in groups.values():
                 if is_point:
@@ -194,6 +195,11 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
                     symbols.append(np.column_stack([sub.geometry.x, sub.geometry.y]))
                     handles.append(Line2D([], [], marker="o", linestyle="", markersize=6,
                                           markerfacecolor=color, markeredgecolor="white",
+                                          label=label))
+                elif is_line:  # a line's boundary is its end points: draw the line itself
+                    lc = color if s.column else s.color
+                    sub.plot(ax=ax, color=lc, linewidth=max(s.linewidth, 0.8), zorder=z)
+                    handles.append(Line2D([], [], color=lc, linewidth=max(s.linewidth, 0.8),
                                           label=label))
                 else:
                     fill = s.fill if s.column is None else color

@@ -41,7 +41,7 @@ def test_report_lists_detection_and_rejections(tmp_path, root, capsys):
     assert code == 0
     assert "== heat-radius" in out  # inferred from the input names
     assert "encoding gb18030" in out and "lon ← 经度" in out
-    assert "rows read 436, usable 434, rejected 2" in out
+    assert "rows read 443, usable 441, rejected 2" in out
     assert "missing or unreadable coordinates: rows 436, 437" in out
     assert "(blank) × 1" in out  # GLV04: a blank fuel is reported
     assert "look like" not in out

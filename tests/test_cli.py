@@ -16,19 +16,24 @@ from analyses import cli
 def test_demo_writes_every_output(demo_out):
     d = demo_out / "layers" / "heat-radius"
     assert sorted(n for n, _ in pyogrio.list_layers(d / "heat-radius.gpkg")) == [
-        "boilers", "cells", "layer_styles", "plants", "radius", "small_chp"]  # + QGIS styles
+        "biomass", "boilers", "cells", "coverage", "heat_network", "layer_styles",
+        "network_villages", "plants", "radius", "small_chp"]  # + QGIS styles
     for layer in ("plants", "radius", "boilers", "cells"):
         assert (d / "shp" / f"{layer}.shp").exists()
         assert (d / "shp" / f"{layer}.cpg").read_text().strip().upper() == "UTF-8"
     assert (demo_out / "maps" / "heat-radius.html").stat().st_size > 10_000
     tables = pd.read_excel(d / "tables.xlsx", sheet_name=None)
     assert set(tables) == {"关停整合清单", "按县区统计", "按电厂统计", "燃料待核实", "新建燃煤项目",
-                           "未采用的记录", "说明"}  # Chinese sheets
+                           "生物质锅炉清单", "管网覆盖内散煤村庄", "未采用的记录",
+                           "说明"}  # Chinese sheets
     assert (d / "by_county.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
     assert len(man["inputs"]["boilers"]["sha256"]) == 64
     assert man["params"]["radius_km"] == 30.0
-    assert man["inputs"]["boilers"]["rows_rejected"] == len(tables["未采用的记录"]) == 2
+    rej = tables["未采用的记录"]  # the boilers' 2 and the demo villages' 2 (rows 7 and 11)
+    assert man["inputs"]["boilers"]["rows_rejected"] == 2
+    assert len(rej) == 2 + 2 and rej.iloc[:, 0].value_counts().to_dict() == {
+        "boilers": 2, "villages": 2}
     assert not list((demo_out / "layers").glob(".*tmp"))  # no temporary folder left
 
 

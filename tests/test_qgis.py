@@ -126,12 +126,14 @@ def test_qgis_classes_match_the_attributes(probe, demo_out):
     folder = demo_out / "layers" / "heat-radius"
     gpkg = folder / "heat-radius.gpkg"
     boilers = gpd.read_file(gpkg, layer="boilers", fid_as_index=True)
-    want = {int(f): ("target" if t else "inside_other" if i else "outside")
+    want = {int(f): ("network_target" if t and not i else "target" if t else
+                     "inside_other" if i else "outside")
             for f, t, i in zip(boilers.index, boilers["target"], boilers["in_radius"],
                                strict=True)}
     info = _layer(probe["heat-radius"], "锅炉")
     assert _classes(info) == want
-    assert [c["value"] for c in info["classes"]] == ["target", "inside_other", "outside"]
+    assert [c["value"] for c in info["classes"]] == ["target", "network_target", "inside_other",
+                                                     "outside"]
     shp = probe["heat-radius"]["shp"]["boilers"]  # short field names, fids from 0
     assert [v for _, v in sorted(_classes(shp).items())] == [want[k] for k in sorted(want)]
 

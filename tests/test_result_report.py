@@ -69,11 +69,13 @@ def test_report_title_date_summary_figure_fonts(demo_out, name):
 def test_heat_radius_tables_match_the_workbook_and_summary(demo_out):
     folder = demo_out / "layers" / "heat-radius"
     d = _doc(folder / "report.docx")
-    targets, by_county = (_rows(t) for t in d.tables)
+    targets, by_county, villages, bio = (_rows(t) for t in d.tables)
     # headers: the workbook's headers of the same sheets (written by the Excel writer)
     xt = _xlsx_headers(folder / "tables.xlsx", "关停整合清单")
     xc = _xlsx_headers(folder / "tables.xlsx", "按县区统计")
     assert set(targets[0]) <= set(xt) and set(by_county[0]) <= set(xc)
+    assert set(villages[0]) <= set(_xlsx_headers(folder / "tables.xlsx", "管网覆盖内散煤村庄"))
+    assert set(bio[0]) <= set(_xlsx_headers(folder / "tables.xlsx", "生物质锅炉清单"))
     assert by_county[0][:3] == ["县区名称", "半径内锅炉数（台）", "半径内目标锅炉蒸吨（t/h）"]
     assert all(CJK.search(h) for h in targets[0] + by_county[0])
     # the long list is cut at 30 rows, and the report says how many more the workbook holds

@@ -90,12 +90,17 @@ from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import READING_FIELDS, Field, Table, empty_rejected, read_readings
 from spatial.periodstore import PeriodLayer
 
-from . import air_rankings, api, hotspot_lists, raster_checks
+from . import air_rankings, api, hotspot_layers, hotspot_lists, hotspot_stations, raster_checks
 
 # the map, figure and QGIS styles share one legend definition: analyses/pollution_hotspots_map
 from .air_rankings_map import extra_figures as extra_figures
 from .base import InputSpec, Result, check_types
+from .hotspot_layers import HOT_PATTERNS as HOT_PATTERNS
 from .hotspot_rasters import RasterCells, params_key, prepare_run
+from .hotspot_stations import LABELS, STATION_TYPES, TZ, UNITS, VALID_MAX  # noqa: F401 (re-exported)
+from .hotspot_stations import station_period_values as station_period_values
+from .hotspot_stations import station_types as station_types
+from .hotspot_stations import validate_readings as validate_readings
 from .pollution_hotspots_map import build_map as build_map
 from .pollution_hotspots_map import figure_spec as figure_spec
 from .pollution_hotspots_map import map_years as map_years
@@ -110,20 +115,6 @@ SOURCES = {"stations": "stations"}
 
 NAME = "pollution-hotspots"
 ENGINES = ("local", "dask")  # run(..., engine=) accepts a spatial.engine.DaskEngine
-TZ = "Asia/Shanghai"
-
-#: Upper limit of a plausible reading (µg/m³; CO mg/m³). Above it, or below 0, a value is a
-#: failed sensor or a missing-value code (-99, -999, 9999) and is rejected.
-VALID_MAX = {"pm25": 1000.0, "pm10": 3000.0, "no2": 1000.0, "so2": 2000.0, "co": 50.0,
-             "o3": 1000.0}
-UNITS = {"pm25": "µg/m³", "pm10": "µg/m³", "no2": "µg/m³", "so2": "µg/m³", "co": "mg/m³",
-         "o3": "µg/m³"}
-LABELS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "co": "CO", "o3": "O₃"}
-STATION_TYPES = {"national": ("national", "国控", "国控点", "国家", "国家站"),
-                 "provincial": ("provincial", "省控", "省控点", "省级"),
-                 "city": ("city", "市控", "市控点", "城市站"),
-                 "micro": ("micro", "微站", "小微站", "微型站", "传感器", "sensor")}
-
 
 def _read_readings(cfg: dict[str, Any], spec: InputSpec, *, engine: Any = None) -> Table:
     """Reader of ``readings``; with a Dask `engine`, one task per file on the workers."""
@@ -391,136 +382,6 @@ def raster_periods(files: pd.DataFrame, params: Params) -> list[ptypes.Period]:
     return out
 
 
-# ---------------------------------------------------------------------------------- stations
-
-
-def station_types(values: pd.Series) -> pd.Series:
-    """National / provincial / micro from English or Chinese labels; others kept as given."""
-    lut = {a.lower(): k for k, al in STATION_TYPES.items() for a in al}
-    return values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                      else lut.get(str(v).strip().lower(), str(v).strip()))
-
-
-def validate_readings(r: pd.DataFrame, *, pollutant: str, stuck_run: int
-                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Split readings of one pollutant into valid ones and ``rejected`` rows (see module doc).
-
-    Returns
-    -------
-    good, rejected, counts
-        The valid readings (one per station and time: duplicates averaged), one rejected row
-        per station and reason, and per station the number of readings (``size``) and of
-        invalid ones (``sum``).
-    """
-    r = r[r["pollutant"] == pollutant]
-    r = r.sort_values(["station_id", "time"], kind="stable").reset_index(drop=True)
-    v = r["value"].to_numpy()
-    hi = VALID_MAX[pollutant]
-    out_range = (v < 0) | (v > hi)
-    sid = r["station_id"].to_numpy(dtype=object)
-    change = np.ones(len(r), dtype=bool)
-    if len(r) > 1:
-        change[1:] = (v[1:] != v[:-1]) | (sid[1:] != sid[:-1])
-    run_id = np.cumsum(change)
-    run_len = np.bincount(run_id)[run_id] if len(r) else np.zeros(0, dtype=np.int64)
-    stuck = (run_len >= stuck_run) & ~out_range
-    rej = []
-    for mask, what in ((out_range, f"outside the valid range [0, {hi:g}] {UNITS[pollutant]} "
-                                   "(failed sensor or missing-value code)"),
-                       (stuck, f"the same value {stuck_run}+ times in a row (stuck sensor)")):
-        if mask.any():
-            g = r[mask].groupby("station_id", sort=True)
-            agg = g.agg(file=("file", "first"), row=("row", "first"), n=("value", "size"),
-                        t0=("time", "min"), t1=("time", "max"), v=("value", "first"))
-            for st, a in agg.iterrows():
-                rej.append({"input": "readings", "file": a["file"], "row": int(a["row"]),
-                            "id": st, "reason": (
-                                f"{pollutant} {a['n']} readings {what}, e.g. {a['v']:g}, "
-                                f"{a['t0']:%Y-%m-%d %H:%M} to {a['t1']:%Y-%m-%d %H:%M}")})
-    good = r[~out_range & ~stuck]
-    good = good.groupby(["station_id", "time"], sort=False, as_index=False).agg(
-        value=("value", "mean"), lon=("lon", "first"), lat=("lat", "first"))
-    r["invalid"] = out_range | stuck
-    rejected = pd.DataFrame(rej, columns=empty_rejected().columns) if rej else empty_rejected()
-    return good, rejected, r.groupby("station_id")["invalid"].agg(["size", "sum"])
-
-
-def station_period_values(good: pd.DataFrame, params: Params
-                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per station and period: mean of valid readings, count, expected count, completeness.
-
-    A station whose every reading is at local midnight is daily (expected: days of the period),
-    otherwise hourly (hours of the period).
-
-    Returns
-    -------
-    table, wide
-        ``table`` with station_id, period, value, n, expected, completeness, ok; ``wide`` the ok
-        values as a (station x period) frame.
-    """
-    if good.empty:
-        empty = pd.DataFrame(columns=["station_id", "period", "value", "n", "expected",
-                                      "completeness", "ok"])
-        return empty, pd.DataFrame()
-    local = good["time"].dt.tz_convert(TZ).dt.tz_localize(None)
-    g = good.assign(period=ptypes.of_dates(local, params.period).to_numpy(),
-                    midnight=(local == local.dt.normalize()))
-    daily = g.groupby("station_id")["midnight"].all()
-    g = g[g["period"].notna()]  # a season leaves out April–September (spatial.periods)
-    t = g.groupby(["station_id", "period"], as_index=False).agg(value=("value", "mean"),
-                                                               n=("value", "size"))
-    days = t["period"].map(lambda p: p.days).to_numpy(np.float64)  # one per station-period
-    is_daily = daily.reindex(t["station_id"]).to_numpy()
-    t["expected"] = np.where(is_daily, days, days * 24).astype(np.int64)
-    t["completeness"] = np.minimum(t["n"] / t["expected"], 1.0)
-    t["ok"] = t["completeness"] >= params.completeness - 1e-12
-    wide = t[t["ok"]].pivot(index="station_id", columns="period", values="value")
-    return t, wide
-
-
-def _stations_frame(stations: pd.DataFrame | None, good: pd.DataFrame, all_readings: pd.DataFrame
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stations with coordinates: the stations input, else positions in the readings.
-
-    Returns the stations and rejected rows for readings of unknown stations.
-    """
-    rej = [empty_rejected()]
-    if stations is not None and len(stations):
-        st = pd.DataFrame({"id": stations["id"].astype(str).to_numpy(),
-                           "name": stations["name"].to_numpy(dtype=object),
-                           "type": station_types(stations["type"]).to_numpy(dtype=object),
-                           "lon": stations["lon"].to_numpy(), "lat": stations["lat"].to_numpy(),
-                           # the record in the stations list (the input's own columns follow it)
-                           **({"file": stations["file"].to_numpy(dtype=object)}
-                              if "file" in stations.columns else {}),
-                           **({"row": pd.array(stations["row"], dtype="Int64")}
-                              if "row" in stations.columns else {})})
-        st = st.drop_duplicates("id").reset_index(drop=True)
-    else:
-        st = pd.DataFrame(columns=["id", "name", "type", "lon", "lat"])
-    if len(all_readings):
-        known = set(st["id"])
-        pos = all_readings[all_readings["lon"].notna() & all_readings["lat"].notna()]
-        pos = pos[~pos["station_id"].isin(known)]
-        if len(pos):
-            extra = pos.groupby("station_id", as_index=False).agg(lon=("lon", "median"),
-                                                                 lat=("lat", "median"))
-            extra = extra.rename(columns={"station_id": "id"})
-            extra["name"], extra["type"] = None, None
-            st = pd.concat([st, extra[["id", "name", "type", "lon", "lat"]]],
-                           ignore_index=True)
-        unknown = all_readings[~all_readings["station_id"].isin(set(st["id"]))]
-        if len(unknown):
-            g = unknown.groupby("station_id").agg(file=("file", "first"), row=("row", "first"),
-                                                   n=("row", "size"))
-            rej.append(pd.DataFrame({
-                "input": "readings", "file": g["file"].to_numpy(), "row": g["row"].to_numpy(),
-                "id": g.index.to_numpy(dtype=object),
-                "reason": [f"{n} readings of a station not in `stations` and without "
-                           "coordinates" for n in g["n"]]}))
-    return st, pd.concat(rej, ignore_index=True)
-
-
 # ------------------------------------------------------------------------------------ cells
 
 
@@ -591,14 +452,14 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     wide = pd.DataFrame()
     inv = pd.DataFrame(columns=["size", "sum"])
     if have_readings:
-        good, rej, inv = validate_readings(readings, pollutant=params.pollutant,
+        good, rej, inv = hotspot_stations.validate_readings(readings, pollutant=params.pollutant,
                                            stuck_run=params.stuck_run)
         rejected.append(rej)
-        st, rej2 = _stations_frame(stations_in, good, readings[readings["pollutant"]
+        st, rej2 = hotspot_stations.stations_frame(stations_in, good, readings[readings["pollutant"]
                                                                == params.pollutant])
         rejected.append(rej2)
         good = good[good["station_id"].isin(set(st["id"]))]
-        sp_table, wide = station_period_values(good, params)
+        sp_table, wide = hotspot_stations.station_period_values(good, params)
         if params.period == "season":  # readings of April–September belong to no season
             off = ptypes.of_dates(good["time"].dt.tz_convert(TZ).dt.tz_localize(None),
                                    "season").isna().to_numpy()
@@ -610,7 +471,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
                              f"{', '.join(sorted(readings['pollutant'].unique()))}); set "
                              "params.pollutant.")
     elif stations_in is not None:
-        st, _ = _stations_frame(stations_in, pd.DataFrame(), pd.DataFrame())
+        st, _ = hotspot_stations.stations_frame(stations_in, pd.DataFrame(), pd.DataFrame())
 
     # area
     if counties is not None and len(counties):
@@ -712,24 +573,25 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     exceed = np.full((n_c, n_t), np.nan)
     for gkey in np.unique(group):
         rows = group == gkey
-        ref = _nanmean(values[rows], axis=0)
+        ref = hotspot_layers.nanmean(values[rows], axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             exceed[rows] = values[rows] / ref[None, :] - 1.0
 
-    cells_layer = _cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed, status_extra,
-                               loc, params)
-    hotspots, cat = _hotspots_layer(cells, values, gz, cls, loc, params, labels)
+    cells_layer = hotspot_layers.cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed,
+                                             status_extra, loc, params)
+    hotspots, cat = hotspot_layers.hotspots_layer(cells, values, gz, cls, loc, params, labels)
     hotspots = receptors.attach(hotspots, clng, clat, inputs.get("receptors"),
                                 km=params.receptor_km, where=np.isin(cat.astype(str), HOT_PATTERNS))
     lists = hotspot_lists.lists(cells, periods, values, cls, exceed, loc, clng, clat, params)
-    stations_layer = _stations_layer(st, sp_table, inv, cells, values, periods, counties,
-                                     townships, params)
-    by_county = _by_county(loc, values, cls, exceed, cat, labels, params)
-    summary += _summary(labels, values, cls, exceed, cat, lists, stations_layer, params)
+    stations_layer = hotspot_stations.stations_layer(st, sp_table, inv, cells, values, periods,
+                                                     counties, townships, params)
+    by_county = hotspot_layers.by_county(loc, values, cls, exceed, cat, labels, params)
+    summary += hotspot_layers.summary(labels, values, cls, exceed, cat, lists, stations_layer,
+                                      params)
     # national statistics, rankings and the hot-cell lists (analyses.air_rankings)
     hourly, rej3, raw_hourly = _hourly_readings(inputs, params)
     rejected.append(rej3)
-    st_aq, rej4 = _stations_frame(stations_in, hourly, raw_hourly)
+    st_aq, rej4 = hotspot_stations.stations_frame(stations_in, hourly, raw_hourly)
     if inputs.get("hourly") is not None:  # else reported with the readings above
         rejected.append(rej4)
     aq = air_rankings.build(hourly, st_aq, counties, townships, inputs.get("dust_days"),
@@ -765,7 +627,7 @@ def _hourly_readings(inputs: dict[str, pd.DataFrame], params: Params
 
     From ``hourly`` when given, else from the stations of ``readings`` that report hourly (not
     every reading at local midnight). Readings are checked per pollutant like the cells' ones
-    (range and stuck sensor, :func:`validate_readings`).
+    (range and stuck sensor, :func:`analyses.hotspot_stations.validate_readings`).
     """
     src = inputs.get("hourly")
     own = src is not None and len(src) > 0
@@ -780,22 +642,13 @@ def _hourly_readings(inputs: dict[str, pd.DataFrame], params: Params
         src = src[~midnight.to_numpy(bool)]
     good, rej = [], [empty_rejected()]
     for p in sorted(pd.unique(src["pollutant"])):
-        g, r, _ = validate_readings(src, pollutant=p, stuck_run=params.stuck_run)
+        g, r, _ = hotspot_stations.validate_readings(src, pollutant=p, stuck_run=params.stuck_run)
         good.append(g.assign(pollutant=p))
         if own or p != params.pollutant:  # the cells' pollutant is reported once
             rej.append(r)
     frame = pd.concat(good, ignore_index=True) if good else pd.DataFrame(
         columns=["station_id", "time", "pollutant", "value", "lon", "lat"])
     return frame, pd.concat(rej, ignore_index=True), src
-
-
-def _nanmean(a: np.ndarray, *, axis: int) -> np.ndarray:
-    """Mean over `axis` ignoring NaN; NaN (no warning) where nothing is finite."""
-    ok = np.isfinite(a)
-    n = ok.sum(axis=axis)
-    total = np.where(ok, a, 0.0).sum(axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 def _attach_units(loc: pd.DataFrame, lng: np.ndarray, lat: np.ndarray,
@@ -827,179 +680,3 @@ def _exceed_groups(loc: pd.DataFrame, counties: gpd.GeoDataFrame | None, owner: 
         city[has] = counties["city_code"].to_numpy(dtype=object)[owner[has]]
         return city.astype(str)
     return np.full(len(loc), "area", dtype=object).astype(str)
-
-
-def _cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed, status, loc, params
-                 ) -> gpd.GeoDataFrame:
-    n_c, n_t = values.shape
-    polys = h3grid.cells_to_polygons(cells)
-    strs = h3grid.cells_to_str(cells)
-    df = pd.DataFrame({
-        "h3_cell": np.repeat(strs, n_t),
-        "period": np.tile(np.array(labels, dtype=object), n_c),
-        "value": np.round(values.ravel(), 3),
-        "n_obs": n_obs.ravel().astype(np.int64),
-        "gi_z": gz.ravel(), "gi_p": gp.ravel(),
-        "fdr_class": cls.ravel().astype(np.int64),
-        "exceed_ratio": np.round(exceed.ravel(), 4),
-        "exceed": (exceed.ravel() >= params.exceed_threshold),
-        "status": status.ravel(),
-    })
-    for c in ("county_code", "county_name"):
-        df[c] = np.repeat(loc[c].to_numpy(dtype=object), n_t)
-    return gpd.GeoDataFrame(df, geometry=np.repeat(polys, n_t), crs="EPSG:4326")
-
-
-def _hotspots_layer(cells, values, gz, cls, loc, params, labels):
-    n_c, n_t = values.shape
-    present = np.isfinite(gz)
-    if n_t >= 2 and n_c:
-        mk = stats.mann_kendall(gz)
-        cat = stats.emerging_hotspot_categories(gz, cls, alpha=params.alpha,
-                                                trend=mk).astype(object)
-        tz_, tp = mk.z, mk.p
-    else:
-        cat = np.full(n_c, "no pattern detected", dtype=object)
-        tz_, tp = np.full(n_c, np.nan), np.full(n_c, np.nan)
-    cat = np.where(present.any(axis=1), cat, None)
-    trend = np.where(tp <= params.alpha, np.where(tz_ > 0, "up", "down"), "none")
-    n_per = present.sum(axis=1)
-    n_hot = ((cls == 1) & present).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(n_per > 0, n_hot / np.maximum(n_per, 1), np.nan)
-        mean = _nanmean(values, axis=1)
-    df = pd.DataFrame({
-        "category": cat,
-        "category_zh": [stats.CATEGORY_LABELS_ZH.get(c) if c else None for c in cat],
-        "trend_z": np.round(tz_, 4), "trend_p": np.round(tp, 6), "trend": trend,
-        "share_hot": np.round(share, 4), "n_hot": n_hot, "n_periods": n_per,
-        "mean_value": np.round(mean, 3),
-        "last_value": np.round(values[:, -1], 3) if n_t else np.nan,
-    })
-    for c in ("county_code", "county_name", "township_code", "township_name"):
-        df[c] = loc[c].to_numpy(dtype=object)
-    return h3grid.cells_to_gdf(cells, df), cat
-
-
-def _stations_layer(st, sp_table, inv, cells, values, periods, counties, townships, params):
-    s = st.copy().reset_index(drop=True)
-    n = len(s)
-    s["n_readings"] = inv["size"].reindex(s["id"]).fillna(0).to_numpy(np.int64) if n else []
-    s["n_invalid"] = inv["sum"].reindex(s["id"]).fillna(0).to_numpy(np.int64) if n else []
-    if len(sp_table):
-        g = sp_table.groupby("station_id")
-        s["n_periods_valid"] = g["ok"].sum().reindex(s["id"]).fillna(0).to_numpy(np.int64)
-        s["completeness"] = np.round(g["completeness"].mean().reindex(s["id"]).to_numpy(), 3)
-        okt = sp_table[sp_table["ok"]]
-        s["mean_value"] = np.round(okt.groupby("station_id")["value"].mean()
-                                   .reindex(s["id"]).to_numpy(), 3)
-        last = okt.sort_values("period").groupby("station_id").last()
-        s["last_value"] = np.round(last["value"].reindex(s["id"]).to_numpy(), 3)
-        s["period"] = last["period"].astype(str).reindex(s["id"]).to_numpy(dtype=object)
-        # value of the station's cell over the station's valid periods
-        cell_val = np.full(n, np.nan)
-        if n and len(cells):
-            sc = h3grid.points_to_cells(s["lat"].to_numpy(np.float64),
-                                        s["lon"].to_numpy(np.float64),
-                                        resolution=params.h3_resolution)
-            pos = h3grid.lookup(cells, sc)
-            pidx = {p: j for j, p in enumerate(periods)}
-            okt = okt.assign(j=okt["period"].map(pidx))
-            okt = okt[okt["j"].notna()]
-            sid_pos = pd.Series(np.arange(n), index=s["id"])
-            si = sid_pos.reindex(okt["station_id"]).to_numpy()
-            cp = pos[si]
-            has = cp >= 0
-            cv = np.full(len(okt), np.nan)
-            cv[has] = values[cp[has], okt["j"].to_numpy(np.int64)[has]]
-            cell_val = pd.Series(cv).groupby(si).mean().reindex(range(n)).to_numpy()
-        s["cell_value"] = np.round(cell_val, 3)
-    else:
-        for c in ("n_periods_valid", "completeness", "mean_value", "last_value", "cell_value"):
-            s[c] = np.nan
-        s["period"] = None
-    s["status"] = np.select(
-        [s["n_readings"] == 0, s["n_invalid"] > s["n_readings"] / 2,
-         s["n_periods_valid"].fillna(0) == 0, s["n_invalid"] > 0],
-        ["no readings", "failed sensor", "incomplete", "faulty readings"], "ok") if n else []
-    lon = s["lon"].to_numpy(np.float64)
-    lat = s["lat"].to_numpy(np.float64)
-    s = admin.attach(s, lon, lat, counties, level="county")
-    s = admin.attach(s, lon, lat, townships, level="township")
-    s = s.rename(columns={"period": "last_period"})
-    return gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-
-
-HOT_PATTERNS = ("new hot spot", "consecutive hot spot", "intensifying hot spot",
-                "persistent hot spot", "diminishing hot spot")
-
-
-def _by_county(loc, values, cls, exceed, cat, labels, params) -> pd.DataFrame:
-    cols = ["rank", "county_code", "county_name", "n_cells", "mean_value", "last_period",
-            "last_value", "n_hot_last", "n_exceed_last", "n_hot_patterns", "n_persistent"]
-    if not len(loc) or not labels:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    has = np.isfinite(values)
-    with np.errstate(invalid="ignore"):
-        cell_mean = np.where(has.any(axis=1), np.nansum(np.where(has, values, 0), axis=1)
-                             / np.maximum(has.sum(axis=1), 1), np.nan)
-    f = pd.DataFrame({
-        "county_code": loc["county_code"].fillna("").to_numpy(object),
-        "county_name": loc["county_name"].fillna("(县区不明)").to_numpy(object),
-        "cell_mean": cell_mean, "last": values[:, -1],
-        "hot_last": (cls[:, -1] == 1).astype(np.int64),
-        "exceed_last": (exceed[:, -1] >= params.exceed_threshold).astype(np.int64),
-        "hot_pat": np.isin(cat.astype(str), HOT_PATTERNS).astype(np.int64),
-        "persistent": np.isin(cat.astype(str), ("persistent hot spot",
-                                                 "intensifying hot spot")).astype(np.int64),
-    })
-    g = f.groupby(["county_code", "county_name"], as_index=False).agg(
-        n_cells=("cell_mean", "size"), mean_value=("cell_mean", "mean"),
-        last_value=("last", "mean"), n_hot_last=("hot_last", "sum"),
-        n_exceed_last=("exceed_last", "sum"), n_hot_patterns=("hot_pat", "sum"),
-        n_persistent=("persistent", "sum"))
-    g["mean_value"] = g["mean_value"].round(3)
-    g["last_value"] = g["last_value"].round(3)
-    g["last_period"] = labels[-1]
-    g = g.sort_values(["mean_value", "county_code"], ascending=[False, True],
-                      na_position="last", kind="stable").reset_index(drop=True)
-    g.insert(0, "rank", np.arange(1, len(g) + 1))
-    return g[cols]
-
-
-def _summary(labels, values, cls, exceed, cat, lists, stations_layer, params) -> list[str]:
-    out = []
-    unit = UNITS[params.pollutant]
-    if not labels:
-        return ["No period has data."]
-    out.append(f"{len(labels)} periods ({labels[0]} to {labels[-1]}), {values.shape[0]} cells.")
-    last = values[:, -1]
-    ok = np.isfinite(last)
-    if ok.any():
-        out.append(
-            f"{labels[-1]}: mean {np.nanmean(last):.1f} {unit}; {int((cls[:, -1] == 1).sum())} "
-            f"Gi* hot-spot cells and {int((cls[:, -1] == -1).sum())} cold (FDR "
-            f"{params.alpha:g}); {int((exceed[:, -1] >= params.exceed_threshold).sum())} cells "
-            f">= {params.exceed_threshold:+.0%} above their "
-            f"{'city' if params.exceed_by == 'city' else 'county'} mean.")
-    if values.shape[1] >= 2:
-        c = pd.Series(cat).value_counts()
-        hot = {k: int(c.get(k, 0)) for k in HOT_PATTERNS if c.get(k, 0)}
-        out.append("Emerging hot spots: " + (", ".join(f"{v} {k}" for k, v in hot.items())
-                                             or "none") + ".")
-    else:
-        out.append("Only one period: no emerging-hot-spot categories or trends.")
-    if lists["worst_yoy"].empty:
-        out.append("worst_yoy is empty: year-on-year needs the same period of the previous year "
-                   "in the data.")
-    if len(stations_layer):
-        bad = stations_layer["status"].value_counts()
-        out.append(f"{len(stations_layer)} stations: " + ", ".join(
-            f"{int(v)} {k}" for k, v in bad.items()) + ".")
-        d = (stations_layer["mean_value"] - stations_layer["cell_value"]).dropna()
-        if len(d) and params.source != "stations":
-            out.append(f"Stations minus their cell's value (same periods): mean {d.mean():+.1f} "
-                       f"{unit} over {len(d)} stations.")
-    return out
-
-

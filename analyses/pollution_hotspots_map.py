@@ -20,7 +20,7 @@ from .base import Result
 
 def _names(pollutant: str) -> tuple[str, str]:
     """(label, unit) of a pollutant, from the analysis module (imported late: it imports us)."""
-    from .pollution_hotspots import LABELS, UNITS
+    from .hotspot_stations import LABELS, UNITS
 
     return LABELS[pollutant], UNITS[pollutant]
 

@@ -56,7 +56,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial import admin, coords, figure, h3grid, legend, mapparts, webmap
+from spatial import admin, coords, figure, h3grid, h3shapes, legend, mapparts, webmap
 from spatial.errors import InputError
 from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
@@ -447,7 +447,7 @@ def _cells(radius: gpd.GeoDataFrame, tgt: pd.DataFrame, params: Params) -> gpd.G
     """H3 cells over the radius union with the targets `tgt` (of the radius rule) inside."""
     res = params.h3_resolution
     if len(radius):
-        cells, _ = h3grid.polygons_to_cells(radius.geometry.to_numpy(), resolution=res,
+        cells, _ = h3shapes.polygons_to_cells(radius.geometry.to_numpy(), resolution=res,
                                             mode="overlap")
         cells = np.unique(cells)
     else:

@@ -36,7 +36,7 @@ Method
    (counted in grid rings of the cell-centre spacing) of village cells, which take the status
    of the nearest village cells (ties: unconverted wins). Cells whose centre lies outside every
    county are dropped.
-4. The in-cells are dissolved exactly along cell edges (``spatial.h3grid.cells_to_shape``);
+4. The in-cells are dissolved exactly along cell edges (``spatial.h3shapes.cells_to_shape``);
    holes are kept: each is either an
    unconverted village (reported in ``gaps``, a priority target) or land no village touches.
 5. The parts are split by county (cells by centre) into ``zone`` polygons, and only then
@@ -77,7 +77,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial import admin, figure, frames, h3grid, io, legend, mapparts, osm, webmap
+from spatial import admin, figure, frames, h3grid, h3shapes, io, legend, mapparts, osm, webmap
 from spatial.errors import InputError
 from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
@@ -350,7 +350,7 @@ def _village_cells(v: gpd.GeoDataFrame, params: Params) -> tuple[np.ndarray, np.
     poly = v.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     parts_c, parts_o = [], []
     if poly.any():
-        c, o = h3grid.polygons_to_cells(v.geometry.to_numpy()[poly], resolution=res,
+        c, o = h3shapes.polygons_to_cells(v.geometry.to_numpy()[poly], resolution=res,
                                         mode="overlap")
         parts_c.append(c)
         parts_o.append(np.flatnonzero(poly)[o])
@@ -403,7 +403,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     # 2. built-up cells (centre inside), unless an unconverted village touches them
     built_up = inputs.get("built_up")
     if params.include_built_up and built_up is not None and len(built_up):
-        bc, _ = h3grid.polygons_to_cells(built_up.geometry.to_numpy(), resolution=res,
+        bc, _ = h3shapes.polygons_to_cells(built_up.geometry.to_numpy(), resolution=res,
                                          mode="center")
         bc = np.unique(bc)
         bc = bc[~pd.Index(bc).isin(label.index[label.to_numpy() == 0])]
@@ -440,7 +440,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
         sel = cells[cand]
         parts, ppos = [], []
         for k in np.unique(cell_county[cand]):
-            p = geo.polygon_parts(h3grid.cells_to_shape(sel[cell_county[cand] == k]))
+            p = geo.polygon_parts(h3shapes.cells_to_shape(sel[cell_county[cand] == k]))
             parts.extend(p)
             ppos.extend([k] * len(p))
         zone, n_small, a_small = geo.zone_frame(

@@ -82,7 +82,18 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from spatial import admin, coords, frames, h3grid, interpolate, limits, overlay, receptors, stats
+from spatial import (
+    admin,
+    coords,
+    frames,
+    h3grid,
+    h3shapes,
+    interpolate,
+    limits,
+    overlay,
+    receptors,
+    stats,
+)
 from spatial import periods as ptypes  # (run() has a local `periods`)
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
@@ -388,7 +399,7 @@ def raster_periods(files: pd.DataFrame, params: Params) -> list[ptypes.Period]:
 def area_cells(counties: gpd.GeoDataFrame | None, *, resolution: int) -> tuple[np.ndarray,
                                                                                 np.ndarray]:
     """Cells whose centre lies in a county (sorted) and the county row of each (-1: none)."""
-    cells, owner = h3grid.polygons_to_cells(counties.geometry.to_numpy(), resolution=resolution,
+    cells, owner = h3shapes.polygons_to_cells(counties.geometry.to_numpy(), resolution=resolution,
                                             mode="center")
     uniq, inv = np.unique(cells, return_inverse=True)
     return uniq, overlay.first_per(inv, owner, uniq.size)
@@ -534,7 +545,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
         else:
             if a_cells is None:
                 circles = coords.geodesic_circles(lon, lat, params.max_distance_km * 1000.0)
-                cc, _ = h3grid.polygons_to_cells(np.asarray(circles), resolution=res,
+                cc, _ = h3shapes.polygons_to_cells(np.asarray(circles), resolution=res,
                                                  mode="center")
                 cells = np.unique(cc)
             else:

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from h3.api import basic_int as h3i
 
-from spatial import h3grid
+from spatial import h3grid, h3shapes
 from spatial.errors import InputError
 
 SHANDONG = {"lat": (34.4, 38.4), "lng": (114.8, 122.7)}
@@ -221,8 +221,8 @@ def test_polygons_to_cells_match_brute_force():
     multi = shapely.MultiPolygon([polys[0], shapely.Point(118.0, 35.5).buffer(0.01)])
     geoms = gpd.GeoSeries([*polys, donut, None, multi], crs=4326)
     for res in (8, 9):
-        cc, co = h3grid.polygons_to_cells(geoms, resolution=res, mode="center")
-        oc, oo = h3grid.polygons_to_cells(geoms, resolution=res, mode="overlap")
+        cc, co = h3shapes.polygons_to_cells(geoms, resolution=res, mode="center")
+        oc, oo = h3shapes.polygons_to_cells(geoms, resolution=res, mode="overlap")
         assert cc.dtype == np.uint64 and co.dtype == np.int64
         assert 9 not in set(co.tolist()) | set(oo.tolist())  # the None geometry
         for i, g in enumerate(geoms):
@@ -240,12 +240,12 @@ def test_polygon_with_hole_excludes_hole_cells_in_center_mode():
     hole = shapely.Point(117.0, 36.6).buffer(0.02)
     donut = outer.difference(hole)
     assert len(donut.interiors) == 1
-    cells, _ = h3grid.polygons_to_cells([donut], resolution=9)
+    cells, _ = h3shapes.polygons_to_cells([donut], resolution=9)
     lat, lng = h3grid.cell_centers(cells)
     assert not shapely.contains_xy(hole, lng, lat).any()
-    in_hole, _ = h3grid.polygons_to_cells([hole], resolution=9)
+    in_hole, _ = h3shapes.polygons_to_cells([hole], resolution=9)
     assert in_hole.size > 50 and not set(in_hole.tolist()) & set(cells.tolist())
-    full, _ = h3grid.polygons_to_cells([outer], resolution=9)
+    full, _ = h3shapes.polygons_to_cells([outer], resolution=9)
     assert set(full.tolist()) == set(cells.tolist()) | set(in_hole.tolist())
 
 
@@ -255,9 +255,9 @@ def test_tiny_polygon_gets_its_cell_in_overlap_mode():
     square = shapely.box(lng - d_lng, lat - d_lat, lng + d_lng, lat + d_lat)
     for res in (7, 8, 9):
         cell = h3i.latlng_to_cell(lat, lng, res)
-        cells, owner = h3grid.polygons_to_cells(square, resolution=res, mode="overlap")
+        cells, owner = h3shapes.polygons_to_cells(square, resolution=res, mode="overlap")
         assert cells.tolist() == [cell] and owner.tolist() == [0]
-        center, _ = h3grid.polygons_to_cells(square, resolution=res, mode="center")
+        center, _ = h3shapes.polygons_to_cells(square, resolution=res, mode="center")
         clat, clng = h3i.cell_to_latlng(cell)
         assert center.tolist() == ([cell] if square.contains(shapely.Point(clng, clat)) else [])
 
@@ -265,7 +265,7 @@ def test_tiny_polygon_gets_its_cell_in_overlap_mode():
 def test_overlapping_polygons_share_cells():
     a = shapely.box(117.0, 36.0, 117.05, 36.05)
     b = shapely.box(117.03, 36.0, 117.08, 36.05)
-    cells, owner = h3grid.polygons_to_cells([a, b], resolution=9, mode="overlap")
+    cells, owner = h3shapes.polygons_to_cells([a, b], resolution=9, mode="overlap")
     shared = set(cells[owner == 0].tolist()) & set(cells[owner == 1].tolist())
     _, overlap_ab = brute_force(a.intersection(b), 9)
     assert shared >= overlap_ab and len(shared) > 10
@@ -274,13 +274,13 @@ def test_overlapping_polygons_share_cells():
 def test_polygons_to_cells_rejects_bad_input():
     square = shapely.box(117.0, 36.0, 117.01, 36.01)
     with pytest.raises(InputError, match="'cover'"):
-        h3grid.polygons_to_cells([square], resolution=8, mode="cover")
+        h3shapes.polygons_to_cells([square], resolution=8, mode="cover")
     with pytest.raises(InputError, match="Point"):
-        h3grid.polygons_to_cells([square, shapely.Point(117, 36)], resolution=8)
+        h3shapes.polygons_to_cells([square, shapely.Point(117, 36)], resolution=8)
     with pytest.raises(InputError, match="to_crs"):
-        h3grid.polygons_to_cells(gpd.GeoSeries([square], crs=4326).to_crs(32650), resolution=8)
+        h3shapes.polygons_to_cells(gpd.GeoSeries([square], crs=4326).to_crs(32650), resolution=8)
     with pytest.raises(InputError, match="swapped"):
-        h3grid.polygons_to_cells([shapely.box(36.0, 117.0, 36.01, 117.01)], resolution=8)
+        h3shapes.polygons_to_cells([shapely.box(36.0, 117.0, 36.01, 117.01)], resolution=8)
 
 
 # ------------------------------------------------------------------------------- neighbours

@@ -13,7 +13,7 @@ from pyproj import Geod
 
 from analyses import no_burn_zones as nbz
 from analyses import noburn_geometry as geo
-from spatial import coords, h3grid, io, osm
+from spatial import coords, h3grid, h3shapes, io, osm
 from spatial.errors import InputError
 
 RES = 9
@@ -265,13 +265,13 @@ def test_by_county_totals(synthetic):
 
 def test_cells_to_shape_matches_hexagon_union():
     cells = np.array(sorted(h3i.grid_disk(CENTRE, 3)), dtype=np.uint64)
-    shape = h3grid.cells_to_shape(np.concatenate([cells, cells[:5]]))
+    shape = h3shapes.cells_to_shape(np.concatenate([cells, cells[:5]]))
     union = shapely.union_all(h3grid.cells_to_polygons(cells))
     assert shape.is_valid and len(shape.geoms) == 1
     assert shapely.symmetric_difference(shape, union).area < 1e-12
-    assert h3grid.cells_to_shape(np.zeros(0, dtype=np.uint64)).is_empty
+    assert h3shapes.cells_to_shape(np.zeros(0, dtype=np.uint64)).is_empty
     with pytest.raises(InputError, match="resolution"):
-        h3grid.cells_to_shape(np.array([CENTRE, h3i.cell_to_parent(CENTRE, 8)], dtype=np.uint64))
+        h3shapes.cells_to_shape(np.array([CENTRE, h3i.cell_to_parent(CENTRE, 8)], dtype=np.uint64))
 
 
 def test_osmnx_reads_built_up_sample_offline(root, monkeypatch):

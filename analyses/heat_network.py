@@ -32,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial import admin, frames, io, lines
+from spatial import admin, frames, geodesy, io, lines
 from spatial.errors import InputError
 from spatial.export import FieldMeta
 from spatial.io import Field
@@ -173,7 +173,7 @@ def _coverage(cover: gpd.GeoDataFrame, params: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"buffer_m": [float(params.network_buffer_m)],
                              "n_pipes": [len(cover)],
                              "length_km": [round(float(cover["length_km"].sum()), 3)],
-                             "area_km2": np.round(lines.area_km2([area]), 3)},
+                             "area_km2": np.round(geodesy.area_km2([area]), 3)},
                             geometry=[area], crs="EPSG:4326")
 
 

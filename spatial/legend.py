@@ -147,7 +147,10 @@ class LayerLegend:
             idx = np.searchsorted(self.edges[1:-1], v, side="right")
             return np.where(np.isnan(v), -1, idx).astype(np.int64)
         lookup = {_key(e.value): i for i, e in enumerate(self.entries)}
-        return np.array([lookup.get(_key(v), -1) for v in values], dtype=np.int64)
+        inv, uniq = pd.factorize(_as_array(values), use_na_sentinel=True)  # each distinct once
+        per = np.array([lookup.get(_key(u), -1) for u in uniq] + [lookup.get(None, -1)],
+                       dtype=np.int64)
+        return per[inv]  # inv -1 (missing) picks the last: the entry of None, if any
 
     def colors(self) -> dict:
         """``{category: colour}`` of a categorized layer."""
@@ -156,6 +159,21 @@ class LayerLegend:
     def labels(self) -> dict:
         """``{category: label}`` of a categorized layer."""
         return {e.value: e.label for e in self.entries}
+
+
+def _as_array(values: Iterable) -> np.ndarray | pd.Series:
+    """`values` as an array pandas can factorize (arrays and Series as they are)."""
+    if isinstance(values, (np.ndarray, pd.Series, pd.Index)):
+        return values
+    return np.asarray(list(values), dtype=object)
+
+
+def _distinct(values: Iterable) -> set:
+    """The distinct values (:func:`_key` of each), found without a Python loop over rows."""
+    if isinstance(values, (set, frozenset)):
+        return {_key(v) for v in values}
+    uniq = pd.unique(_as_array(values))
+    return {_key(v) for v in uniq}
 
 
 def _key(v: object) -> object:
@@ -181,7 +199,7 @@ def categorized(layer: str, title: str, geometry: str, *, column: str,
     colour is an InputError unless it is in ``omit`` (categories deliberately not drawn).
     Every category needs a label (InputError otherwise).
     """
-    keep = None if present is None else {_key(v) for v in present}
+    keep = None if present is None else _distinct(present)
     missing = [k for k in colors if k not in labels]
     if missing:
         raise InputError(f"layer {layer!r}: categories {missing} have no Chinese label.")

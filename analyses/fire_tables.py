@@ -52,7 +52,7 @@ FIELDS = {
     "n_detections": FieldMeta("n_detect", "历史检测数", "个"),
     "n_dates": FieldMeta("n_dates", "检测日期数", "天"),
     "n_months": FieldMeta("n_months", "检测月份数", "个"),
-    "n_cells": FieldMeta("n_cells", "H3网格数", "个"),
+    "n_cells": COMMON_FIELDS["n_cells"],
     "n_excluded": FieldMeta("n_excluded", "排除的检测数", "个"),
     "first_reported": FieldMeta("first_rep", "首次通报日期"),
     "is_new": FieldMeta("is_new", "本次新增"),

@@ -34,7 +34,7 @@ import pandas as pd
 
 from spatial import admin, frames, geodesy, io, lines
 from spatial.errors import InputError
-from spatial.export import FieldMeta
+from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
 
 from . import heat_lists as hl
@@ -78,10 +78,10 @@ FIELDS = {
     "buffer_m": FieldMeta("buffer_m", "覆盖距离", "m"),
     "area_km2": FieldMeta("area_km2", "面积", "km²"),
     "n_pipes": FieldMeta("n_pipes", "运行管段数", "条"),
-    "township": FieldMeta("township", "乡镇（街道）"),
-    "county": FieldMeta("county", "县区（原表）"),
-    "households": FieldMeta("hh", "总户数", "户"),
-    "converted_households": FieldMeta("conv_hh", "已改造户数", "户"),
+    "township": COMMON_FIELDS["township"],
+    "county": COMMON_FIELDS["county"],
+    "households": COMMON_FIELDS["households"],
+    "converted_households": COMMON_FIELDS["converted_households"],
     "converted_ratio": FieldMeta("conv_ratio", "改造比例"),
     "method": FieldMeta("method", "改造方式"),
 }

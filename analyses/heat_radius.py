@@ -222,7 +222,7 @@ FIELDS = {
     "n_targets": FieldMeta("n_targets", "目标锅炉数", "台"),
     "capacity_th_targets": FieldMeta("th_targets", "目标锅炉蒸吨", "t/h"),
     "name": FieldMeta("name", "名称"),
-    "fuel": FieldMeta("fuel", "燃料类别"),
+    "fuel": COMMON_FIELDS["fuel"],
     "fuel_raw": COMMON_FIELDS["fuel_raw"],
     "max_unit_mw": FieldMeta("max_unit", "最大单机容量", "MW"),
     "n_small_chp_inside": FieldMeta("n_smallchp", "半径内落后燃煤小热电数", "座"),

@@ -76,6 +76,12 @@ COMMON_FIELDS: dict[str, FieldMeta] = {
     "capacity_th": FieldMeta("cap_th", "额定蒸吨", "t/h"),
     "receptors": FieldMeta("receptors", "周边敏感点"),
     "n_receptors": FieldMeta("n_recept", "周边敏感点数", "个"),
+    "fuel": FieldMeta("fuel", "燃料类别"),
+    "n_cells": FieldMeta("n_cells", "H3网格数", "个"),
+    "township": FieldMeta("township", "乡镇（原表）"),
+    "county": FieldMeta("county", "县区（原表）"),
+    "households": FieldMeta("hh", "总户数", "户"),
+    "converted_households": FieldMeta("hh_conv", "已改造户数", "户"),
 }
 
 

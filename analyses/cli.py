@@ -205,6 +205,8 @@ def _report(name: str, output, quiet: bool) -> None:
     print(f"== {name}")
     for line in output.result.summary:
         print(f"   {line}")
+    for line in output.manifest.get("left_out", []):  # Shapefiles past the format's 2 GB
+        print(f"   warning: {line}")
     print(f"   layers: {output.layers_dir}")
     print(f"   map:    {output.map_path}")
     for p in getattr(output, "figure_paths", ()):

@@ -655,6 +655,7 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
     context = {k: g for k, g in result.context.items() if g is not None} or None
     stem = safepath.safe_name(name)
     output = config.get("output") or {}
+    left_out: list[str] = []  # Shapefiles past the format's 2 GB (the GeoPackage has them)
     with (publish.Staging(out, name) as stage,
           progress.step(f"{name}: writing layers, tables, map and figures")):
         try:
@@ -666,7 +667,8 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
                                       finish=_qgis_writer(module, result, settings),
                                       periods=hook(module, "PERIOD_LAYERS"),
                                       shp_periods=bool(output.get("shp_periods")),
-                                      parquet=bool(output.get("parquet")))
+                                      parquet=bool(output.get("parquet")),
+                                      left_out=left_out)
             (stage.maps_dir / f"{stem}.html").write_text(html, encoding="utf-8")
             for file_name, page in year_maps.items():  # more periods than one map holds
                 (stage.maps_dir / file_name).write_text(page, encoding="utf-8")
@@ -678,6 +680,9 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
         except OSError as err:
             raise InputError(publish.oserror_message(out, err)) from None
         stage.publish()
+    if left_out:  # as in manifest.json; `lantian run` prints them
+        manifest["warnings"] = [*manifest["warnings"], *left_out]
+        manifest["left_out"] = left_out
     layers_dir = out / "layers" / stem
     map_path = out / "maps" / f"{stem}.html"
     fig_paths = tuple(out / "maps" / f"{stem}.{ext}" for ext in figures)

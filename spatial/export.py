@@ -190,7 +190,7 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
                  fields: Mapping[str, Any], encoding: str = "utf-8",
                  gpkg: bool = True, crs: str = "EPSG:4326", shp_dir: str = "shp",
                  periods: Mapping[str, PeriodLayer] | None = None,
-                 shp_periods: bool = False) -> None:
+                 shp_periods: bool = False, left_out: list[str] | None = None) -> None:
     """Write every layer to ``<folder>/<stem>.gpkg`` and ``<folder>/<shp_dir>/<layer>.shp``.
 
     Parameters
@@ -217,6 +217,11 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     Every Shapefile is estimated first (:func:`spatial.limits.check_dbf`,
     :func:`spatial.limits.check_shp`): one that would pass 2 GB is refused before anything is
     written.
+    left_out
+        A Shapefile whose ``.dbf`` or ``.shp`` would pass ``[limits] max_dbf_bytes`` /
+        ``max_shp_bytes`` (2 GB, the format's limit) is refused before anything is written. With
+        a list here, that layer's Shapefile is left out (the GeoPackage holds the layer) and
+        the message is appended to the list; without one (None) it raises InputError.
     """
     key = encoding.lower().replace("_", "-")
     if key not in SHP_ENCODINGS:
@@ -235,14 +240,22 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
             continue  # a per-period layer without --shp-periods: no Shapefile
         lab = labels.label_frame(gdf)  # Shapefiles are for people: 燃煤, with coal beside it
         attrs = pd.DataFrame(lab.drop(columns=lab.geometry.name))
-        if name in specs:  # one file per period: its rows, each cell's hexagon once
-            most = max((len(ix) for ix in by_period[name].values()), default=0)
-            limits.check_dbf(attrs, layer=f"{name} (one period)", rows=most)
-            cells = gdf.geometry[~gdf[specs[name].key].duplicated()]
-            limits.check_shp(cells.to_numpy(), layer=f"{name} (one period)")
-        else:
-            limits.check_dbf(attrs, layer=name)
-            limits.check_shp(gdf.geometry.to_numpy(), layer=name)
+        try:
+            if name in specs:  # one file per period: its rows, each cell's hexagon once
+                most = max((len(ix) for ix in by_period[name].values()), default=0)
+                limits.check_dbf(attrs, layer=f"{name} (one period)", rows=most)
+                cells = gdf.geometry[~gdf[specs[name].key].duplicated()]
+                limits.check_shp(cells.to_numpy(), layer=f"{name} (one period)")
+            else:
+                limits.check_dbf(attrs, layer=name)
+                limits.check_shp(gdf.geometry.to_numpy(), layer=name)
+        except InputError as err:  # past the format's 2 GB: never written half
+            if left_out is None:
+                raise
+            left_out.append(f"{shp_dir}/{name}.shp left out (the layer is in {stem}.gpkg): "
+                            f"{err}")
+            log.warning("%s", left_out[-1])
+            continue
         labelled[name] = lab
     shp_path.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -394,7 +407,8 @@ def write_result_files(folder: Path, *, analysis: str,
                        crs: str | None = None,
                        finish: Callable[[Path], None] | None = None,
                        periods: Mapping[str, PeriodLayer] | None = None,
-                       shp_periods: bool = False, parquet: bool = False) -> Path:
+                       shp_periods: bool = False, parquet: bool = False,
+                       left_out: list[str] | None = None) -> Path:
     """Write the files of ``layers/<analysis>/`` (see the module docstring) into `folder`.
 
     With `crs` (the config's ``[output] crs``) the layers are written in that system as well
@@ -405,17 +419,24 @@ def write_result_files(folder: Path, *, analysis: str,
     per period only with `shp_periods` (``[output] shp_periods``, ``--shp-periods``).
     `parquet` (``[output] parquet``): also ``parquet/<layer>.parquet`` (GeoParquet) and
     ``parquet/<values>.parquet`` (:mod:`spatial.geoparquet`).
+    A Shapefile past the format's 2 GB is left out, not the run (:func:`write_layers`); its
+    message goes to the manifest's ``warnings`` and, when given, to the list `left_out`.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; results are meant to be shared
     specs = {k: v for k, v in (periods or {}).items() if k in layers}
+    left_out = [] if left_out is None else left_out  # Shapefiles past 2 GB, reported
     write_layers(layers, folder, stem=analysis, fields=fields, periods=specs,
-                 shp_periods=shp_periods)
+                 shp_periods=shp_periods, left_out=left_out)
     if crs is not None and crs.upper() != "EPSG:4326":
         tag = crs_tag(crs)
         write_layers(layers, folder, stem=f"{analysis}_{tag}", fields=fields, crs=crs,
-                     shp_dir=f"shp_{tag}", periods=specs, shp_periods=shp_periods)
+                     shp_dir=f"shp_{tag}", periods=specs, shp_periods=shp_periods,
+                     left_out=left_out)
+    if left_out:
+        manifest = {**manifest, "warnings": [*manifest.get("warnings", []), *left_out],
+                    "left_out": list(left_out)}
     if parquet:
         from . import geoparquet
 

@@ -191,18 +191,41 @@ def test_inflating_xlsx_is_refused(tmp_path):
         runner.check("heat-radius", config.load(cfg))
 
 
-def test_dbf_past_the_limit_is_refused(tmp_path, monkeypatch):
+def test_dbf_past_the_limit_is_refused(tmp_path, monkeypatch, capsys):
+    """A Shapefile whose .dbf would pass the limit is left out (never written half); the run,
+    the GeoPackage and the other Shapefiles are written, and the run says so."""
+    import geopandas as gpd
+    import pyogrio
+
     from spatial import export
 
     cfg = heat_config(tmp_path, f'"{(RAW / "boilers.csv").as_posix()}"',
                       "[limits]\nmax_dbf_bytes = 20_000\n")
-    with pytest.raises(InputError, match=r"layer 'boilers': its Shapefile attribute table "
-                                         r"\(.dbf\) would be bytes"):
-        runner.execute("heat-radius", config.load(cfg), out=tmp_path / "out", offline=True)
-    assert not (tmp_path / "out" / "layers" / "heat-radius").exists()
+    # the boilers' attribute table is the one above 20,000 bytes (~440 rows)
+    assert cli.main(["run", "heat-radius", "--config", str(cfg), "--out",
+                     str(tmp_path / "out"), "--offline", "--no-report"]) == 0
+    printed = capsys.readouterr().out
+    folder = tmp_path / "out" / "layers" / "heat-radius"
+    assert not (folder / "shp" / "boilers.dbf").exists()
+    assert not (folder / "shp" / "boilers.shp").exists()
+    assert (folder / "shp" / "plants.shp").exists()  # small layers keep their Shapefiles
+    assert "boilers" in [n for n, _ in pyogrio.list_layers(folder / "heat-radius.gpkg")]
+    man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    msg = [w for w in man["warnings"] if w.startswith("shp/boilers.shp left out")]
+    assert len(msg) == 1 and "its Shapefile attribute table (.dbf) would be bytes" in msg[0]
+    assert msg[0] in man["left_out"] and set(man["left_out"]) <= set(man["warnings"])
+    assert all(w.split(" ")[0] in {"shp/boilers.shp", "shp/cells.shp", "shp/biomass.shp"}
+               for w in man["left_out"])  # the layers above 20,000 bytes only
+    assert "warning: shp/boilers.shp left out" in printed
+    # without a list to report into, write_layers refuses
+    big = gpd.GeoDataFrame({"name": ["临清市示例企业" * 3] * 500},
+                           geometry=gpd.points_from_xy(np.zeros(500), np.zeros(500)),
+                           crs="EPSG:4326")
+    with limits.using({"max_dbf_bytes": 20_000}), pytest.raises(
+            InputError, match=r"layer 't': its Shapefile attribute table \(.dbf\) would be"):
+        export.write_layers({"t": big}, tmp_path / "w0", stem="t", fields={})
+    assert not (tmp_path / "w0" / "shp" / "t.dbf").exists()
     # the estimate is within 10 % of the .dbf GDAL writes
-    import geopandas as gpd
-
     gdf = gpd.GeoDataFrame({"name": ["临清市示例企业" * 3] * 500, "v": np.arange(500.0)},
                            geometry=gpd.points_from_xy(np.zeros(500), np.zeros(500)),
                            crs="EPSG:4326")

@@ -186,7 +186,7 @@ def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
     for name, gdf in result.layers.items():  # every layer of the GeoPackage gets a style
         if name in styled:
             continue
-        kinds = set(gdf.geom_type.dropna()) if len(gdf) else set()
+        kinds = set(gdf.geom_type.dropna().unique()) if len(gdf) else set()  # not per row
         geometry = ("polygon" if kinds & {"Polygon", "MultiPolygon"} else
                     "line" if kinds & {"LineString", "MultiLineString"} else "point")
         legends.append(legend.single(name, name, geometry, "#666666", visible=False,

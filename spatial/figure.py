@@ -203,10 +203,9 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
                                           label=label))
                 else:
                     fill = s.fill if s.column is None else color
-                    sub.plot(ax=ax, facecolor=fill if fill else "none",
-                             alpha=s.alpha if fill else None, edgecolor="none", zorder=z)
-                    sub.boundary.plot(ax=ax, color=color if s.column else s.color,
-                                      linewidth=s.linewidth, zorder=z)
+                    _polygons(ax, sub.geometry.to_numpy(), fill=fill, alpha=s.alpha,
+                              edge=color if s.column else s.color, linewidth=s.linewidth,
+                              zorder=z)
                     handles.append(Patch(facecolor=fill if fill else "none",
                                          edgecolor=color if s.column else s.color,
                                          alpha=None, label=label))
@@ -247,6 +246,43 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
             fig.text(0.5, 0.915, subtitle, ha="center", fontsize=10, color="#333333")
     fig.lantian_rc = rc  # reused by to_bytes so text is laid out with the same font
     return fig
+
+
+def _polygons(ax, geoms: np.ndarray, *, fill: str | None, alpha: float, edge: str,
+              linewidth: float, zorder: float) -> None:
+    """Draw (multi)polygons as one filled collection and one collection of outlines.
+
+    What geopandas' ``plot`` + ``boundary.plot`` drew (one patch per polygon part, holes
+    cut out, every ring outlined), built from the coordinates in one pass instead of one
+    matplotlib patch per polygon: 30,000 hexagons take a fraction of a second.
+    Outlines of width 0 are not drawn (matplotlib strokes nothing at width 0 anyway).
+    """
+    import shapely
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.colors import to_rgba
+    from matplotlib.path import Path
+
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.get_type_id(parts) == 3]  # polygons (lines/points are not filled)
+    parts = parts[~shapely.is_empty(parts)]
+    if not len(parts):
+        return
+    _, xy, (ring_off, part_off) = shapely.to_ragged_array(parts, include_z=False)
+    n = len(xy)
+    codes = np.full(n, Path.LINETO, dtype=Path.code_type)
+    codes[ring_off[:-1]] = Path.MOVETO
+    codes[ring_off[1:] - 1] = Path.CLOSEPOLY
+    if fill:
+        starts = ring_off[part_off[1:-1]]  # first vertex of each polygon part
+        paths = [Path(v, c) for v, c in zip(np.split(xy, starts), np.split(codes, starts),
+                                             strict=True)]
+        ax.add_collection(PathCollection(paths, facecolors=[to_rgba(fill, alpha)],
+                                         edgecolors="none", linewidths=0, zorder=zorder),
+                          autolim=True)
+    if linewidth > 0:
+        ax.add_collection(LineCollection(np.split(xy, ring_off[1:-1]), colors=[edge],
+                                         linewidths=linewidth, zorder=zorder), autolim=True)
+    ax.autoscale_view()
 
 
 def _halo():

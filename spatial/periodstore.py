@@ -33,6 +33,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 
 @dataclass(frozen=True)
@@ -84,19 +85,21 @@ def split(gdf: gpd.GeoDataFrame, spec: PeriodLayer, *, layer: str = "layer"
     if missing:
         raise ValueError(f"layer {layer!r}: per-period layer without column(s) {missing}")
     keys = gdf[spec.key]
-    first = ~keys.duplicated().to_numpy()
-    cells = gdf.loc[first, [spec.key, *spec.per_cell, geom]].reset_index(drop=True)
-    # every row of a cell must carry the cell's own per-cell values and geometry
-    pos = pd.Index(cells[spec.key]).get_indexer(keys)
+    # cell of each row, cells numbered in the order of their first row (one hashing pass)
+    pos, _ = pd.factorize(keys, use_na_sentinel=False)
+    first = np.full(pos.max() + 1 if len(pos) else 0, len(pos), dtype=np.int64)
+    np.minimum.at(first, pos, np.arange(len(pos)))  # each cell's first row
+    cells = gdf.iloc[first][[spec.key, *spec.per_cell, geom]].reset_index(drop=True)
+    # every row of a cell must carry the cell's own per-cell values and geometry: compared
+    # as integer codes of the values (a missing value equal to a missing value)
     for col in spec.per_cell:
-        a = gdf[col].to_numpy(dtype=object)
-        b = cells[col].to_numpy(dtype=object)[pos]
-        same = (a == b) | (pd.isna(a) & pd.isna(b))
+        code, _ = pd.factorize(gdf[col], use_na_sentinel=False)
+        same = code == code[first][pos]
         if not same.all():
             raise ValueError(f"layer {layer!r}: column {col!r} differs between the periods "
                              f"of cell {keys.iloc[int((~same).argmax())]!r}")
-    if not gdf.geometry.geom_equals_exact(cells.geometry.iloc[pos].set_axis(gdf.index),
-                                          tolerance=0.0).all():
+    g = gdf.geometry.to_numpy()
+    if not shapely.equals_exact(g, g[first][pos], tolerance=0.0).all():
         raise ValueError(f"layer {layer!r}: a cell's geometry differs between its periods")
     values = pd.DataFrame(gdf.drop(columns=[geom, *spec.per_cell])).reset_index(drop=True)
     return gpd.GeoDataFrame(cells, geometry=geom, crs=gdf.crs), values

@@ -432,8 +432,8 @@ def write_qgis(folder: Path, analysis: str, legends: Sequence[LayerLegend], *, t
     # an empty layer has no geometry type in the file (QGIS opens it as a table without a
     # renderer): styled in the files, left out of the project
     shown = [(i, leg) for i, leg in enumerate(kept)
-             if pyogrio.read_info(folder / "context.gpkg" if leg.context else gpkg,
-                                  layer=leg.layer)["features"] != 0]
+             if _layer_info(folder / "context.gpkg" if leg.context else gpkg,
+                            leg.layer)["features"] != 0]
     present = {_layer_id(leg, j): present[_layer_id(leg, i)]
                for j, (i, leg) in enumerate(shown)}
     kept = [leg for _, leg in shown]
@@ -450,13 +450,37 @@ def write_qgis(folder: Path, analysis: str, legends: Sequence[LayerLegend], *, t
     return path
 
 
-def _bounds(folder: Path, analysis: str, legends: Sequence[LayerLegend]) -> tuple:
+def _layer_info(path: Path, layer: str, *, bounds: bool = False) -> dict:
+    """``features`` (0 when empty) and ``total_bounds`` of a layer of a GeoPackage.
+
+    :func:`pyogrio.read_info`, except for an SQL view (``<layer>_by_period`` of
+    :mod:`spatial.periodstore`, millions of joined rows, which GDAL counts row by row): for a
+    view ``features`` is 1 if it has a row, else 0, and ``total_bounds`` is the extent
+    registered for it in ``gpkg_contents`` (the extent of its geometry layer).
+    """
     import pyogrio
 
+    con = sqlite3.connect(f"file:{Path(path).as_posix()}?mode=ro", uri=True)
+    try:
+        is_view = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?",
+                              (layer,)).fetchone() is not None
+        if is_view:
+            name = '"' + layer.replace('"', '""') + '"'
+            has = con.execute(f"SELECT EXISTS (SELECT 1 FROM {name})").fetchone()[0]
+            box = con.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE "
+                              "table_name = ?", (layer,)).fetchone()
+            return {"features": int(has),
+                    "total_bounds": None if box is None or None in box else tuple(box)}
+    finally:
+        con.close()
+    return pyogrio.read_info(path, layer=layer, force_total_bounds=bounds)
+
+
+def _bounds(folder: Path, analysis: str, legends: Sequence[LayerLegend]) -> tuple:
     boxes = []
     for leg in legends:
         f = folder / ("context.gpkg" if leg.context else f"{analysis}.gpkg")
-        info = pyogrio.read_info(f, layer=leg.layer, force_total_bounds=True)
+        info = _layer_info(f, leg.layer, bounds=True)
         b = info.get("total_bounds")
         if b is not None and info["features"] and np.isfinite(np.asarray(b, float)).all():
             boxes.append(b)

@@ -245,3 +245,29 @@ def test_python_write_takes_the_output_flags(tmp_path):
         [f"cells_{m}.shp" for m in months]
     v = pq.read_table(out.layers_dir / "parquet" / "cell_values.parquet")
     assert v.num_rows == len(result.layers["cells"])  # the result itself is not split
+
+
+def test_qgis_layer_info_of_the_view_without_counting_it(tmp_path):
+    """The QGIS writer's emptiness and extent of ``cells_by_period`` (read without GDAL
+    counting millions of joined rows) agree with GDAL's own count and extent."""
+    import pyogrio
+
+    from spatial import qgis
+
+    layer = _per_period_layer()
+    export.write_layers({"cells": layer, "empty": layer.iloc[:0][["h3_cell", "geometry"]]},
+                        tmp_path, stem="a", fields={}, periods={"cells": SPEC})
+    gpkg = tmp_path / "a.gpkg"
+    gdal = pyogrio.read_info(gpkg, layer="cells_by_period", force_total_bounds=True)
+    ours = qgis._layer_info(gpkg, "cells_by_period", bounds=True)
+    assert gdal["features"] == len(layer) and ours["features"] == 1
+    np.testing.assert_allclose(ours["total_bounds"], layer.total_bounds, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours["total_bounds"], gdal["total_bounds"], rtol=0, atol=1e-12)
+    # tables go through pyogrio as before
+    assert qgis._layer_info(gpkg, "cells")["features"] == len(CELLS)
+    assert qgis._layer_info(gpkg, "empty")["features"] == 0
+    con = sqlite3.connect(gpkg)  # an empty view reads as empty
+    con.execute("DELETE FROM cell_values")
+    con.commit()
+    con.close()
+    assert qgis._layer_info(gpkg, "cells_by_period")["features"] == 0

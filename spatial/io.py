@@ -340,6 +340,44 @@ def read_polygons(path: Path | str, *, fields: Sequence[Field], name: str, crs: 
                              columns=columns)
 
 
+def vector_wgs84(raw: gpd.GeoDataFrame, crs_name: str, *, path: Path,
+                 warnings: list[str]) -> np.ndarray:
+    """The geometries of a vector file's frame in WGS-84 degrees (x = lng, y = lat).
+
+    No ``.prj``: read as WGS-84, with a warning appended to `warnings`. A declared `crs_name`
+    other than the named ones (e.g. ``"EPSG:4547"``) overrides a frame read as WGS-84;
+    ``gcj02``/``bd09`` coordinates are converted (:func:`spatial.coords.to_wgs84`).
+    """
+    if raw.crs is None:
+        warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
+        raw = raw.set_crs("EPSG:4326")
+    if crs_name not in ("wgs84", "cgcs2000", "gcj02", "bd09") and raw.crs.equals("EPSG:4326"):
+        raw = raw.set_crs(crs_name, allow_override=True)
+    geom = raw.geometry.to_crs("EPSG:4326") if not raw.crs.equals("EPSG:4326") else raw.geometry
+    garr = geom.to_numpy()
+    if crs_name in ("gcj02", "bd09"):
+        garr = shapely.transform(garr, lambda xy: np.column_stack(
+            coords.to_wgs84(xy[:, 0], xy[:, 1], crs_name)))
+    return garr
+
+
+def reject_empty_required(out: pd.DataFrame, fields: Sequence[Field], bad: np.ndarray,
+                          rejected: list[pd.DataFrame], *, name: str, path: Path,
+                          row: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Rows (not already `bad`) with an empty required field: appended to `rejected`.
+
+    Returns the mask of `bad` and those rows, one reason per field (``"<field> is empty"``).
+    """
+    bad = bad.copy()
+    for f in fields:
+        if f.required:
+            miss = out[f.name].isna().to_numpy() & ~bad
+            if miss.any():
+                rejected.append(reject(name, path, row[miss], ids[miss], f"{f.name} is empty"))
+                bad |= miss
+    return bad
+
+
 def polygons_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
                       fields: Sequence[Field], name: str, crs_name: str,
                       columns: Mapping[str, str] | None = None) -> Table:
@@ -352,19 +390,8 @@ def polygons_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
                          skip_required=tuple(f.name for f in fields))
     out, mapping, row, warnings = parsed.frame, parsed.mapping, parsed.row, parsed.warnings
     crs_read = sources.crs_label(raw.crs)
-    if raw.crs is None:
-        warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
-        raw = raw.set_crs("EPSG:4326")
-    if crs_name not in ("wgs84", "cgcs2000", "gcj02", "bd09") and raw.crs.equals("EPSG:4326"):
-        raw = raw.set_crs(crs_name, allow_override=True)
-    geom = raw.geometry.to_crs("EPSG:4326") if not raw.crs.equals("EPSG:4326") else raw.geometry
-    geom = gpd.GeoSeries(geom.to_numpy(), index=raw.index, crs="EPSG:4326")
-    if crs_name in ("gcj02", "bd09"):
-        geom = gpd.GeoSeries(
-            shapely.transform(geom.to_numpy(),
-                              lambda xy: np.column_stack(coords.to_wgs84(xy[:, 0], xy[:, 1],
-                                                                         crs_name))),
-            index=raw.index, crs="EPSG:4326")
+    geom = gpd.GeoSeries(vector_wgs84(raw, crs_name, path=path, warnings=warnings),
+                         index=raw.index, crs="EPSG:4326")
     n = len(raw)
     ids = out["code"] if "code" in out else (out["id"] if "id" in out else
                                                pd.Series([None] * n, index=raw.index))
@@ -385,12 +412,8 @@ def polygons_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
         rejected.append(reject(name, path, row[notpoly], ids[notpoly],
                                 "geometry is not a polygon"))
         bad |= notpoly
-    for f in fields:
-        if f.required:
-            miss = out[f.name].isna().to_numpy() & ~bad
-            if miss.any():
-                rejected.append(reject(name, path, row[miss], ids[miss], f"{f.name} is empty"))
-                bad |= miss
+    bad |= reject_empty_required(out, fields, bad, rejected, name=name, path=path, row=row,
+                                 ids=ids)
     gdf = gpd.GeoDataFrame(out[~bad].reset_index(drop=True),
                            geometry=geom[~bad].reset_index(drop=True), crs="EPSG:4326")
     rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")

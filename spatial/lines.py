@@ -34,7 +34,7 @@ from .tables import reject as _reject
 
 log = logging.getLogger(__name__)
 
-LINE_TYPES = ("LineString", "MultiLineString")
+LINE_TYPE_IDS = (1, 5)  # shapely.get_type_id of LineString, MultiLineString
 
 
 def read_lines(path: Path | str, *, fields: Sequence[io.Field], name: str, crs: str = "wgs84",
@@ -68,16 +68,7 @@ def lines_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
                             skip_required=tuple(f.name for f in fields))
     out, row, warnings = parsed.frame, parsed.row, parsed.warnings
     crs_read = sources.crs_label(raw.crs)
-    if raw.crs is None:
-        warnings.append(f"{path}: no coordinate system (.prj); read as WGS-84 degrees.")
-        raw = raw.set_crs("EPSG:4326")
-    if crs_name not in ("wgs84", "cgcs2000", "gcj02", "bd09") and raw.crs.equals("EPSG:4326"):
-        raw = raw.set_crs(crs_name, allow_override=True)
-    geom = raw.geometry.to_crs("EPSG:4326") if not raw.crs.equals("EPSG:4326") else raw.geometry
-    garr = geom.to_numpy()
-    if crs_name in ("gcj02", "bd09"):
-        garr = shapely.transform(garr, lambda xy: np.column_stack(
-            coords.to_wgs84(xy[:, 0], xy[:, 1], crs_name)))
+    garr = io.vector_wgs84(raw, crs_name, path=path, warnings=warnings)
     n = len(raw)
     ids = out["id"] if "id" in out else pd.Series([None] * n, index=raw.index)
     rejected = [io.empty_rejected()]
@@ -85,18 +76,13 @@ def lines_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
     bad = np.asarray(bad, dtype=bool).copy()
     if bad.any():
         rejected.append(_reject(name, path, row[bad], ids[bad], "empty geometry"))
-    kinds = np.array([g.geom_type if g is not None else "" for g in garr], dtype=object)
-    notline = ~bad & ~np.isin(kinds, LINE_TYPES)
+    notline = ~bad & ~np.isin(shapely.get_type_id(garr), LINE_TYPE_IDS)
     if notline.any():
         rejected.append(_reject(name, path, row[notline], ids[notline],
                                 "geometry is not a line (LineString/MultiLineString)"))
         bad |= notline
-    for f in fields:
-        if f.required:
-            miss = out[f.name].isna().to_numpy() & ~bad
-            if miss.any():
-                rejected.append(_reject(name, path, row[miss], ids[miss], f"{f.name} is empty"))
-                bad |= miss
+    bad = io.reject_empty_required(out, fields, bad, rejected, name=name, path=path, row=row,
+                                   ids=ids)
     gdf = gpd.GeoDataFrame(out[~bad].reset_index(drop=True), geometry=list(garr[~bad]),
                            crs="EPSG:4326")
     rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")

@@ -25,7 +25,6 @@ villages
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -182,7 +181,7 @@ def _villages(villages: gpd.GeoDataFrame, cover_geoms: np.ndarray,
               ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Unconverted villages within coverage, read and judged as no-burn-zones judges them."""
     # the converted rule of no-burn-zones (threshold, completed flag, 洁净型煤 not clean)
-    v, rejected = nbz._villages(villages, SimpleNamespace(threshold=params.village_threshold))
+    v, rejected = nbz.judge_villages(villages, threshold=params.village_threshold)
     dist, _ = lines.distance_to_lines(v.geometry.to_numpy(), cover_geoms)
     inside = np.nan_to_num(dist, nan=np.inf) <= params.network_buffer_m
     sel = v[inside & ~v["converted"].to_numpy(dtype=bool)].copy()

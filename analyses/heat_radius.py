@@ -95,10 +95,10 @@ INPUTS = (
               reader=hn.read_heat_network),
     InputSpec("villages", "custom", nbz.VILLAGE_FIELDS, False,
               "villages with clean-heating conversion (as no-burn-zones reads them)",
-              reader=nbz._read_villages),
+              reader=nbz.read_villages),
     InputSpec("built_up", "custom", (Field("id", "text"), Field("name", "text")), False,
               "urban built-up polygons (OSM XML or a polygon file), for biomass boilers",
-              reader=nbz._read_built_up),
+              reader=nbz.read_built_up),
 )
 
 #: inputs given as frames in Python that are read like their files (analyses.api)

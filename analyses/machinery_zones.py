@@ -86,7 +86,7 @@ SITE_FIELD = Field("site", "text", False, ("使用地点", "施工工地", "工�
 INPUTS = (
     InputSpec("built_up", "custom", (Field("id", "text"), Field("name", "text")), False,
               "urban built-up polygons (OSM XML read through osmnx, or a polygon file)",
-              reader=nbz._read_built_up),
+              reader=nbz.read_built_up),
     InputSpec("zone", "polygons", (Field("name", "text"),), False,
               "the zone polygons the city set (zone_source = polygons or both)"),
     InputSpec("machinery", "points", (

@@ -106,14 +106,14 @@ VILLAGE_FIELDS = (
 )
 
 
-def _read_villages(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+def read_villages(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
     """Villages as points (tables, point files) or polygons (vector files)."""
     return io.read_features(cfg["path"], fields=spec.fields, name=spec.name, crs=cfg["crs"],
                             columns=cfg["columns"], sheet=cfg["sheet"],
                             header_row=cfg.get("header_row"))
 
 
-def _read_built_up(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
+def read_built_up(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
     """Built-up polygons: OSM XML through osmnx (offline), or any polygon file."""
     path = cfg["path"]
     if path.suffix.lower() in osm.OSM_SUFFIXES:
@@ -128,10 +128,10 @@ def _read_built_up(cfg: dict[str, Any], spec: InputSpec) -> io.Table:
 INPUTS = (
     InputSpec("villages", "custom", VILLAGE_FIELDS, True,
               "villages/communities (points or polygons) with households and converted "
-              "households or a completed flag", reader=_read_villages),
+              "households or a completed flag", reader=read_villages),
     InputSpec("built_up", "custom", (Field("id", "text"), Field("name", "text")), False,
               "urban built-up polygons (OSM XML read through osmnx, or a polygon file)",
-              reader=_read_built_up),
+              reader=read_built_up),
     InputSpec("current_zone", "polygons", (Field("name", "text"),), False,
               "the no-burn zone in force"),
     InputSpec("facilities", "points", (
@@ -300,8 +300,13 @@ CELL_STATUS = {0: "unconverted", 1: "converted", 2: "built_up", 3: "fill_convert
 
 
 # ----------------------------------------------------------------------------------- villages
-def _villages(villages: gpd.GeoDataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Converted flag and ratio per village; rows that cannot be judged are rejected."""
+def judge_villages(villages: gpd.GeoDataFrame, *, threshold: float
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Converted flag and ratio per village; rows that cannot be judged are rejected.
+
+    `threshold`: the converted share of households from which a village counts as converted
+    (``params.threshold``; heat-radius' ``village_threshold``).
+    """
     v = villages.reset_index(drop=True).copy()
     for col in ("households", "converted_households"):
         if col not in v:
@@ -332,7 +337,7 @@ def _villages(villages: gpd.GeoDataFrame, params: Params) -> tuple[pd.DataFrame,
     hh, done = hh[~bad], done[~bad]
     flag = flag[~bad].reset_index(drop=True)
     ratio = np.where((hh > 0) & ~np.isnan(done), done / np.where(hh > 0, hh, 1.0), np.nan)
-    by_ratio = np.nan_to_num(ratio, nan=-1.0) >= params.threshold - 1e-12
+    by_ratio = np.nan_to_num(ratio, nan=-1.0) >= threshold - 1e-12
     v["ratio"] = np.round(ratio, 4)
     v["converted"] = np.where(flag.notna().to_numpy(), flag.fillna(False).to_numpy(dtype=bool),
                               by_ratio)
@@ -390,7 +395,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     if params.unit == "township" and (townships is None or not len(townships)):
         raise InputError('params.unit = "township" needs township boundaries: add '
                          '[inputs.townships] with path = "…", or use unit = "cells".')
-    v, rejected = _villages(inputs["villages"], params)
+    v, rejected = judge_villages(inputs["villages"], threshold=params.threshold)
     vlng, vlat = v["lon"].to_numpy(dtype=float), v["lat"].to_numpy(dtype=float)
     conv = v["converted"].to_numpy(dtype=bool)
 

@@ -224,7 +224,7 @@ def test_repeated_village_ids_are_warned(tmp_path):
     id_col = src.columns[0]
     src.loc[1, id_col] = src.loc[0, id_col]
     src.to_csv(tmp_path / "villages.csv", index=False, encoding="utf-8")
-    t = no_burn_zones._read_villages({"path": tmp_path / "villages.csv", "crs": "wgs84",
+    t = no_burn_zones.read_villages({"path": tmp_path / "villages.csv", "crs": "wgs84",
                                       "columns": {}, "sheet": None},
                                      next(s for s in no_burn_zones.INPUTS
                                           if s.name == "villages"))

@@ -56,7 +56,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial import admin, coords, figure, h3grid, h3shapes, legend, mapparts, webmap
+from spatial import admin, figure, geobuffer, h3grid, h3shapes, legend, mapparts, webmap
 from spatial.errors import InputError
 from spatial.export import COMMON_FIELDS, FieldMeta
 from spatial.io import Field
@@ -369,7 +369,7 @@ def run(inputs: dict[str, gpd.GeoDataFrame], params: Params) -> Result:
     q["n_small_chp_inside"] = np.bincount(ss.pair_plant[stgt], minlength=len(q))
     q = admin.attach(q, q["lon"].to_numpy(), q["lat"].to_numpy(), counties, level="county")
 
-    circles = coords.geodesic_circles(q["lon"].to_numpy(), q["lat"].to_numpy(), radius_m)
+    circles = geobuffer.geodesic_circles(q["lon"].to_numpy(), q["lat"].to_numpy(), radius_m)
     radius = gpd.GeoDataFrame({"plant_id": q["id"], "plant_name": q["name"],
                                "radius_km": params.radius_km,
                                "n_boilers_inside": q["n_boilers_inside"]},

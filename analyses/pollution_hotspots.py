@@ -84,8 +84,8 @@ import rasterio
 
 from spatial import (
     admin,
-    coords,
     frames,
+    geobuffer,
     h3grid,
     h3shapes,
     interpolate,
@@ -544,7 +544,7 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
                            f"H3 res-{res} cells (stations_only).")
         else:
             if a_cells is None:
-                circles = coords.geodesic_circles(lon, lat, params.max_distance_km * 1000.0)
+                circles = geobuffer.geodesic_circles(lon, lat, params.max_distance_km * 1000.0)
                 cc, _ = h3shapes.polygons_to_cells(np.asarray(circles), resolution=res,
                                                  mode="center")
                 cells = np.unique(cc)

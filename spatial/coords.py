@@ -23,7 +23,8 @@ Systems handled:
 - any CRS pyproj understands (``"EPSG:4547"`` CGCS2000 / 3-degree Gauss-Kruger CM 114E, UTM, ...),
   converted with a :class:`pyproj.Transformer` built with ``always_xy=True``.
 
-Distances that decide anything are geodesic on the WGS-84 ellipsoid (:func:`geodesic_circle`);
+Distances that decide anything are geodesic on the WGS-84 ellipsoid
+(:func:`spatial.geobuffer.geodesic_circles`);
 :func:`metric_crs` gives a planar CRS for prefilters and areas only.
 """
 
@@ -34,11 +35,9 @@ from functools import lru_cache
 
 import numpy as np
 import pyproj
-import shapely
 from pyproj.exceptions import CRSError
 
 from .errors import InputError
-from .geodesy import GEOD
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +48,6 @@ __all__ = [
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
-    "geodesic_circle",
-    "geodesic_circles",
     "metric_crs",
     "normalize_crs_name",
     "to_wgs84",
@@ -534,102 +531,3 @@ def metric_crs(lng, lat) -> pyproj.CRS:
     zone = min(int(np.floor((cx + 180.0) / 6.0)) + 1, 60)
     code = (32600 if cy >= 0 else 32700) + zone
     return pyproj.CRS.from_epsg(code)
-
-
-def _check_radius(radius_m) -> np.ndarray:
-    r = np.asarray(radius_m, dtype=np.float64)
-    if not np.all(np.isfinite(r) & (r > 0)):
-        raise InputError(f"radius_m={radius_m!r}: expected a positive, finite distance in metres.")
-    return r
-
-
-def _check_n(n: int) -> None:
-    if not isinstance(n, (int, np.integer)) or n < 3:
-        raise InputError(f"n={n!r}: a circle needs an integer number of vertices >= 3 (e.g. 128).")
-
-
-def geodesic_circles(lng, lat, radius_m, *, n: int = 128) -> np.ndarray:
-    """Build geodesic circles (true radius on the WGS-84 ellipsoid) around many centres.
-
-    Vertex ``k`` of each circle is the point at geodesic distance ``radius_m`` from the centre in
-    azimuth ``-360 k / n`` degrees, computed by one :meth:`pyproj.Geod.fwd` call over all centres
-    and azimuths; rings run counter-clockwise. Circles crossing the antimeridian or containing a
-    pole are not handled.
-
-    Parameters
-    ----------
-    lng, lat : array_like
-        WGS-84 longitude and latitude of the centres in degrees, in that order (shapely ``x, y``),
-        1-D of equal length.
-    radius_m : float or array_like
-        Radius in metres, one value or one per centre.
-    n : int, default 128
-        Number of vertices per circle.
-
-    Returns
-    -------
-    numpy.ndarray
-        Object array of :class:`shapely.Polygon` (x=lng, y=lat), one per centre; ``None`` where
-        the centre is not finite.
-
-    Raises
-    ------
-    InputError
-        If ``radius_m`` is not positive and finite or ``n < 3``.
-    """
-    _check_n(n)
-    x, y = _as_pair(lng, lat)
-    x, y = np.atleast_1d(x).ravel(), np.atleast_1d(y).ravel()
-    r = _check_radius(radius_m)
-    if r.ndim > 1 or r.size not in (1, x.size):
-        raise InputError(
-            f"radius_m has {r.size} values for {x.size} centres; give one radius or one per centre."
-        )
-    r = np.broadcast_to(r.ravel(), x.shape)
-    m = x.size
-    az = -360.0 * np.arange(n) / n
-    lons = np.repeat(x, n)
-    lats = np.repeat(y, n)
-    dists = np.repeat(r, n)
-    azs = np.tile(az, m)
-    vx, vy, _ = GEOD.fwd(lons, lats, azs, dists)
-    coords = np.stack([np.asarray(vx), np.asarray(vy)], axis=-1).reshape(m, n, 2)
-    out = np.empty(m, dtype=object)
-    good = np.isfinite(x) & np.isfinite(y)
-    if good.any():
-        out[good] = shapely.polygons(coords[good])
-    return out
-
-
-def geodesic_circle(lng: float, lat: float, radius_m: float, *, n: int = 128) -> shapely.Polygon:
-    """Build one geodesic circle (true radius on the WGS-84 ellipsoid) as a polygon.
-
-    Parameters
-    ----------
-    lng, lat : float
-        WGS-84 longitude and latitude of the centre in degrees, in that order (shapely ``x, y``).
-    radius_m : float
-        Radius in metres.
-    n : int, default 128
-        Number of vertices.
-
-    Returns
-    -------
-    shapely.Polygon
-        Polygon with x=lng, y=lat whose ``n`` vertices lie at geodesic distance ``radius_m`` from
-        the centre.
-
-    Raises
-    ------
-    InputError
-        If the centre is not finite, ``radius_m`` is not positive and finite or ``n < 3``.
-
-    Examples
-    --------
-    >>> circle = geodesic_circle(116.0, 36.45, 30_000.0)
-    >>> len(circle.exterior.coords)  # 128 vertices + closing point
-    129
-    """
-    if not (np.isfinite(lng) and np.isfinite(lat)):
-        raise InputError(f"geodesic_circle: centre ({lng!r}, {lat!r}) is not a finite lng, lat.")
-    return geodesic_circles([lng], [lat], radius_m, n=n)[0]

@@ -122,7 +122,7 @@ def table_from_frame(frame: pd.DataFrame, *, fields: Sequence[io.Field], name: s
         raise InputError(f"input '{name}': expected a DataFrame, not {type(frame).__name__}.")
     attrs = pd.DataFrame(frame).drop(columns=["row"], errors="ignore").reset_index(drop=True)
     raw = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries([None] * len(attrs)))
-    parsed = io._attributes(raw, list(fields), None, path=label(name), name=name)
+    parsed = io.parse_attributes(raw, list(fields), None, path=label(name), name=name)
     kept = parsed.frame[~parsed.bad].reset_index(drop=True)
     rej = pd.concat(parsed.rejected, ignore_index=True)
     t = io.Table(name=name, path=label(name), frame=kept, rejected=rej,

@@ -1,4 +1,7 @@
-"""Geodesic buffers of lng/lat polygons: a zone grown by a distance in metres on the ellipsoid.
+"""Geodesic circles and buffers of lng/lat geometries on the WGS-84 ellipsoid.
+
+Circles around points (:func:`geodesic_circles`, e.g. the 30 km heat-supply radius) and zones
+grown by a distance in metres (:func:`geodesic_buffer`).
 
 A buffer drawn in degrees is wrong (a degree of longitude is ~90 km at 36°N, of latitude
 ~111 km); one drawn in a UTM or Gauss-Krüger zone is wrong outside that zone. Here the
@@ -21,6 +24,9 @@ import math
 import numpy as np
 import pyproj
 import shapely
+
+from .errors import InputError
+from .geodesy import GEOD
 
 #: segments per quarter circle of a buffer's rounded corners
 QUAD_SEGS = 64
@@ -61,3 +67,102 @@ def geodesic_buffer(geom: shapely.Geometry, distance_m: float, *,
     grown = shapely.buffer(flat, distance_m, quad_segs=quad_segs)
     back = _apply(shapely.segmentize(grown, max_segment_m), inv)
     return shapely.make_valid(back)
+
+
+def _check_radius(radius_m) -> np.ndarray:
+    r = np.asarray(radius_m, dtype=np.float64)
+    if not np.all(np.isfinite(r) & (r > 0)):
+        raise InputError(f"radius_m={radius_m!r}: expected a positive, finite distance in metres.")
+    return r
+
+
+def _check_n(n: int) -> None:
+    if not isinstance(n, (int, np.integer)) or n < 3:
+        raise InputError(f"n={n!r}: a circle needs an integer number of vertices >= 3 (e.g. 128).")
+
+
+def geodesic_circles(lng, lat, radius_m, *, n: int = 128) -> np.ndarray:
+    """Build geodesic circles (true radius on the WGS-84 ellipsoid) around many centres.
+
+    Vertex ``k`` of each circle is the point at geodesic distance ``radius_m`` from the centre in
+    azimuth ``-360 k / n`` degrees, computed by one :meth:`pyproj.Geod.fwd` call over all centres
+    and azimuths; rings run counter-clockwise. Circles crossing the antimeridian or containing a
+    pole are not handled.
+
+    Parameters
+    ----------
+    lng, lat : array_like
+        WGS-84 longitude and latitude of the centres in degrees, in that order (shapely ``x, y``),
+        1-D of equal length.
+    radius_m : float or array_like
+        Radius in metres, one value or one per centre.
+    n : int, default 128
+        Number of vertices per circle.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of :class:`shapely.Polygon` (x=lng, y=lat), one per centre; ``None`` where
+        the centre is not finite.
+
+    Raises
+    ------
+    InputError
+        If ``radius_m`` is not positive and finite or ``n < 3``.
+    """
+    _check_n(n)
+    x, y = np.broadcast_arrays(np.asarray(lng, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    x, y = np.atleast_1d(x).ravel(), np.atleast_1d(y).ravel()
+    r = _check_radius(radius_m)
+    if r.ndim > 1 or r.size not in (1, x.size):
+        raise InputError(
+            f"radius_m has {r.size} values for {x.size} centres; give one radius or one per centre."
+        )
+    r = np.broadcast_to(r.ravel(), x.shape)
+    m = x.size
+    az = -360.0 * np.arange(n) / n
+    lons = np.repeat(x, n)
+    lats = np.repeat(y, n)
+    dists = np.repeat(r, n)
+    azs = np.tile(az, m)
+    vx, vy, _ = GEOD.fwd(lons, lats, azs, dists)
+    coords = np.stack([np.asarray(vx), np.asarray(vy)], axis=-1).reshape(m, n, 2)
+    out = np.empty(m, dtype=object)
+    good = np.isfinite(x) & np.isfinite(y)
+    if good.any():
+        out[good] = shapely.polygons(coords[good])
+    return out
+
+
+def geodesic_circle(lng: float, lat: float, radius_m: float, *, n: int = 128) -> shapely.Polygon:
+    """Build one geodesic circle (true radius on the WGS-84 ellipsoid) as a polygon.
+
+    Parameters
+    ----------
+    lng, lat : float
+        WGS-84 longitude and latitude of the centre in degrees, in that order (shapely ``x, y``).
+    radius_m : float
+        Radius in metres.
+    n : int, default 128
+        Number of vertices.
+
+    Returns
+    -------
+    shapely.Polygon
+        Polygon with x=lng, y=lat whose ``n`` vertices lie at geodesic distance ``radius_m`` from
+        the centre.
+
+    Raises
+    ------
+    InputError
+        If the centre is not finite, ``radius_m`` is not positive and finite or ``n < 3``.
+
+    Examples
+    --------
+    >>> circle = geodesic_circle(116.0, 36.45, 30_000.0)
+    >>> len(circle.exterior.coords)  # 128 vertices + closing point
+    129
+    """
+    if not (np.isfinite(lng) and np.isfinite(lat)):
+        raise InputError(f"geodesic_circle: centre ({lng!r}, {lat!r}) is not a finite lng, lat.")
+    return geodesic_circles([lng], [lat], radius_m, n=n)[0]

@@ -69,7 +69,14 @@ def _rows_text(rows: np.ndarray, limit: int = 8) -> str:
 
 
 @dataclass
-class _Parsed:
+class Parsed:
+    """What :func:`parse_attributes` found in a file's attributes.
+
+    The parsed frame (one column per field found), the field -> source column mapping, each
+    row's file row number and id, warnings, the rejected rows' tables and the rows rejected
+    (boolean, one per input row).
+    """
+
     frame: pd.DataFrame
     mapping: dict[str, str]
     row: np.ndarray
@@ -79,15 +86,16 @@ class _Parsed:
     bad: np.ndarray
 
 
-def _attributes(raw: pd.DataFrame | headers.Header, fields: Sequence[Field],
+def parse_attributes(raw: pd.DataFrame | headers.Header, fields: Sequence[Field],
                 columns: Mapping[str, str] | None, *, path: Path, name: str,
-                skip_required: tuple[str, ...] = ()) -> _Parsed:
+                skip_required: tuple[str, ...] = ()) -> Parsed:
     """Find the columns of `fields` in `raw`, parse them, and reject rows missing required ones.
 
     `raw` is a vector file's frame (attribute names are the headers; first feature = row 1) or
     a table's :class:`~spatial.headers.Header` (found by :func:`read_records`; file row
     numbers as Excel shows them). Total rows (合计/小计) are rejected as such. Fields in
     `skip_required` are parsed but not checked here (coordinates are checked by the caller).
+    Shared by the point, polygon, line and table readers (spatial.io, .frames, .lines).
     """
     total = None
     if isinstance(raw, gpd.GeoDataFrame):
@@ -131,7 +139,7 @@ def _attributes(raw: pd.DataFrame | headers.Header, fields: Sequence[Field],
                 rejected.append(reject(name, path, row[miss], ids[miss],
                                         f"{f.name} ({mapping.get(f.name, f.name)}) {what}"))
                 bad |= miss
-    return _Parsed(out, mapping, row, ids, warnings, rejected, bad)
+    return Parsed(out, mapping, row, ids, warnings, rejected, bad)
 
 
 def read_points(path: Path | str, *, fields: Sequence[Field], name: str, crs: str = "wgs84",
@@ -197,7 +205,8 @@ def points_from_raw(raw: gpd.GeoDataFrame | headers.Header, enc: str | None, *, 
     if is_vector is None:
         is_vector = isinstance(raw, gpd.GeoDataFrame)
     want = list(fields)
-    parsed = _attributes(raw, want, columns, path=path, name=name, skip_required=("lon", "lat"))
+    parsed = parse_attributes(raw, want, columns, path=path, name=name,
+                              skip_required=("lon", "lat"))
     out, mapping, row, ids = parsed.frame, parsed.mapping, parsed.row, parsed.ids
     warnings, rejected, bad, n = parsed.warnings, parsed.rejected, parsed.bad, len(parsed.frame)
     source = sources.source_frame(raw, row)
@@ -386,7 +395,7 @@ def polygons_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
     Also used for a user's own GeoDataFrame (:mod:`spatial.frames`); `path` names the source.
     """
     # attributes parsed as for points; the rejection reasons of polygons are decided below
-    parsed = _attributes(raw, fields, columns, path=path, name=name,
+    parsed = parse_attributes(raw, fields, columns, path=path, name=name,
                          skip_required=tuple(f.name for f in fields))
     out, mapping, row, warnings = parsed.frame, parsed.mapping, parsed.row, parsed.warnings
     crs_read = sources.crs_label(raw.crs)
@@ -511,7 +520,7 @@ def read_table(path: Path | str, *, fields: Sequence[Field], name: str,
     else:
         raw, enc = read_records(path, fields=fields, name=name, columns=columns, sheet=sheet,
                                 header_row=header_row)
-    parsed = _attributes(raw, fields, columns, path=path, name=name)
+    parsed = parse_attributes(raw, fields, columns, path=path, name=name)
     out, mapping, rejected, bad, n = (parsed.frame, parsed.mapping, parsed.rejected, parsed.bad,
                                       len(parsed.frame))
     rej = pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")

@@ -64,7 +64,7 @@ def lines_from_raw(raw: gpd.GeoDataFrame, enc: str | None, *, path: Path,
 
     Also used for a user's own GeoDataFrame (``analyses.api``); `path` names the source.
     """
-    parsed = io._attributes(raw, fields, columns, path=path, name=name,
+    parsed = io.parse_attributes(raw, fields, columns, path=path, name=name,
                             skip_required=tuple(f.name for f in fields))
     out, row, warnings = parsed.frame, parsed.row, parsed.warnings
     crs_read = sources.crs_label(raw.crs)

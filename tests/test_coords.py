@@ -11,7 +11,7 @@ import pyproj
 import pytest
 import shapely
 
-from spatial import coords
+from spatial import coords, geobuffer
 from spatial.errors import InputError
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -286,7 +286,7 @@ def test_metric_crs_rejects_bad_input():
                                                       (116.6, 35.4, 15_000.0),
                                                       (100.0, -60.0, 500.0)])
 def test_geodesic_circle_vertices_at_radius(lng, lat, radius):
-    poly = coords.geodesic_circle(lng, lat, radius, n=64)
+    poly = geobuffer.geodesic_circle(lng, lat, radius, n=64)
     assert isinstance(poly, shapely.Polygon) and poly.is_valid
     xy = np.asarray(poly.exterior.coords)[:-1]
     assert len(xy) == 64
@@ -305,12 +305,12 @@ def test_geodesic_circles_vectorized_matches_single():
     lng = np.array([116.0, 116.6, 117.2, np.nan])
     lat = np.array([36.45, 35.4, 35.7, 36.0])
     radii = np.array([30_000.0, 1_000.0, 15_000.0, 5.0])
-    polys = coords.geodesic_circles(lng, lat, radii, n=32)
+    polys = geobuffer.geodesic_circles(lng, lat, radii, n=32)
     assert polys.shape == (4,) and polys[3] is None
     for i in range(3):
-        single = coords.geodesic_circle(lng[i], lat[i], radii[i], n=32)
+        single = geobuffer.geodesic_circle(lng[i], lat[i], radii[i], n=32)
         assert shapely.equals_exact(polys[i], single, tolerance=0.0)
-    one_radius = coords.geodesic_circles(lng[:3], lat[:3], 2_000.0, n=16)
+    one_radius = geobuffer.geodesic_circles(lng[:3], lat[:3], 2_000.0, n=16)
     for i, p in enumerate(one_radius):
         xy = np.asarray(p.exterior.coords)[:-1]
         assert np.abs(_dist_m(lng[i], lat[i], xy[:, 0], xy[:, 1]) - 2_000.0).max() < 1e-3
@@ -319,9 +319,9 @@ def test_geodesic_circles_vectorized_matches_single():
 @pytest.mark.parametrize(("radius", "n"), [(0.0, 16), (-5.0, 16), (np.nan, 16), (100.0, 2)])
 def test_geodesic_circle_rejects_bad_arguments(radius, n):
     with pytest.raises(InputError):
-        coords.geodesic_circle(116.0, 36.0, radius, n=n)
+        geobuffer.geodesic_circle(116.0, 36.0, radius, n=n)
 
 
 def test_geodesic_circles_radius_length_mismatch():
     with pytest.raises(InputError, match="radius_m"):
-        coords.geodesic_circles([116.0, 117.0, 118.0], [36.0, 36.0, 36.0], [1.0, 2.0])
+        geobuffer.geodesic_circles([116.0, 117.0, 118.0], [36.0, 36.0, 36.0], [1.0, 2.0])

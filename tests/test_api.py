@@ -200,8 +200,9 @@ def test_the_notebook_is_stripped_and_runs(tmp_path, monkeypatch):
     nb = nbformat.read(src, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(not c.outputs and c.execution_count is None for c in code)  # stripped
-    for name in ("heat_radius", "no_burn_zones", "fire_points", "pollution_hotspots"):
-        assert any(f"{name}.run(" in c.source for c in code), name  # all four analyses
+    for name in ("heat_radius", "no_burn_zones", "fire_points", "pollution_hotspots",
+                 "machinery_zones"):
+        assert any(f"{name}.run(" in c.source for c in code), name  # every analysis
     (tmp_path / "notebook.ipynb").write_bytes(src.read_bytes())  # a copy: the clone stays clean
     monkeypatch.setenv("LANTIAN_DATA", str(DATA))
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
@@ -209,7 +210,7 @@ def test_the_notebook_is_stripped_and_runs(tmp_path, monkeypatch):
     client.execute()  # a cell that raises fails the test (CellExecutionError)
     maps = [o for c in code for o in c.outputs
             if "folium" in str(o.get("data", {}).get("text/plain", ""))]
-    assert len(maps) == 4  # build_map of each analysis shows a map inline
+    assert len(maps) == 5  # build_map of each analysis shows a map inline
     assert (tmp_path / "out" / "layers" / "heat-radius" / "heat-radius.gpkg").is_file()
     assert (tmp_path / "out" / "maps" / "heat-radius.html").is_file()
 

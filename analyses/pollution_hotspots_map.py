@@ -204,12 +204,13 @@ def map_years(result: Result, max_periods: int = MAP_PERIODS) -> dict[str, Resul
             for y in sorted(years.unique())}
 
 
-def figure_spec(result: Result) -> list[figure.LayerStyle]:
+def figure_spec(result: Result, *,
+                legends: list[legend.LayerLegend] | None = None) -> list[figure.LayerStyle]:
     """Static figure: mean value per cell in the map's classes, pattern cells, stations."""
     p = result.params
     hs = result.layers["hotspots"]
     hs = hs[hs["mean_value"].notna()]
-    by = {(leg.layer, leg.column): leg for leg in symbology(result)}
+    by = {(leg.layer, leg.column): leg for leg in (legends or symbology(result))}
     specs = []
     if len(hs) and ("cells", "value") in by:
         leg = legend.with_(by[("cells", "value")], layer="hotspots", column="mean_value",

@@ -221,16 +221,14 @@ def add_choropleth_periods(
         s["interactive"] = True
     per_period = _style_index(table.ravel(), edges).reshape(table.shape)
     bits = class_bits(len(styles))
-    texts = value_arrays(table, value_format)
     used = getattr(m, "lantian_period_value_bytes", 0)
-    if texts is not None:
-        size = sum(len(a) for a in texts[0])
-        if used + size > value_budget:
-            log.info("%s: the values of %d cells x %d periods would pass the map's budget of %d "
-                     "bytes; the tooltip shows their class", name, *table.shape, value_budget)
-            texts = None
-        else:
-            used += size
+    texts = value_arrays(table, value_format, budget=value_budget - used)
+    if texts is not None and texts[0] is None:
+        log.info("%s: the values of %d cells x %d periods would pass the map's budget of %d "
+                 "bytes; the tooltip shows their class", name, *table.shape, value_budget)
+        texts = None
+    elif texts is not None:
+        used += sum(len(a) for a in texts[0])
     tip_labels = [escape(period_label), escape(label if texts else f"{label}（分级）")]
     static = None
     if tooltip:

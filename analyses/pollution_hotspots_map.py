@@ -7,6 +7,8 @@ per period, with the period picker), the figure (mean over periods) and QGIS (la
 
 from __future__ import annotations
 
+import dataclasses
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -245,7 +247,8 @@ def figure_spec(result: Result, *,
     if len(hs) and ("cells", "value") in by:
         leg = legend.with_(by[("cells", "value")], layer="hotspots", column="mean_value",
                            title=f"{_names(p.pollutant)[0]} 各时段均值（{_names(p.pollutant)[1]}）")
-        specs.append(legend.figure_style(leg, hs))
+        # H3 cells never overlap: each class is filled as one path (spatial.figure)
+        specs.append(dataclasses.replace(legend.figure_style(leg, hs), disjoint=True))
         pattern = hs[hs["category"].isin(list(PATTERN_COLORS))]
         if len(pattern):
             specs.append(legend.figure_style(by[("hotspots", "category")],

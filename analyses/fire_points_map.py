@@ -206,7 +206,8 @@ def picker_days(result: Result) -> list[str]:
     return sorted(days)
 
 
-def figure_spec(result: Result) -> list[figure.LayerStyle]:
+def figure_spec(result: Result, *,
+                legends: list[legend.LayerLegend] | None = None) -> list[figure.LayerStyle]:
     """Static figure.
 
     Cells, events, kept and excluded detections (not the duplicates), heat sources, with the
@@ -214,7 +215,7 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
     """
     L = result.layers
     out = []
-    for leg in symbology(result):
+    for leg in legends or symbology(result):
         if leg.context:
             continue
         data = L[leg.layer]

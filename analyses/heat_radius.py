@@ -657,7 +657,8 @@ def build_map(result: Result, *,
     return m
 
 
-def figure_spec(result: Result) -> list[figure.LayerStyle]:
+def figure_spec(result: Result, *,
+                legends: list[legend.LayerLegend] | None = None) -> list[figure.LayerStyle]:
     """Static figure: the layers of :func:`symbology` (outlines are drawn by the figure)."""
     L = result.layers
     cells = L["cells"]
@@ -667,5 +668,5 @@ def figure_spec(result: Result) -> list[figure.LayerStyle]:
     if small is not None and len(small):
         data["small_chp"] = small.assign(category=_boiler_category(small))
     data.update(hmap.figure_data(result))
-    return [legend.figure_style(leg, data.get(leg.layer)) for leg in symbology(result)
-            if not leg.context]
+    return [legend.figure_style(leg, data.get(leg.layer))
+            for leg in (legends or symbology(result)) if not leg.context]

@@ -92,9 +92,10 @@ def build_map(result: Result, *,
     return m
 
 
-def figure_spec(result: Result) -> list[figure.LayerStyle]:
+def figure_spec(result: Result, *,
+                legends: list[legend.LayerLegend] | None = None) -> list[figure.LayerStyle]:
     """Static figure: the zone and the records by category (:func:`symbology`); no cells."""
     mach = result.layers["machines"]
     data = {"machines": mach.assign(category=category(mach))}
-    return [legend.figure_style(leg, data.get(leg.layer)) for leg in symbology(result)
+    return [legend.figure_style(leg, data.get(leg.layer)) for leg in (legends or symbology(result))
             if not leg.context and leg.layer in ("zone", "machines")]

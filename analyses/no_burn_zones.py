@@ -738,12 +738,13 @@ def build_map(result: Result, *,
     return m
 
 
-def figure_spec(result: Result) -> list[figure.LayerStyle]:
+def figure_spec(result: Result, *,
+                legends: list[legend.LayerLegend] | None = None) -> list[figure.LayerStyle]:
     """Static figure: zone, changes, zone in force, gap villages, facilities (:func:`symbology`).
 
     The thousands of villages and the cells stay on the web map: on paper they would hide the
     zone; the figure shows the gap villages instead.
     """
     data = {"current_zone": result.context.get("current_zone")}
-    return [legend.figure_style(leg, data.get(leg.layer)) for leg in symbology(result)
+    return [legend.figure_style(leg, data.get(leg.layer)) for leg in (legends or symbology(result))
             if leg.layer in ("zone", "changes", "current_zone", "gaps", "violations")]

@@ -88,14 +88,17 @@ def _city(result: Result, settings: dict[str, Any]) -> str | None:
     return None
 
 
-def render_map(module: ModuleType, result: Result, settings: dict[str, Any]) -> str:
+def render_map(module: ModuleType, result: Result, settings: dict[str, Any], *,
+               legends: list[legend.LayerLegend] | None = None) -> str:
     """The analysis's ``build_map(result)`` rendered with the run's basemap, HTML text.
 
     Leaflet and the map tools are always inlined (the page needs the network for tiles only);
-    offline pages have no tiles at all.
+    offline pages have no tiles at all. ``legends``: the result's ``symbology(result)`` when
+    the caller has it (made once per write, :func:`run_symbology`).
     """
     with basemaps.override(settings["basemap"], token=settings["tianditu_token"]):
-        m = module.build_map(result)
+        m = (module.build_map(result) if legends is None
+             else module.build_map(result, legends=legends))
     mapparts.set_heading(m, title=settings.get("title"), subtitle=settings.get("subtitle"))
     mapparts.add_credits(m, city=_city(result, settings), source=settings.get("source"),
                          unit=settings.get("unit"))
@@ -135,8 +138,8 @@ def render_year_maps(module: ModuleType, result: Result, settings: dict[str, Any
 
 
 def render_figure(module: ModuleType, result: Result,
-                  settings: dict[str, Any] | None = None, *, date_line: str = ""
-                  ) -> dict[str, bytes]:
+                  settings: dict[str, Any] | None = None, *, date_line: str = "",
+                  legends: list[legend.LayerLegend] | None = None) -> dict[str, bytes]:
     """PNG and PDF bytes of the static figure: ``module.figure_spec(result)`` or the default.
 
     ``settings`` (:func:`map_settings`): its title, subtitle, city, source and unit are
@@ -145,11 +148,13 @@ def render_figure(module: ModuleType, result: Result,
 
     Keys are file-name endings: ``png``, ``pdf`` (``maps/<analysis>.png``), and for each extra
     figure of ``module.extra_figures(result) -> {name: (title, [LayerStyle, …])}`` also
-    ``<name>.png`` and ``<name>.pdf`` (``maps/<analysis>.<name>.png``).
+    ``<name>.png`` and ``<name>.pdf`` (``maps/<analysis>.<name>.png``). ``legends``: as for
+    :func:`render_map` (passed to ``figure_spec(result, legends=…)``).
     """
     settings = settings or {}
     spec_fn = hook(module, "figure_spec")
-    style = spec_fn(result) if spec_fn is not None else None
+    style = (None if spec_fn is None else spec_fn(result) if legends is None
+             else spec_fn(result, legends=legends))
     sub = settings.get("subtitle")
     subtitle = "　".join(x for x in (sub, date_line) if x) or None
     notes = mapparts.credit_lines(city=_city(result, settings), source=settings.get("source"),
@@ -168,20 +173,33 @@ def render_figure(module: ModuleType, result: Result,
     return out
 
 
-def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any]):
-    """The writer of the QGIS styles and project of a result folder, or None.
+def run_symbology(module: ModuleType, result: Result) -> list[legend.LayerLegend] | None:
+    """The analysis's ``symbology(result)``, or None for an analysis without one.
 
-    None for an analysis without a ``symbology(result)``.
+    A write makes it once and gives the same list to the map, the figure and the QGIS styles
+    (on a province-year one call takes over a second).
     """
     symbology = hook(module, "symbology")
-    if symbology is None:
+    return None if symbology is None else symbology(result)
+
+
+def _qgis_writer(module: ModuleType, result: Result, settings: dict[str, Any], *,
+                 legends: list[legend.LayerLegend] | None = None):
+    """The writer of the QGIS styles and project of a result folder, or None.
+
+    None for an analysis without a ``symbology(result)``. ``legends``: that symbology when
+    the caller has it (:func:`run_symbology`).
+    """
+    if legends is None:
+        legends = run_symbology(module, result)
+    if legends is None:
         return None
     # a per-period layer is one row per cell in the files: its styles (by value, one period)
     # go to the view that joins it with its values (spatial.periodstore); the cells themselves
     # get the plain style below
     views = {k: v.view(k) for k, v in hook(module, "PERIOD_LAYERS").items()}
     legends = [dataclasses.replace(leg, layer=views.get(leg.layer, leg.layer))
-               for leg in symbology(result)]
+               for leg in legends]
     styled = {leg.layer for leg in legends}
     for name, gdf in result.layers.items():  # every layer of the GeoPackage gets a style
         if name in styled:
@@ -607,18 +625,19 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
                               "manifest.")
 
     t2 = time.perf_counter()
+    legends = run_symbology(module, result)  # once: the map, the figure and QGIS share it
     label, date = map_date(config, tables)
     with webmap.map_date(date, label=label), progress.step(f"{name}: drawing the map"):
         # rendered before anything is written; element ids numbered so reruns give the same bytes
         stem = safepath.safe_name(name)
         year_maps = render_year_maps(module, result, settings, stem)
         html = (year_maps.pop(f"{stem}.html") if year_maps
-                else webmap.stable_ids(render_map(module, result, settings)))
+                else webmap.stable_ids(render_map(module, result, settings, legends=legends)))
     timings["map_s"] = round(time.perf_counter() - t2, 3)
     t3 = time.perf_counter()
     with progress.step(f"{name}: drawing the figure"):
         figures = render_figure(module, result, settings,
-                                date_line=f"{label}：{date}" if date else "")
+                                date_line=f"{label}：{date}" if date else "", legends=legends)
     timings["figure_s"] = round(time.perf_counter() - t3, 3)
 
     manifest = {
@@ -664,7 +683,8 @@ def _publish(module: ModuleType, name: str, result: Result, tables: dict[str, io
                                       manifest=manifest,
                                       context=context,
                                       crs=output.get("crs"),
-                                      finish=_qgis_writer(module, result, settings),
+                                      finish=_qgis_writer(module, result, settings,
+                                                          legends=legends),
                                       periods=hook(module, "PERIOD_LAYERS"),
                                       shp_periods=bool(output.get("shp_periods")),
                                       parquet=bool(output.get("parquet")),

@@ -24,7 +24,7 @@ from .periodlayer import (
     PeriodLayer,
     class_bits,
     encode_polygons,
-    pack_classes,
+    pack_class_table,
     value_arrays,
 )
 
@@ -210,7 +210,9 @@ def add_choropleth_periods(
         raise InputError(f"values: {values.shape} does not fit {len(gdf)} cells; give one row "
                          "per cell and at least one period column.")
     layer_name = _layer_name(m, name)
-    table = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    numeric = all(isinstance(t, np.dtype) and t.kind in "iuf" for t in values.dtypes)
+    table = (values.to_numpy(dtype=float) if numeric  # as below, without a pass per column
+             else values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
     table = np.where(np.isfinite(table), table, np.nan)
     edges, palette, styles = _class_styles(table.ravel(), bins=bins, k=k, colors=colors,
                                            cmap=cmap, opacity=opacity)
@@ -221,16 +223,14 @@ def add_choropleth_periods(
         s["interactive"] = True
     per_period = _style_index(table.ravel(), edges).reshape(table.shape)
     bits = class_bits(len(styles))
-    texts = value_arrays(table, value_format)
     used = getattr(m, "lantian_period_value_bytes", 0)
-    if texts is not None:
-        size = sum(len(a) for a in texts[0])
-        if used + size > value_budget:
-            log.info("%s: the values of %d cells x %d periods would pass the map's budget of %d "
-                     "bytes; the tooltip shows their class", name, *table.shape, value_budget)
-            texts = None
-        else:
-            used += size
+    texts = value_arrays(table, value_format, budget=value_budget - used)
+    if texts is not None and texts[0] is None:
+        log.info("%s: the values of %d cells x %d periods would pass the map's budget of %d "
+                 "bytes; the tooltip shows their class", name, *table.shape, value_budget)
+        texts = None
+    elif texts is not None:
+        used += sum(len(a) for a in texts[0])
     tip_labels = [escape(period_label), escape(label if texts else f"{label}（分级）")]
     static = None
     if tooltip:
@@ -242,7 +242,7 @@ def add_choropleth_periods(
         "periodsTitle": escape(period_label),
         **encode_polygons(gdf.geometry.array),
         "bits": bits,
-        "classes": [pack_classes(per_period[:, j], bits) for j in range(per_period.shape[1])],
+        "classes": pack_class_table(per_period, bits),
         "values": texts[0] if texts else None,
         "fmt": texts[1] if texts else None,
         "unit": f" {escape(unit)}" if unit else "",

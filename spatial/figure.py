@@ -64,6 +64,11 @@ class LayerStyle:
     text_column
         Polygons: a column whose text is written just below a point inside each feature
         (below the county name that :func:`draw` writes there), e.g. a rank.
+    disjoint
+        Polygons: the features never overlap (H3 cells), so each class's fill is drawn as one
+        compound path instead of one path per polygon: the same area filled, a PDF of 30,000
+        hexagons written ~10x faster and without hairline seams between neighbours. Leave it
+        False where polygons may overlap (a compound path fills an overlap once, not twice).
     """
 
     layer: str
@@ -78,6 +83,7 @@ class LayerStyle:
     linewidth: float = 1.2
     data: gpd.GeoDataFrame | None = None
     text_column: str | None = None
+    disjoint: bool = False
 
 
 def cjk_font() -> str | None:
@@ -205,7 +211,7 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
                     fill = s.fill if s.column is None else color
                     _polygons(ax, sub.geometry.to_numpy(), fill=fill, alpha=s.alpha,
                               edge=color if s.column else s.color, linewidth=s.linewidth,
-                              zorder=z)
+                              zorder=z, compound=s.disjoint)
                     handles.append(Patch(facecolor=fill if fill else "none",
                                          edgecolor=color if s.column else s.color,
                                          alpha=None, label=label))
@@ -249,13 +255,15 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
 
 
 def _polygons(ax, geoms: np.ndarray, *, fill: str | None, alpha: float, edge: str,
-              linewidth: float, zorder: float) -> None:
+              linewidth: float, zorder: float, compound: bool = False) -> None:
     """Draw (multi)polygons as one filled collection and one collection of outlines.
 
     What geopandas' ``plot`` + ``boundary.plot`` drew (one patch per polygon part, holes
     cut out, every ring outlined), built from the coordinates in one pass instead of one
     matplotlib patch per polygon: 30,000 hexagons take a fraction of a second.
     Outlines of width 0 are not drawn (matplotlib strokes nothing at width 0 anyway).
+    ``compound``: the fills as one path (polygons that never overlap, :class:`LayerStyle`'s
+    ``disjoint``).
     """
     import shapely
     from matplotlib.collections import LineCollection, PathCollection
@@ -274,8 +282,9 @@ def _polygons(ax, geoms: np.ndarray, *, fill: str | None, alpha: float, edge: st
     codes[ring_off[1:] - 1] = Path.CLOSEPOLY
     if fill:
         starts = ring_off[part_off[1:-1]]  # first vertex of each polygon part
-        paths = [Path(v, c) for v, c in zip(np.split(xy, starts), np.split(codes, starts),
-                                             strict=True)]
+        paths = ([Path(xy, codes)] if compound else
+                 [Path(v, c) for v, c in zip(np.split(xy, starts), np.split(codes, starts),
+                                             strict=True)])
         ax.add_collection(PathCollection(paths, facecolors=[to_rgba(fill, alpha)],
                                          edgecolors="none", linewidths=0, zorder=zorder),
                           autolim=True)

@@ -232,7 +232,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     gpkg_path = safepath.within(folder, folder / f"{safepath.safe_name(stem)}.gpkg")
     shp_path = safepath.within(folder, folder / shp_dir)
     specs = {k: v for k, v in (periods or {}).items() if k in layers}
-    parts = {k: period_split(layers[k], v, layer=k) for k, v in specs.items()} if gpkg else {}
+    parts = {k: period_split(layers[k], v, layer=k, positions=True)
+             for k, v in specs.items()} if gpkg else {}
     by_period = {k: period_rows(pd.DataFrame(layers[k].drop(columns=layers[k].geometry.name)),
                                 v) for k, v in specs.items()} if shp_periods else {}
     labelled = {}  # the frames the Shapefiles get (labels.label_frame), estimated first
@@ -269,7 +270,7 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
                 part.to_crs(crs).to_file(gpkg_path, layer=name, driver="GPKG",
                                          engine="pyogrio")
             if spec is not None:  # millions of rows: compact, keyed by their row id
-                store(gpkg_path, name, part, parts[name][1], spec)
+                store(gpkg_path, name, part, parts[name][1], spec, cell_no=parts[name][2])
         if name not in labelled:
             continue
         lab = labelled[name]

@@ -94,13 +94,15 @@ def from_manifest(manifest: Mapping[str, Any]) -> dict[str, PeriodLayer]:
             for k, v in (manifest.get("period_layers") or {}).items()}
 
 
-def split(gdf: gpd.GeoDataFrame, spec: PeriodLayer, *, layer: str = "layer"
-          ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def split(gdf: gpd.GeoDataFrame, spec: PeriodLayer, *, layer: str = "layer",
+          positions: bool = False) -> tuple:
     """Split a per-period layer into (one row per cell with geometry, per-period values).
 
     Cells are in the order of their first row; values keep the layer's row order and every
-    column but the geometry and ``spec.per_cell``. Raises ValueError if a ``per_cell``
-    column or the geometry differs between the periods of one cell (splitting would lose it).
+    column but the geometry and ``spec.per_cell``. With `positions`, a third item: each
+    values row's cell as a position in the cells (int64). Raises ValueError if a
+    ``per_cell`` column or the geometry differs between the periods of one cell (splitting
+    would lose it).
     """
     geom = gdf.geometry.name
     missing = [c for c in (spec.key, spec.period, *spec.per_cell) if c not in gdf.columns]
@@ -124,7 +126,8 @@ def split(gdf: gpd.GeoDataFrame, spec: PeriodLayer, *, layer: str = "layer"
     if not shapely.equals_exact(g, g[first][pos], tolerance=0.0).all():
         raise ValueError(f"layer {layer!r}: a cell's geometry differs between its periods")
     values = pd.DataFrame(gdf.drop(columns=[geom, *spec.per_cell])).reset_index(drop=True)
-    return gpd.GeoDataFrame(cells, geometry=geom, crs=gdf.crs), values
+    cells = gpd.GeoDataFrame(cells, geometry=geom, crs=gdf.crs)
+    return (cells, values, pos.astype(np.int64)) if positions else (cells, values)
 
 
 def merge(cells: gpd.GeoDataFrame, values: pd.DataFrame, spec: PeriodLayer
@@ -150,10 +153,11 @@ def _q(name: str) -> str:
 
 
 def store(gpkg: Path, layer: str, cells: gpd.GeoDataFrame, values: pd.DataFrame,
-          spec: PeriodLayer) -> None:
+          spec: PeriodLayer, *, cell_no: np.ndarray | None = None) -> None:
     """Write `values` into `gpkg` beside `layer` and register the view ``<layer>_by_period``.
 
-    `gpkg` already holds `layer` (the cells part of :func:`split`, written by GDAL). Writes
+    `gpkg` already holds `layer` (the cells part of :func:`split`, written by GDAL;
+    `cell_no` the positions ``split(..., positions=True)`` gives, or None). Writes
     ``spec.values`` and its periods table (:func:`spatial.periodtable.write`), a unique index
     on the cells' key, and the view, registered in ``gpkg_contents`` and
     ``gpkg_geometry_columns`` with the layer's coordinate system, geometry type, extent and
@@ -172,7 +176,7 @@ def store(gpkg: Path, layer: str, cells: gpd.GeoDataFrame, values: pd.DataFrame,
     finally:
         con.close()
     periodtable.write(gpkg, layer, values, spec, cell_keys=cells[spec.key].to_numpy(),
-                      stamp=stamp)
+                      stamp=stamp, cell_no=cell_no)
     con = sqlite3.connect(gpkg)
     try:
         with con:

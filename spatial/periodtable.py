@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 #: at most this many distinct texts are stored as codes (a CASE per row reads them back)
 MAX_CODES = 255
+#: rows converted to Arrow at a time while writing (bounded memory for 11 M rows)
+CHUNK = 1 << 20
 
 
 def _q(name: str) -> str:
@@ -94,31 +96,44 @@ def _sql_type(s: pd.Series) -> str:
                      "(numbers, booleans and text only)")
 
 
-def _scaled(x: np.ndarray, decimals: int) -> np.ndarray | None:
-    """``x × 10**decimals`` as integers if every value reads back bit-identical, else None.
+def _scale(x: np.ndarray, decimals: int) -> pa.Array:
+    """``x × 10**decimals`` as an Arrow int64 array, NaN as null."""
+    missing = np.isnan(x)
+    with np.errstate(invalid="ignore"):
+        k = np.rint(x * float(10 ** decimals))
+    k[missing] = 0.0
+    return pa.array(k.astype(np.int64), mask=missing)
 
-    NaN (stored as NULL, as GDAL stores it) stays NaN. ``-0.0`` counts as ``0.0``: SQLite has
-    always stored a REAL ``-0.0`` as the integer 0.
+
+def _exact(x: np.ndarray, decimals: int) -> bool:
+    """Whether every value of `x` reads back identical from ``integer / 10**decimals``.
+
+    That is SQLite's division of the stored integer, and numpy's: ``np.round(x, d)`` is
+    ``rint(x * 10**d) / 10**d``, so a value the analysis rounded is the same double again
+    (``-0.0`` counts as ``0.0``: SQLite has always stored a REAL ``-0.0`` as the integer 0).
+    NaN is missing (NULL, as GDAL stores it); an infinity or a value past 2**52 units cannot
+    be stored scaled. Checked in slices of :data:`CHUNK` rows (bounded memory).
     """
-    x = np.asarray(x, dtype=np.float64)
     f = float(10 ** decimals)
-    with np.errstate(invalid="ignore", over="ignore"):
-        k = np.rint(x * f)
-    fin = np.isfinite(x)
-    if np.isinf(x).any() or (fin.any() and np.abs(k[fin]).max() > 2.0 ** 52):
-        return None  # infinities, or too large to be exact
-    back = k / f
-    same = (back + 0.0).view(np.int64) == (x + 0.0).view(np.int64)
-    return k if bool(same[fin].all()) else None
+    for start in range(0, len(x), CHUNK):
+        c = x[start:start + CHUNK]
+        missing = np.isnan(c)
+        if np.isinf(c).any():
+            return False
+        with np.errstate(invalid="ignore"):
+            k = np.rint(c * f)
+        k[missing] = 0.0
+        if len(k) and np.abs(k).max() > 2.0 ** 52:
+            return False
+        if not ((k / f == c) | missing).all():
+            return False
+    return True
 
 
-def _arrow(s: pd.Series, order: np.ndarray | None) -> pa.Array:
-    a = s.to_numpy() if order is None else s.to_numpy()[order]
-    if a.dtype == object:
-        return pa.array(a, type=pa.string(), from_pandas=True)
-    if a.dtype.kind == "f":
-        return pa.array(a, from_pandas=True)  # NaN -> null
-    return pa.array(a)
+def _arrow(s: pd.Series) -> pa.Array:
+    """`s` as one Arrow array (NaN and None as nulls)."""
+    a = pa.array(s, from_pandas=True)
+    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
 
 
 def _row_order(fid: np.ndarray, n_cells: int, n_periods: int) -> np.ndarray | None:
@@ -134,7 +149,7 @@ def _row_order(fid: np.ndarray, n_cells: int, n_periods: int) -> np.ndarray | No
 
 
 def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
-          cell_keys: np.ndarray, stamp: str) -> None:
+          cell_keys: np.ndarray, stamp: str, cell_no: np.ndarray | None = None) -> None:
     """Write ``spec.values`` and ``<values>_periods`` into `gpkg` (the layout of the module).
 
     Parameters
@@ -147,6 +162,9 @@ def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
         columns, one row per cell and period.
     cell_keys
         The cells' keys in the order of `layer`.
+    cell_no
+        Each row's cell as a position in `cell_keys` (from :func:`spatial.periodstore.split`
+        with ``positions=True``); None: found from the key column.
     stamp
         ``last_change`` of the tables in ``gpkg_contents`` (fixed, so reruns are
         byte-identical).
@@ -158,13 +176,17 @@ def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
 
     v, key, per = spec.values, spec.key, spec.period
     n_cells = len(cell_keys)
-    # cells are numbered in the order of their first row, as split() orders them
-    cell_no, seen = pd.factorize(values[key], use_na_sentinel=False)
-    if len(seen) != n_cells or not np.array_equal(np.asarray(seen, dtype=object),
-                                                  np.asarray(cell_keys, dtype=object)):
-        raise ValueError(f"{v}: the keys of the values are not the cells of layer {layer!r} "
-                         "in the order of their first row (see periodstore.split)")
-    period_no, labels = pd.factorize(values[per].astype(str), use_na_sentinel=False)
+    if cell_no is None:  # cells are numbered in the order of their first row, as in split()
+        cell_no, seen = pd.factorize(values[key], use_na_sentinel=False)
+        if len(seen) != n_cells or not np.array_equal(np.asarray(seen, dtype=object),
+                                                      np.asarray(cell_keys, dtype=object)):
+            raise ValueError(f"{v}: the keys of the values are not the cells of layer "
+                             f"{layer!r} in the order of their first row (see "
+                             "periodstore.split)")
+    elif len(cell_no) != len(values) or (n_cells and (cell_no.min() < 0 or
+                                                       cell_no.max() >= n_cells)):
+        raise ValueError(f"{v}: cell_no does not give a cell of layer {layer!r} per row")
+    period_no, labels = pd.factorize(values[per], use_na_sentinel=False)
     labels = [str(p) for p in labels]
     fid = period_no.astype(np.int64) * n_cells + cell_no + 1
     order = _row_order(fid, n_cells, len(labels))
@@ -173,31 +195,34 @@ def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
         i = int((np.diff(sorted_fid) == 0).argmax())
         raise ValueError(f"{v}: two rows for cell {cell_keys[(sorted_fid[i] - 1) % n_cells]!r} "
                          f"and period {labels[(sorted_fid[i] - 1) // n_cells]!r}")
+    del sorted_fid
     decimals, codes = dict(spec.decimals), set(spec.codes)
     names = set(values.columns)
     ddl = ['"fid" INTEGER PRIMARY KEY NOT NULL']
-    arrays = {"fid": pa.array(sorted_fid)}
+    # each stored column: its Arrow type and how to make the rows `idx` of it (in fid order)
+    make = {"fid": (pa.int64(), lambda idx: pa.array(fid[idx]))}
     for col in values.columns:
         if col in (key, per):
             continue
         s = values[col]
         stored = None
         if col in decimals:
-            k = _scaled(s.to_numpy(dtype=np.float64, na_value=np.nan), decimals[col])
-            if k is None:
+            x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            if not _exact(x, decimals[col]):
                 log.warning("%s.%s is not exactly %d-decimal: stored as REAL", v, col,
                             decimals[col])
             else:
                 stored = scaled_name(col, decimals[col])
+                make[stored] = (pa.int64(), lambda idx, x=x, d=decimals[col]: _scale(x[idx], d))
                 expr = f"{_q(stored)} / {float(10 ** decimals[col])!r}"
-                arr = pd.Series(k)
                 ddl += [f"{_q(stored)} INTEGER",
                         f"{_q(col)} REAL GENERATED ALWAYS AS ({expr}) VIRTUAL"]
         elif col in codes:
             code, cats = pd.factorize(s, use_na_sentinel=True)
             if len(cats) <= MAX_CODES and all(isinstance(c, str) for c in cats):
                 stored = code_name(col)
-                arr = pd.Series(np.where(code < 0, np.nan, code.astype(np.float64)))
+                make[stored] = (pa.int64(), lambda idx, code=code: pa.array(
+                    code[idx].astype(np.int64), mask=code[idx] < 0))
                 case = " ".join(f"WHEN {i} THEN {_lit(c)}" for i, c in enumerate(cats))
                 ddl += [f"{_q(stored)} INTEGER",
                         f"{_q(col)} TEXT GENERATED ALWAYS AS (CASE {_q(stored)} {case} END) "
@@ -205,17 +230,20 @@ def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
             else:
                 log.warning("%s.%s has %d distinct values: stored as text", v, col, len(cats))
         if stored is None:
-            stored, arr = col, s
+            stored, src = col, _arrow(s)
+            make[col] = (src.type, lambda idx, src=src: src.take(pa.array(idx)))
             ddl.append(f"{_q(col)} {_sql_type(s)}")
         elif stored in names:
             raise ValueError(f"{v}: column {col!r} is stored as {stored!r}, which the layer "
                              "has already")
-        if arr.dtype.kind == "f" and stored != col:  # scaled or code: integers with nulls
-            a = arr.to_numpy()
-            a = a if order is None else a[order]
-            arrays[stored] = pa.array(np.nan_to_num(a).astype(np.int64), mask=np.isnan(a))
-        else:
-            arrays[stored] = _arrow(arr, order)
+    schema = pa.schema([(k, t) for k, (t, _) in make.items()])
+
+    def batches():  # CHUNK rows at a time in fid order: memory stays bounded
+        for start in range(0, len(fid), CHUNK):
+            idx = (np.arange(start, min(start + CHUNK, len(fid))) if order is None else
+                   order[start:start + CHUNK])
+            yield pa.record_batch([f(idx) for _, f in make.values()], schema=schema)
+
     pt = periods_table(spec)
     con = sqlite3.connect(gpkg)
     try:
@@ -239,16 +267,17 @@ def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
                             (name, name, what, stamp))
     finally:
         con.close()
-    if len(sorted_fid):
+    if len(fid):
         with adbc.connect(str(gpkg), autocommit=True) as db, db.cursor() as cur:
             # no journal, no fsync: the writer builds the folder beside the destination and
             # moves it into place only when complete (spatial.export)
             for pragma in ("journal_mode = OFF", "synchronous = OFF"):
                 cur.execute(f"PRAGMA {pragma}")
                 cur.fetchall()
-            cur.adbc_ingest(v, pa.table(arrays), mode="append")  # one transaction, in C
-    log.info("Wrote %s: %d rows (%d cells x %d periods), %s", v, len(sorted_fid), n_cells,
-             len(labels), ", ".join(a for a in arrays if a != "fid"))
+            reader = pa.RecordBatchReader.from_batches(schema, batches())
+            cur.adbc_ingest(v, reader, mode="append")  # one transaction, bound in C
+    log.info("Wrote %s: %d rows (%d cells x %d periods), %s", v, len(fid), n_cells,
+             len(labels), ", ".join(a for a in make if a != "fid"))
 
 
 def view_sql(gpkg: Path, layer: str, spec: PeriodLayer, columns: Sequence[str]) -> str:

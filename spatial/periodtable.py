@@ -219,7 +219,7 @@ def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
                         f"{_q(col)} REAL GENERATED ALWAYS AS ({expr}) VIRTUAL"]
         elif col in codes:
             code, cats = pd.factorize(s, use_na_sentinel=True)
-            if len(cats) <= MAX_CODES and all(isinstance(c, str) for c in cats):
+            if 0 < len(cats) <= MAX_CODES and all(isinstance(c, str) for c in cats):
                 stored = code_name(col)
                 make[stored] = (pa.int64(), lambda idx, code=code: pa.array(
                     code[idx].astype(np.int64), mask=code[idx] < 0))
@@ -227,8 +227,9 @@ def write(gpkg: Path, layer: str, values: pd.DataFrame, spec: PeriodLayer, *,
                 ddl += [f"{_q(stored)} INTEGER",
                         f"{_q(col)} TEXT GENERATED ALWAYS AS (CASE {_q(stored)} {case} END) "
                         "VIRTUAL"]
-            else:
-                log.warning("%s.%s has %d distinct values: stored as text", v, col, len(cats))
+            elif len(cats):
+                log.warning("%s.%s has %d distinct values or not only text: stored as text",
+                            v, col, len(cats))
         if stored is None:
             stored, src = col, _arrow(s)
             make[col] = (src.type, lambda idx, src=src: src.take(pa.array(idx)))

@@ -205,3 +205,12 @@ def test_codes_keep_missing_and_quoted_text(tmp_path):
     want = gpd.read_file(tmp_path / "plain.gpkg", layer="cells")
     assert got["status"][1] == "it's 'quoted'" and pd.isna(got["status"][4])
     pd.testing.assert_series_equal(got["status"], want["status"])
+
+
+def test_an_empty_layer_writes_and_reads_back_empty(tmp_path):
+    layer = _layer(3, 2).iloc[:0]
+    gpkg = _write(tmp_path, layer)
+    man = {"period_layers": {"cells": SPEC.to_manifest("cells")}}
+    got = periodstore.read_layers(gpkg, periodstore.from_manifest(man))["cells"]
+    assert len(got) == 0 and list(got.columns) == list(layer.columns)
+    assert pyogrio.read_info(gpkg, layer="cells_by_period")["features"] == 0

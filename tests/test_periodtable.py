@@ -214,3 +214,27 @@ def test_an_empty_layer_writes_and_reads_back_empty(tmp_path):
     got = periodstore.read_layers(gpkg, periodstore.from_manifest(man))["cells"]
     assert len(got) == 0 and list(got.columns) == list(layer.columns)
     assert pyogrio.read_info(gpkg, layer="cells_by_period")["features"] == 0
+
+
+def test_gdal_reads_one_period_by_a_range_of_row_ids(tmp_path):
+    """The SQL GDAL itself sends for ``read_file(…, where="period = …")`` (its debug log),
+    planned by SQLite: a range of ``cell_values`` row ids, not a scan of the year."""
+    import os
+    import re
+    import sys
+
+    gpkg = _write(tmp_path, _layer(20, 10))
+    code = ("import geopandas as gpd, sys; "
+            "print(len(gpd.read_file(sys.argv[1], layer='cells_by_period', "
+            "where=\"period = '2025-01-04'\")))")
+    run = subprocess.run([sys.executable, "-c", code, str(gpkg)], capture_output=True,
+                         text=True, check=True, env={**os.environ, "CPL_DEBUG": "ON"})
+    assert run.stdout.strip() == "20"
+    sql = re.findall(r"ResetStatement\((SELECT .*cells_by_period.*WHERE.*)\)\s*$",
+                     run.stderr, re.M)
+    assert sql, run.stderr[-2000:]
+    con = sqlite3.connect(gpkg)
+    plan = " | ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + sql[-1]))
+    con.close()
+    assert "SEARCH v USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan, plan
+    assert "SCAN v" not in plan, plan

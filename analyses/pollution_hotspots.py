@@ -321,8 +321,12 @@ _LOC = {k: COMMON_FIELDS[k] for k in ("county_code", "county_name", "township_co
 
 
 #: ``cells`` is one row per cell and period: in the files one row per cell (with its county)
-#: plus the attribute table ``cell_values`` (spatial.periodstore)
-PERIOD_LAYERS = {"cells": PeriodLayer("cell_values", per_cell=("county_code", "county_name"))}
+#: plus the attribute table ``cell_values`` (spatial.periodstore). ``value`` (rounded to 3
+#: decimals in run) and ``exceed_ratio`` (4, hotspot_layers.cells_layer) are stored there as
+#: exact scaled integers, ``status`` as codes (spatial.periodtable): same values, 1/3 the bytes
+PERIOD_LAYERS = {"cells": PeriodLayer("cell_values", per_cell=("county_code", "county_name"),
+                                      decimals=(("value", 3), ("exceed_ratio", 4)),
+                                      codes=("status",))}
 
 FIELDS = {
     "row": COMMON_FIELDS["row"],

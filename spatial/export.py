@@ -41,7 +41,7 @@ import pyogrio
 
 from . import excel, labels, limits, safepath, textcheck
 from .errors import InputError
-from .periodstore import PeriodLayer, index_and_view, period_rows
+from .periodstore import PeriodLayer, period_rows, store
 from .periodstore import split as period_split
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     periods
         The per-period layers (:mod:`spatial.periodstore`): in the GeoPackage each is stored as
         one row per cell (the layer) plus its attribute table of values (``cell_values``,
-        indexed on period and cell) and the view ``<layer>_by_period`` joining them. They get
+        its row id made of period and cell, :mod:`spatial.periodtable`) and the view
+        ``<layer>_by_period`` joining them. They get
         no Shapefile unless `shp_periods`: then one per period,
         ``<shp_dir>/<layer>_<period>.shp`` with that period's rows.
 
@@ -231,7 +232,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
     gpkg_path = safepath.within(folder, folder / f"{safepath.safe_name(stem)}.gpkg")
     shp_path = safepath.within(folder, folder / shp_dir)
     specs = {k: v for k, v in (periods or {}).items() if k in layers}
-    parts = {k: period_split(layers[k], v, layer=k) for k, v in specs.items()} if gpkg else {}
+    parts = {k: period_split(layers[k], v, layer=k, positions=True)
+             for k, v in specs.items()} if gpkg else {}
     by_period = {k: period_rows(pd.DataFrame(layers[k].drop(columns=layers[k].geometry.name)),
                                 v) for k, v in specs.items()} if shp_periods else {}
     labelled = {}  # the frames the Shapefiles get (labels.label_frame), estimated first
@@ -267,12 +269,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
             with _fixed_gdal_date():
                 part.to_crs(crs).to_file(gpkg_path, layer=name, driver="GPKG",
                                          engine="pyogrio")
-                if spec is not None:
-                    # through Arrow: a year of days is millions of rows (3x faster than rows)
-                    pyogrio.write_dataframe(parts[name][1], gpkg_path, layer=spec.values,
-                                            driver="GPKG", use_arrow=True)
-            if spec is not None:
-                index_and_view(gpkg_path, name, spec)
+            if spec is not None:  # millions of rows: compact, keyed by their row id
+                store(gpkg_path, name, part, parts[name][1], spec, cell_no=parts[name][2])
         if name not in labelled:
             continue
         lab = labelled[name]

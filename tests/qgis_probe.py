@@ -91,6 +91,7 @@ def probe(folder: Path, png_dir: Path) -> dict:
             info.update(renderer_info(layer))
             info["features"] = layer.featureCount()
             info["subset"] = layer.subsetString()
+            info["field_types"] = {f.name(): f.typeName() for f in layer.fields()}
             if info["attr"]:
                 info["feature_classes"] = feature_classes(layer, info["attr"])
         res["layers"][lid] = info

@@ -35,32 +35,39 @@ def _per_period_layer() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=[poly[c] for c in df["h3_cell"]], crs="EPSG:4326")
 
 
-def test_gpkg_cells_once_values_indexed_and_round_trip(tmp_path):
+def test_gpkg_cells_once_values_keyed_by_row_id_and_round_trip(tmp_path):
     layer = _per_period_layer()
     export.write_layers({"cells": layer}, tmp_path, stem="a", fields={},
                         periods={"cells": SPEC})
     gpkg = tmp_path / "a.gpkg"
     con = sqlite3.connect(gpkg)
-    # the index on (period, h3_cell), read from SQLite itself
-    idx = {r[1]: r for r in con.execute("PRAGMA index_list(cell_values)")}
-    assert "cell_values_period_h3_cell" in idx
-    cols = [r[2] for r in con.execute("PRAGMA index_info(cell_values_period_h3_cell)")]
-    assert cols == ["period", "h3_cell"]
+    # no second index: the row id is (period, cell); one period is a range of row ids
+    assert con.execute("PRAGMA index_list(cell_values)").fetchall() == []
     plan = " ".join(str(r) for r in con.execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM cell_values WHERE period = '2025-01-02'"))
-    assert "cell_values_period_h3_cell" in plan
+        "EXPLAIN QUERY PLAN SELECT * FROM cells_by_period WHERE period = '2025-01-02'"))
+    assert "SEARCH v USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan
+    assert "SCAN v" not in plan
     kinds = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
     values = pd.read_sql_query("SELECT * FROM cell_values", con)
+    periods = pd.read_sql_query("SELECT * FROM cell_values_periods", con)
     con.close()
     assert kinds["cells"] == "features" and kinds["cell_values"] == "attributes"
-    # geometry once per cell
-    cells = gpd.read_file(gpkg, layer="cells")
-    assert cells["h3_cell"].tolist() == CELLS
+    assert kinds["cell_values_periods"] == "attributes"
+    assert kinds["cells_by_period"] == "features"
+    # geometry once per cell, fids 1..3 in the layer's order
+    cells = gpd.read_file(gpkg, layer="cells", fid_as_index=True)
+    assert cells["h3_cell"].tolist() == CELLS and cells.index.tolist() == [1, 2, 3]
     assert list(cells.columns) == ["h3_cell", "county_code", "geometry"]
+    assert periods["period"].tolist() == PERIODS
+    assert periods["first_fid"].tolist() == [1, 4, 7, 10]
+    assert periods["last_fid"].tolist() == [3, 6, 9, 12]
     assert len(values) == len(CELLS) * len(PERIODS)
-    assert "geom" not in values.columns and "county_code" not in values.columns
-    # the old per-period table by an independent merge (pandas on the SQLite rows)
-    back = values.drop(columns="fid").merge(pd.DataFrame(cells), on="h3_cell")
+    assert not {"geom", "county_code", "h3_cell", "period"} & set(values.columns)
+    # the old per-period table by hand: fid = (period - 1) * 3 cells + cell
+    p_no, c_no = (values["fid"] - 1) // len(CELLS), (values["fid"] - 1) % len(CELLS)
+    back = values.drop(columns="fid").assign(h3_cell=np.array(CELLS)[c_no],
+                                             period=np.array(PERIODS)[p_no])
+    back = back.merge(pd.DataFrame(cells), on="h3_cell")
     back = back.sort_values(["h3_cell", "period"]).reset_index(drop=True)
     want = layer.sort_values(["h3_cell", "period"]).reset_index(drop=True)
     pd.testing.assert_series_equal(back["value"], want["value"])
@@ -74,6 +81,10 @@ def test_gpkg_cells_once_values_indexed_and_round_trip(tmp_path):
     assert sorted(view["h3_cell"]) == CELLS and view.crs.to_epsg() == 4326
     ref = layer[layer["period"] == "2025-01-02"].set_index("h3_cell")
     np.testing.assert_allclose(view.set_index("h3_cell").loc[ref.index, "value"], ref["value"])
+    # and the whole layer back, as it was in memory
+    man = {"period_layers": {"cells": SPEC.to_manifest("cells")}}
+    got = periodstore.read_layers(gpkg, periodstore.from_manifest(man))["cells"]
+    pd.testing.assert_frame_equal(got, layer)
     # default: no Shapefile of the per-period layer at all
     assert not list((tmp_path / "shp").glob("cells*"))
 
@@ -207,9 +218,11 @@ def test_county_pack_of_a_per_period_layer(demo_out, tmp_path):
     assert cli.main(["export", "pollution-hotspots", "--by", "county", "--out", str(out),
                      "-q"]) == 0
     gpkg = out / "layers" / "pollution-hotspots" / "pollution-hotspots.gpkg"
-    con = sqlite3.connect(gpkg)  # the county's cell-periods, by SQL on the two tables
-    want = pd.read_sql_query("SELECT v.h3_cell, v.period, v.value, c.county_code FROM "
-                             "cell_values v JOIN cells c ON c.h3_cell = v.h3_cell", con)
+    con = sqlite3.connect(gpkg)  # the county's cell-periods, by SQL on the tables
+    want = pd.read_sql_query(
+        "SELECT c.h3_cell, p.period, v.value, c.county_code FROM cell_values v "
+        "JOIN cell_values_periods p ON v.fid BETWEEN p.first_fid AND p.last_fid "
+        "JOIN cells c ON c.fid = v.fid - p.first_fid + 1", con)
     con.close()
     zips = sorted((out / "layers" / "pollution-hotspots" / "counties").glob("*.zip"))
     assert zips

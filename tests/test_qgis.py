@@ -112,7 +112,8 @@ def test_projects_open_valid_styled_and_grouped(probe, demo_out):
         counties = _layer(p, "县区边界")
         assert counties["labels"] and counties["label_field"] == "name"
         man = json.loads((demo_out / "layers" / a / "manifest.json").read_text(encoding="utf-8"))
-        tables = {e["values"] for e in (man.get("period_layers") or {}).values()}
+        tables = {t for e in (man.get("period_layers") or {}).values()
+                  for t in (e["values"], e["periods"])}  # attribute tables of a split layer
         for name, info in {**p["gpkg"], **p["shp"]}.items():
             if info["type"] is None:  # only an empty layer or a table opens without a renderer
                 assert info["features"] == 0 or (name in tables and info["valid"]), (a, name)
@@ -158,6 +159,12 @@ def test_qgis_classes_match_the_attributes(probe, demo_out):
     info = [v for v in probe["pollution-hotspots"]["layers"].values()
             if v["name"].startswith("PM2.5")][0]
     assert info["subset"] == f"\"period\" = '{last}'"
+    # QGIS types the view's columns as the old layer's: value (stored as an integer of
+    # thousandths behind a generated REAL column) is Real, status (codes) is String
+    types = info["field_types"]
+    assert types["value"] == types["gi_z"] == types["exceed_ratio"] == "Real", types
+    assert types["status"] == types["period"] == types["h3_cell"] == "String", types
+    assert types["n_obs"] == "Integer64" and types["exceed"] in ("Integer", "Boolean"), types
     got = _classes(info)
     assert {k: (None if x is None else int(x)) for k, x in got.items()} == by_hand
 

@@ -8,6 +8,12 @@ period, rasters to cells); :class:`LocalEngine` (the default) runs them in this 
 
 - ``points_to_cells``: one task per chunk of points (H3 indexing is per point).
 - ``gi_star_periods``: one task per period; the weights matrix is sent to every worker once.
+  z and p are bit-identical to the in-process ones at any size: a worker receives each column
+  inside a pickled task, at an address numpy may see as unaligned, and numpy sums an unaligned
+  buffer in 8192-value chunks but an aligned one pairwise as a whole (different last bits in
+  the sum, the mean and the variance, so in ~all z); :func:`spatial.stats.gi_star` therefore
+  works on its own contiguous, aligned copy, so both engines add the same numbers in the same
+  order (``tests/test_engine.py`` reproduces the difference with an unaligned buffer).
 - ``rasters_to_cells``: one task per raster file; the pixel index of a grid is built by one task
   and reused by the tasks of the other files on that grid.
 - ``st_dbscan``: the detections are cut into space-time tiles (latitude bands x time slabs,

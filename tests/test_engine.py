@@ -119,6 +119,48 @@ def test_points_to_cells_and_gi_star_on_dask(dask_engine):
         np.testing.assert_array_equal(a, b)  # bit-identical: the same function per period
 
 
+def _unaligned(a):
+    """A copy of float64 `a` at an address that is not a multiple of 8 (as a worker may get it)."""
+    buf = np.empty(a.nbytes + 1, dtype=np.uint8)[1:].view(np.float64).reshape(a.shape)
+    buf[...] = a
+    assert not buf.flags.aligned
+    return buf
+
+
+def _gi_case(seed=3):
+    """~24,000 res-7 cells with a value every day: numpy sums these in another order when the
+    buffer is unaligned (8192-value chunks instead of one pairwise sum)."""
+    rng = np.random.default_rng(seed)
+    cells = np.unique(h3grid.points_to_cells(rng.uniform(35, 37.5, 60_000),
+                                             rng.uniform(115, 119, 60_000), resolution=7))
+    values = np.round(rng.gamma(4.0, 15.0, (cells.size, 6)), 3)
+    return stats.ring_weights(cells, k=1), values
+
+
+def test_gi_star_same_bits_whatever_the_buffer():
+    w, values = _gi_case()
+    col = values[:, 0].copy()
+    # the cause of the engines' last-bit differences: numpy's own sum depends on alignment
+    sums = [float(_unaligned(values[:, j].copy()).sum()) != float(values[:, j].copy().sum())
+            for j in range(values.shape[1])]
+    assert any(sums)
+    for j in range(values.shape[1]):
+        ref = stats.gi_star(values[:, j].copy(), w)
+        for y in (values[:, j], _unaligned(values[:, j].copy()), col if j == 0 else None):
+            if y is not None:
+                for a, b in zip(stats.gi_star(y, w), ref, strict=True):
+                    np.testing.assert_array_equal(a, b)
+
+
+def test_gi_star_periods_bit_identical_on_dask_without_gaps(dask_engine):
+    """Every cell has data (no NaN to drop, so no aligned copy by fancy indexing)."""
+    w, values = _gi_case()
+    got = dask_engine.gi_star_periods(values, w, alpha=0.05)
+    ref = engine.LocalEngine().gi_star_periods(values, w, alpha=0.05)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_aggregate_partitions_equal_h3grid_aggregate(dask_engine, tmp_path):
     rng = np.random.default_rng(2)
     frames = []

@@ -14,6 +14,11 @@ period, rasters to cells); :class:`LocalEngine` (the default) runs them in this 
   the sum, the mean and the variance, so in ~all z); :func:`spatial.stats.gi_star` therefore
   works on its own contiguous, aligned copy, so both engines add the same numbers in the same
   order (``tests/test_engine.py`` reproduces the difference with an unaligned buffer).
+- ``emerging_hotspots``: the Mann-Kendall trend of each cell's Gi* z-scores and its
+  emerging-hot-spot category, one task per block of cells (all periods of those cells: both
+  are per cell, so the blocks' results are those of the whole array, bit for bit); the client
+  gathers only the per-cell results, and the work (cells x periods², the pair count) and its
+  temporaries (ranks, sort orders) are divided among the workers.
 - ``rasters_to_cells``: one task per raster file; the pixel index of a grid is built by one task
   and reused by the tasks of the other files on that grid.
 - ``st_dbscan``: the detections are cut into space-time tiles (latitude bands x time slabs,
@@ -105,6 +110,18 @@ class LocalEngine:
                for j in progress.track(range(values.shape[1]), "Gi* per period")]
         return _stack_gi(out, values.shape)
 
+    def emerging_hotspots(self, z: np.ndarray, cls: np.ndarray, *, alpha: float = 0.05
+                          ) -> tuple[stats.MannKendallResult, np.ndarray]:
+        """Mann-Kendall trend and emerging-hot-spot category of each cell.
+
+        ``z``: Gi* z-scores (cells x periods, periods in time order, NaN = no data); ``cls``:
+        their FDR classes (int, same shape). Returns :func:`spatial.stats.mann_kendall` of ``z``
+        (each field shape (n_cells,)) and :func:`spatial.stats.emerging_hotspot_categories`
+        (str, shape (n_cells,)) with that trend.
+        """
+        mk = stats.mann_kendall(z)
+        return mk, stats.emerging_hotspot_categories(z, cls, alpha=alpha, trend=mk)
+
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
                          ) -> list[raster.CellStats]:
         """:func:`spatial.raster.raster_to_cells` of each file; a grid's index built once."""
@@ -174,13 +191,17 @@ class DaskEngine(LocalEngine):
         Points per task for H3 indexing.
     tile_points
         Target detections per clustering tile (cores; halos add a few).
+    block_cell_days
+        Largest block of cells x periods per emerging-hot-spot task (the block's z is 8 bytes
+        per cell-day; the task's temporaries a few times that). There are at least two blocks
+        per worker, so that every worker has work.
     """
 
     name = "dask"
 
     def __init__(self, scheduler: Any = None, *, n_workers: int = 2, threads_per_worker: int = 1,
                  processes: bool = True, chunk_points: int = 1_000_000,
-                 tile_points: int = 250_000) -> None:
+                 tile_points: int = 250_000, block_cell_days: int = 8_000_000) -> None:
         distributed = _import_dask()
         self._cluster = None
         self._own_client = True
@@ -200,6 +221,7 @@ class DaskEngine(LocalEngine):
             self.client = distributed.Client(self._cluster)
         self.chunk_points = int(chunk_points)
         self.tile_points = int(tile_points)
+        self.block_cell_days = int(block_cell_days)
         log.info("Dask engine on %s", self.client.scheduler.address if self.client.scheduler
                  else scheduler)
 
@@ -232,6 +254,28 @@ class DaskEngine(LocalEngine):
         futs = [self.client.submit(_gi_fdr, values[:, j].copy(), w, alpha, pure=False)
                 for j in range(values.shape[1])]
         return _stack_gi(self.client.gather(futs), values.shape)
+
+    def emerging_hotspots(self, z: np.ndarray, cls: np.ndarray, *, alpha: float = 0.05
+                          ) -> tuple[stats.MannKendallResult, np.ndarray]:
+        z = np.asarray(z, dtype=np.float64)
+        cls = np.asarray(cls)
+        if (z.ndim != 2 or z.shape != cls.shape or z.shape[1] < 2 or z.shape[0] == 0
+                or not 0.0 < float(alpha) < 1.0):  # the InputError in the client, or no cells
+            return super().emerging_hotspots(z, cls, alpha=alpha)
+        n_c, n_t = z.shape
+        n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        n_blocks = min(n_c, max(2 * n_workers, -(-n_c * n_t // self.block_cell_days)))
+        edges = np.linspace(0, n_c, n_blocks + 1).round().astype(np.int64)
+        blocks = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+        zs = self.client.scatter([np.ascontiguousarray(z[a:b]) for a, b in blocks], hash=False)
+        cs = self.client.scatter([np.ascontiguousarray(cls[a:b]) for a, b in blocks],
+                                 hash=False)
+        futs = [self.client.submit(_emerging_task, zf, cf, float(alpha), pure=False)
+                for zf, cf in zip(zs, cs, strict=True)]
+        parts = self.client.gather(futs)
+        mk = stats.MannKendallResult(*(np.concatenate([p[0][i] for p in parts])
+                                       for i in range(len(stats.MannKendallResult._fields))))
+        return mk, np.concatenate([p[1] for p in parts])
 
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
                          ) -> list[raster.CellStats]:
@@ -275,6 +319,12 @@ class DaskEngine(LocalEngine):
 
 def _cells_task(lat: np.ndarray, lng: np.ndarray, resolution: int) -> np.ndarray:
     return h3grid.points_to_cells(lat, lng, resolution=resolution, threads=1)
+
+
+def _emerging_task(z: np.ndarray, cls: np.ndarray, alpha: float
+                   ) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    mk = stats.mann_kendall(z)
+    return tuple(mk), stats.emerging_hotspot_categories(z, cls, alpha=alpha, trend=mk)
 
 
 def _raster_with_index(path: str, first: raster.CellStats, resolution: int, band: int

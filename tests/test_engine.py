@@ -161,6 +161,34 @@ def test_gi_star_periods_bit_identical_on_dask_without_gaps(dask_engine):
         np.testing.assert_array_equal(a, b)
 
 
+def test_emerging_hotspots_on_dask_by_blocks_of_cells(dask_engine, monkeypatch):
+    """Blocks of cells on the workers give the in-process Mann-Kendall and categories exactly."""
+    rng = np.random.default_rng(11)
+    n_c, n_t = 7001, 24
+    z = np.round(rng.normal(0.0, 2.0, (n_c, n_t)) + np.linspace(-1, 1, n_t) * rng.normal(
+        0, 2, (n_c, 1)), 1)  # rounded: many ties; some trends
+    z[rng.random(z.shape) < 0.05] = np.nan
+    z[:50] = np.nan  # cells without any data
+    cls = np.where(z > 1.96, 1, np.where(z < -1.96, -1, 0)).astype(np.int8)
+    cls[:, -3:] = np.where(z[:, -3:] > 0.5, 1, cls[:, -3:])  # final-period patterns
+    ref_mk = stats.mann_kendall(z)
+    ref_cat = stats.emerging_hotspot_categories(z, cls, alpha=0.05, trend=ref_mk)
+    assert len(set(ref_cat)) >= 6 and np.isnan(ref_mk.z).any()
+    monkeypatch.setattr(dask_engine, "block_cell_days", 20_000)  # 9 blocks of unequal rows
+    mk, cat = dask_engine.emerging_hotspots(z, cls, alpha=0.05)
+    for a, b in zip(mk, ref_mk, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(cat, ref_cat)
+    lmk, lcat = engine.LocalEngine().emerging_hotspots(z, cls, alpha=0.05)
+    np.testing.assert_array_equal(lcat, ref_cat)
+    np.testing.assert_array_equal(lmk.p, ref_mk.p)
+    with pytest.raises(InputError, match="at least 2 periods"):
+        dask_engine.emerging_hotspots(z[:, :1], cls[:, :1])
+    with pytest.raises(InputError, match="alpha"):
+        dask_engine.emerging_hotspots(z, cls, alpha=1.5)
+
+
 def test_aggregate_partitions_equal_h3grid_aggregate(dask_engine, tmp_path):
     rng = np.random.default_rng(2)
     frames = []

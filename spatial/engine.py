@@ -20,7 +20,9 @@ period, rasters to cells); :class:`LocalEngine` (the default) runs them in this 
   gathers only the per-cell results, and the work (cells x periods², the pair count) and its
   temporaries (ranks, sort orders) are divided among the workers.
 - ``rasters_to_cells``: one task per raster file; the pixel index of a grid is built by one task
-  and reused by the tasks of the other files on that grid.
+  and reused by the tasks of the other files on that grid. The index stays on the workers: the
+  results the client gathers have ``index`` None (gathered with each result it was one copy of
+  4 bytes a pixel per raster in the client: 87 MB per national 1 km raster, 32 GB for a year).
 - ``st_dbscan``: the detections are cut into space-time tiles (latitude bands x time slabs,
   edges at quantiles of the data) extended by halos; each tile is clustered on a worker with
   :func:`spatial.cluster.st_dbscan`; the tiles' labels are merged with a union-find over the
@@ -279,6 +281,7 @@ class DaskEngine(LocalEngine):
 
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
                          ) -> list[raster.CellStats]:
+        """As in process (equal cells, mean, count), but ``index`` None: it stays on workers."""
         firsts: dict[tuple, Any] = {}
         futs = []
         for path in paths:  # the first file of each grid builds the index, the others wait
@@ -286,7 +289,7 @@ class DaskEngine(LocalEngine):
             if key not in firsts:
                 firsts[key] = self.client.submit(raster.raster_to_cells, str(path),
                                                  resolution=resolution, band=band, pure=False)
-                futs.append(firsts[key])
+                futs.append(self.client.submit(_without_index, firsts[key], pure=False))
             else:
                 futs.append(self.client.submit(_raster_with_index, str(path), firsts[key],
                                                resolution, band, pure=False))
@@ -329,7 +332,13 @@ def _emerging_task(z: np.ndarray, cls: np.ndarray, alpha: float
 
 def _raster_with_index(path: str, first: raster.CellStats, resolution: int, band: int
                        ) -> raster.CellStats:
-    return raster.raster_to_cells(path, resolution=resolution, index=first.index, band=band)
+    return _without_index(raster.raster_to_cells(path, resolution=resolution, index=first.index,
+                                                 band=band))
+
+
+def _without_index(s: raster.CellStats) -> raster.CellStats:
+    """The result the client gathers: the pixel index (4 bytes a pixel) stays on the workers."""
+    return s._replace(index=None)
 
 
 def _tile_task(lat: np.ndarray, lng: np.ndarray, tsec: np.ndarray | None, eps_m: float,

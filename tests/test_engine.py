@@ -189,6 +189,20 @@ def test_emerging_hotspots_on_dask_by_blocks_of_cells(dask_engine, monkeypatch):
         dask_engine.emerging_hotspots(z, cls, alpha=1.5)
 
 
+def test_rasters_to_cells_on_dask_leave_the_index_on_the_workers(dask_engine, tmp_path):
+    from bench.synthetic import daily_rasters
+
+    paths = daily_rasters(tmp_path, days=3, region="shandong", scale=0.08)
+    got = dask_engine.rasters_to_cells(paths, resolution=7)
+    ref = engine.LocalEngine().rasters_to_cells(paths, resolution=7)
+    assert len(got) == len(ref) == 3
+    for g, r in zip(got, ref, strict=True):
+        assert g.index is None and r.index is not None  # 4 bytes a pixel not sent back
+        assert (r.count > 0).sum() > 100
+        for f in ("cells", "mean", "count"):
+            np.testing.assert_array_equal(getattr(g, f), getattr(r, f))
+
+
 def test_aggregate_partitions_equal_h3grid_aggregate(dask_engine, tmp_path):
     rng = np.random.default_rng(2)
     frames = []

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from spatial import h3grid, stats
+from spatial.engine import LocalEngine
 
 from .hotspot_stations import UNITS
 
@@ -55,13 +56,13 @@ def _taken(base: np.ndarray, idx: np.ndarray):
     return base[idx]
 
 
-def hotspots_layer(cells, values, gz, cls, loc, params, labels):
+def hotspots_layer(cells, values, gz, cls, loc, params, labels, *, engine=None):
+    """One row per cell: emerging category and trend (on `engine`'s workers if given)."""
     n_c, n_t = values.shape
     present = np.isfinite(gz)
     if n_t >= 2 and n_c:
-        mk = stats.mann_kendall(gz)
-        cat = stats.emerging_hotspot_categories(gz, cls, alpha=params.alpha,
-                                                trend=mk).astype(object)
+        mk, cat = (engine or LocalEngine()).emerging_hotspots(gz, cls, alpha=params.alpha)
+        cat = cat.astype(object)
         tz_, tp = mk.z, mk.p
     else:
         cat = np.full(n_c, "no pattern detected", dtype=object)

@@ -431,8 +431,9 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
     params
         See :class:`Params`.
     engine
-        Where rasters-to-cells and Gi* per period run: in process by default, or a
-        :class:`spatial.engine.DaskEngine` (one task per raster and per period); same results.
+        Where rasters-to-cells, Gi* per period and the emerging hot spots run: in process by
+        default, or a :class:`spatial.engine.DaskEngine` (one task per raster, per period and
+        per block of cells); same results.
 
     Raises
     ------
@@ -594,7 +595,8 @@ def run(inputs: dict[str, pd.DataFrame], params: Params, *,
 
     cells_layer = hotspot_layers.cells_layer(cells, labels, values, n_obs, gz, gp, cls, exceed,
                                              status_extra, loc, params)
-    hotspots, cat = hotspot_layers.hotspots_layer(cells, values, gz, cls, loc, params, labels)
+    hotspots, cat = hotspot_layers.hotspots_layer(cells, values, gz, cls, loc, params, labels,
+                                                  engine=eng)
     hotspots = receptors.attach(hotspots, clng, clat, inputs.get("receptors"),
                                 km=params.receptor_km, where=np.isin(cat.astype(str), HOT_PATTERNS))
     lists = hotspot_lists.lists(cells, periods, values, cls, exceed, loc, clng, clat, params)

@@ -8,8 +8,21 @@ period, rasters to cells); :class:`LocalEngine` (the default) runs them in this 
 
 - ``points_to_cells``: one task per chunk of points (H3 indexing is per point).
 - ``gi_star_periods``: one task per period; the weights matrix is sent to every worker once.
+  z and p are bit-identical to the in-process ones at any size: a worker receives each column
+  inside a pickled task, at an address numpy may see as unaligned, and numpy sums an unaligned
+  buffer in 8192-value chunks but an aligned one pairwise as a whole (different last bits in
+  the sum, the mean and the variance, so in ~all z); :func:`spatial.stats.gi_star` therefore
+  works on its own contiguous, aligned copy, so both engines add the same numbers in the same
+  order (``tests/test_engine.py`` reproduces the difference with an unaligned buffer).
+- ``emerging_hotspots``: the Mann-Kendall trend of each cell's Gi* z-scores and its
+  emerging-hot-spot category, one task per block of cells (all periods of those cells: both
+  are per cell, so the blocks' results are those of the whole array, bit for bit); the client
+  gathers only the per-cell results, and the work (cells x periods², the pair count) and its
+  temporaries (ranks, sort orders) are divided among the workers.
 - ``rasters_to_cells``: one task per raster file; the pixel index of a grid is built by one task
-  and reused by the tasks of the other files on that grid.
+  and reused by the tasks of the other files on that grid. The index stays on the workers: the
+  results the client gathers have ``index`` None (gathered with each result it was one copy of
+  4 bytes a pixel per raster in the client: 87 MB per national 1 km raster, 32 GB for a year).
 - ``st_dbscan``: the detections are cut into space-time tiles (latitude bands x time slabs,
   edges at quantiles of the data) extended by halos; each tile is clustered on a worker with
   :func:`spatial.cluster.st_dbscan`; the tiles' labels are merged with a union-find over the
@@ -99,6 +112,18 @@ class LocalEngine:
                for j in progress.track(range(values.shape[1]), "Gi* per period")]
         return _stack_gi(out, values.shape)
 
+    def emerging_hotspots(self, z: np.ndarray, cls: np.ndarray, *, alpha: float = 0.05
+                          ) -> tuple[stats.MannKendallResult, np.ndarray]:
+        """Mann-Kendall trend and emerging-hot-spot category of each cell.
+
+        ``z``: Gi* z-scores (cells x periods, periods in time order, NaN = no data); ``cls``:
+        their FDR classes (int, same shape). Returns :func:`spatial.stats.mann_kendall` of ``z``
+        (each field shape (n_cells,)) and :func:`spatial.stats.emerging_hotspot_categories`
+        (str, shape (n_cells,)) with that trend.
+        """
+        mk = stats.mann_kendall(z)
+        return mk, stats.emerging_hotspot_categories(z, cls, alpha=alpha, trend=mk)
+
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
                          ) -> list[raster.CellStats]:
         """:func:`spatial.raster.raster_to_cells` of each file; a grid's index built once."""
@@ -168,13 +193,17 @@ class DaskEngine(LocalEngine):
         Points per task for H3 indexing.
     tile_points
         Target detections per clustering tile (cores; halos add a few).
+    block_cell_days
+        Largest block of cells x periods per emerging-hot-spot task (the block's z is 8 bytes
+        per cell-day; the task's temporaries a few times that). There are at least two blocks
+        per worker, so that every worker has work.
     """
 
     name = "dask"
 
     def __init__(self, scheduler: Any = None, *, n_workers: int = 2, threads_per_worker: int = 1,
                  processes: bool = True, chunk_points: int = 1_000_000,
-                 tile_points: int = 250_000) -> None:
+                 tile_points: int = 250_000, block_cell_days: int = 8_000_000) -> None:
         distributed = _import_dask()
         self._cluster = None
         self._own_client = True
@@ -194,6 +223,7 @@ class DaskEngine(LocalEngine):
             self.client = distributed.Client(self._cluster)
         self.chunk_points = int(chunk_points)
         self.tile_points = int(tile_points)
+        self.block_cell_days = int(block_cell_days)
         log.info("Dask engine on %s", self.client.scheduler.address if self.client.scheduler
                  else scheduler)
 
@@ -227,8 +257,31 @@ class DaskEngine(LocalEngine):
                 for j in range(values.shape[1])]
         return _stack_gi(self.client.gather(futs), values.shape)
 
+    def emerging_hotspots(self, z: np.ndarray, cls: np.ndarray, *, alpha: float = 0.05
+                          ) -> tuple[stats.MannKendallResult, np.ndarray]:
+        z = np.asarray(z, dtype=np.float64)
+        cls = np.asarray(cls)
+        if (z.ndim != 2 or z.shape != cls.shape or z.shape[1] < 2 or z.shape[0] == 0
+                or not 0.0 < float(alpha) < 1.0):  # the InputError in the client, or no cells
+            return super().emerging_hotspots(z, cls, alpha=alpha)
+        n_c, n_t = z.shape
+        n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        n_blocks = min(n_c, max(2 * n_workers, -(-n_c * n_t // self.block_cell_days)))
+        edges = np.linspace(0, n_c, n_blocks + 1).round().astype(np.int64)
+        blocks = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+        zs = self.client.scatter([np.ascontiguousarray(z[a:b]) for a, b in blocks], hash=False)
+        cs = self.client.scatter([np.ascontiguousarray(cls[a:b]) for a, b in blocks],
+                                 hash=False)
+        futs = [self.client.submit(_emerging_task, zf, cf, float(alpha), pure=False)
+                for zf, cf in zip(zs, cs, strict=True)]
+        parts = self.client.gather(futs)
+        mk = stats.MannKendallResult(*(np.concatenate([p[0][i] for p in parts])
+                                       for i in range(len(stats.MannKendallResult._fields))))
+        return mk, np.concatenate([p[1] for p in parts])
+
     def rasters_to_cells(self, paths: Sequence[str | Path], *, resolution: int, band: int = 1
                          ) -> list[raster.CellStats]:
+        """As in process (equal cells, mean, count), but ``index`` None: it stays on workers."""
         firsts: dict[tuple, Any] = {}
         futs = []
         for path in paths:  # the first file of each grid builds the index, the others wait
@@ -236,7 +289,7 @@ class DaskEngine(LocalEngine):
             if key not in firsts:
                 firsts[key] = self.client.submit(raster.raster_to_cells, str(path),
                                                  resolution=resolution, band=band, pure=False)
-                futs.append(firsts[key])
+                futs.append(self.client.submit(_without_index, firsts[key], pure=False))
             else:
                 futs.append(self.client.submit(_raster_with_index, str(path), firsts[key],
                                                resolution, band, pure=False))
@@ -271,9 +324,21 @@ def _cells_task(lat: np.ndarray, lng: np.ndarray, resolution: int) -> np.ndarray
     return h3grid.points_to_cells(lat, lng, resolution=resolution, threads=1)
 
 
+def _emerging_task(z: np.ndarray, cls: np.ndarray, alpha: float
+                   ) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    mk = stats.mann_kendall(z)
+    return tuple(mk), stats.emerging_hotspot_categories(z, cls, alpha=alpha, trend=mk)
+
+
 def _raster_with_index(path: str, first: raster.CellStats, resolution: int, band: int
                        ) -> raster.CellStats:
-    return raster.raster_to_cells(path, resolution=resolution, index=first.index, band=band)
+    return _without_index(raster.raster_to_cells(path, resolution=resolution, index=first.index,
+                                                 band=band))
+
+
+def _without_index(s: raster.CellStats) -> raster.CellStats:
+    """The result the client gathers: the pixel index (4 bytes a pixel) stays on the workers."""
+    return s._replace(index=None)
 
 
 def _tile_task(lat: np.ndarray, lng: np.ndarray, tsec: np.ndarray | None, eps_m: float,

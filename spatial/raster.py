@@ -100,13 +100,14 @@ class CellStats(NamedTuple):
     count
         Number of valid (not nodata, not NaN) pixels per cell, int64, shape (m,).
     index
-        The pixel index used (pass it to the next raster of the same grid).
+        The pixel index used (pass it to the next raster of the same grid); None in the results
+        of :class:`spatial.engine.DaskEngine`, whose index stays on the workers.
     """
 
     cells: np.ndarray
     mean: np.ndarray
     count: np.ndarray
-    index: PixelIndex
+    index: PixelIndex | None
 
 
 def _crs_wkt(crs: object) -> str:

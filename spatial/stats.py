@@ -237,7 +237,11 @@ def gi_star(values: np.ndarray, weights, *, transform: str = "B") -> tuple[np.nd
         raise InputError(
             f'`transform` must be "B" (binary) or "R" (row-standardized), got {transform!r}.'
         )
-    y = np.asarray(values, dtype=np.float64)
+    # One contiguous, aligned buffer, whatever the caller's: numpy sums an unaligned buffer
+    # (as a Dask worker receives a pickled argument) in 8192-value chunks and an aligned one
+    # pairwise as a whole, which changes the last bits of the sums below and so of every z.
+    # With this copy the in-process and Dask engines do the same operations in the same order.
+    y = np.require(np.asarray(values, dtype=np.float64), requirements=["C", "A"])
     if y.ndim != 1:
         raise InputError(f"`values` must be 1-D (one value per cell), got shape {y.shape}.")
     n = y.size

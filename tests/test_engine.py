@@ -119,6 +119,90 @@ def test_points_to_cells_and_gi_star_on_dask(dask_engine):
         np.testing.assert_array_equal(a, b)  # bit-identical: the same function per period
 
 
+def _unaligned(a):
+    """A copy of float64 `a` at an address that is not a multiple of 8 (as a worker may get it)."""
+    buf = np.empty(a.nbytes + 1, dtype=np.uint8)[1:].view(np.float64).reshape(a.shape)
+    buf[...] = a
+    assert not buf.flags.aligned
+    return buf
+
+
+def _gi_case(seed=3):
+    """~24,000 res-7 cells with a value every day: numpy sums these in another order when the
+    buffer is unaligned (8192-value chunks instead of one pairwise sum)."""
+    rng = np.random.default_rng(seed)
+    cells = np.unique(h3grid.points_to_cells(rng.uniform(35, 37.5, 60_000),
+                                             rng.uniform(115, 119, 60_000), resolution=7))
+    values = np.round(rng.gamma(4.0, 15.0, (cells.size, 6)), 3)
+    return stats.ring_weights(cells, k=1), values
+
+
+def test_gi_star_same_bits_whatever_the_buffer():
+    w, values = _gi_case()
+    col = values[:, 0].copy()
+    # the cause of the engines' last-bit differences: numpy's own sum depends on alignment
+    sums = [float(_unaligned(values[:, j].copy()).sum()) != float(values[:, j].copy().sum())
+            for j in range(values.shape[1])]
+    assert any(sums)
+    for j in range(values.shape[1]):
+        ref = stats.gi_star(values[:, j].copy(), w)
+        for y in (values[:, j], _unaligned(values[:, j].copy()), col if j == 0 else None):
+            if y is not None:
+                for a, b in zip(stats.gi_star(y, w), ref, strict=True):
+                    np.testing.assert_array_equal(a, b)
+
+
+def test_gi_star_periods_bit_identical_on_dask_without_gaps(dask_engine):
+    """Every cell has data (no NaN to drop, so no aligned copy by fancy indexing)."""
+    w, values = _gi_case()
+    got = dask_engine.gi_star_periods(values, w, alpha=0.05)
+    ref = engine.LocalEngine().gi_star_periods(values, w, alpha=0.05)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_emerging_hotspots_on_dask_by_blocks_of_cells(dask_engine, monkeypatch):
+    """Blocks of cells on the workers give the in-process Mann-Kendall and categories exactly."""
+    rng = np.random.default_rng(11)
+    n_c, n_t = 7001, 24
+    z = np.round(rng.normal(0.0, 2.0, (n_c, n_t)) + np.linspace(-1, 1, n_t) * rng.normal(
+        0, 2, (n_c, 1)), 1)  # rounded: many ties; some trends
+    z[rng.random(z.shape) < 0.05] = np.nan
+    z[:50] = np.nan  # cells without any data
+    cls = np.where(z > 1.96, 1, np.where(z < -1.96, -1, 0)).astype(np.int8)
+    cls[:, -3:] = np.where(z[:, -3:] > 0.5, 1, cls[:, -3:])  # final-period patterns
+    ref_mk = stats.mann_kendall(z)
+    ref_cat = stats.emerging_hotspot_categories(z, cls, alpha=0.05, trend=ref_mk)
+    assert len(set(ref_cat)) >= 6 and np.isnan(ref_mk.z).any()
+    monkeypatch.setattr(dask_engine, "block_cell_days", 20_000)  # 9 blocks of unequal rows
+    mk, cat = dask_engine.emerging_hotspots(z, cls, alpha=0.05)
+    for a, b in zip(mk, ref_mk, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(cat, ref_cat)
+    lmk, lcat = engine.LocalEngine().emerging_hotspots(z, cls, alpha=0.05)
+    np.testing.assert_array_equal(lcat, ref_cat)
+    np.testing.assert_array_equal(lmk.p, ref_mk.p)
+    with pytest.raises(InputError, match="at least 2 periods"):
+        dask_engine.emerging_hotspots(z[:, :1], cls[:, :1])
+    with pytest.raises(InputError, match="alpha"):
+        dask_engine.emerging_hotspots(z, cls, alpha=1.5)
+
+
+def test_rasters_to_cells_on_dask_leave_the_index_on_the_workers(dask_engine, tmp_path):
+    from bench.synthetic import daily_rasters
+
+    paths = daily_rasters(tmp_path, days=3, region="shandong", scale=0.08)
+    got = dask_engine.rasters_to_cells(paths, resolution=7)
+    ref = engine.LocalEngine().rasters_to_cells(paths, resolution=7)
+    assert len(got) == len(ref) == 3
+    for g, r in zip(got, ref, strict=True):
+        assert g.index is None and r.index is not None  # 4 bytes a pixel not sent back
+        assert (r.count > 0).sum() > 100
+        for f in ("cells", "mean", "count"):
+            np.testing.assert_array_equal(getattr(g, f), getattr(r, f))
+
+
 def test_aggregate_partitions_equal_h3grid_aggregate(dask_engine, tmp_path):
     rng = np.random.default_rng(2)
     frames = []

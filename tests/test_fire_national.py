@@ -159,3 +159,47 @@ def test_relative_files_once_per_distinct_path(tmp_path):
     assert all(a == b or (a is b) or (pd.isna(a) and pd.isna(b))
                for a, b in zip(got, want, strict=True))
     assert df["file"].tolist()[0] == files[0]  # the input is not changed
+
+
+_PROBE = """<script>
+window.addEventListener("load", function () {
+  var root = document.documentElement;
+  var map = Object.keys(window).map(function (k) { return window[k]; }).filter(function (v) {
+    return v instanceof L.Map; })[0];
+  Promise.all(map._lantianPending || []).then(function () {
+    var group = null;  // in its layer-control group, which is off when the map opens
+    Object.keys(window).forEach(function (k) {
+      var v = window[k];
+      if (v instanceof L.LayerGroup) {
+        v.eachLayer(function (l) { if (l.lantianCount != null) { group = l; } });
+      }
+    });
+    root.setAttribute("data-built", group ? group.lantianCount : -1);
+    root.setAttribute("data-shown", group ? group.getLayers().length : -1);
+    map._lantianFilter = DAY;
+    map.fire("lantian:filter");
+    root.setAttribute("data-day", group ? group.getLayers().length : -1);
+    root.setAttribute("data-errors", JSON.stringify(window.__errs));
+  });
+});
+</script>"""
+
+
+@pytest.mark.skipif(__import__("conftest").chromium() is None, reason="no chromium binary")
+def test_compact_events_in_the_browser(season, monkeypatch, tmp_path):
+    """The events layer is built in the page (one marker per event) and follows the day."""
+    from test_maps_browser import _PROBE_HEAD, _run
+
+    monkeypatch.setattr(fpm, "MAP_MAX_BYTES", 400_000)
+    html = runner.render_map(fp, season, runner.map_settings({}, offline=True))
+    ev = season.layers["events"]
+    day = ev["start_date"].value_counts().index[0]
+    page = tmp_path / "m.html"
+    page.write_text(html.replace("<head>", "<head>" + _PROBE_HEAD, 1).replace(
+        "</html>", _PROBE.replace("DAY", json.dumps(day)) + "</html>"), encoding="utf-8")
+    proc = _run(["--dump-dom", page.as_uri()])
+    dom = proc.stdout
+    assert 'data-errors="[]"' in dom, proc.stderr[-2000:]
+    assert f'data-built="{len(ev)}"' in dom
+    assert f'data-shown="{len(ev)}"' in dom  # no day picked: every event
+    assert f'data-day="{int((ev["start_date"] == day).sum())}"' in dom

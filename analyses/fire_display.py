@@ -51,17 +51,29 @@ def cell_parents(cells: np.ndarray, res: int) -> np.ndarray:
     return (c & ~_RES_MASK & ~unused) | (np.uint64(res) << _RES_SHIFT) | unused
 
 
-def coarse_cells(points: pd.DataFrame, res: int, display_res: int) -> gpd.GeoDataFrame:
+def kept_cells(points: pd.DataFrame, res: int) -> pd.DataFrame:
+    """The kept detections' res-`res` cells (``c``, uint64), events (``e``) and FRP (``frp``).
+
+    As :func:`analyses.fire_points._cells` indexes them (lat, lng of each kept detection).
+    """
+    k = points[points["status"] == "kept"]
+    return pd.DataFrame({
+        "c": h3grid.points_to_cells(k["lat"].to_numpy(), k["lon"].to_numpy(), resolution=res),
+        "e": k["event_id"].to_numpy(), "frp": k["frp"].to_numpy()})
+
+
+def coarse_cells(points: pd.DataFrame, res: int, display_res: int, *,
+                 kept: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Display cells at `display_res` from the kept detections (cells of the layer at `res`).
 
     Columns ``h3_cell``, ``n_points`` (kept detections: the sum over the res-`res` cells in
     it), ``n_events`` (distinct events with a kept detection in it), ``frp_sum`` (MW, sum),
-    geometry; one row per display cell with detections, sorted by cell id.
+    geometry; one row per display cell with detections, sorted by cell id. `kept`:
+    :func:`kept_cells` of `points` at `res`, when already made (several resolutions tried).
     """
-    k = points[points["status"] == "kept"]
-    fine = h3grid.points_to_cells(k["lat"].to_numpy(), k["lon"].to_numpy(), resolution=res)
-    df = pd.DataFrame({"c": cell_parents(fine, display_res), "e": k["event_id"].to_numpy(),
-                       "frp": k["frp"].to_numpy()})
+    k = kept_cells(points, res) if kept is None else kept
+    df = pd.DataFrame({"c": cell_parents(k["c"].to_numpy(), display_res),
+                       "e": k["e"].to_numpy(), "frp": k["frp"].to_numpy()})
     g = df.groupby("c", sort=True)
     data = {"n_points": g.size().to_numpy(np.int64),
             "n_events": g["e"].nunique().to_numpy(np.int64),

@@ -216,8 +216,9 @@ def _map_plan(result: Result, legends: list[legend.LayerLegend] | None
         return fire_display.MapPlan(points=False, estimate=est, compact_events=show_events,
                                     events=show_events, full_bytes=full)
     r, cells = None, None  # a result at the coarsest resolution already: its own cells
+    kept = fire_display.kept_cells(L["points"], res)
     for r in range(res - 1, fire_display.MIN_DISPLAY_RES - 1, -1):
-        cells = fire_display.coarse_cells(L["points"], res, r)
+        cells = fire_display.coarse_cells(L["points"], res, r, kept=kept)
         leg = fire_display.cells_legend(cells, r)
         if _bytes_per_feature({"cells": leg}, "cells", cells) * len(cells) <= budget:
             break

@@ -36,14 +36,17 @@ def is_text(s: pd.Series) -> bool:
 
 def text_bytes(s: pd.Series, encoding: str = "utf-8") -> int:
     """Bytes of the longest value of text column `s` in `encoding` (0 if none)."""
-    vals = s.dropna()
-    if not len(vals):
-        return 0
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):  # vectorised: Arrow
-        arr = pa.array(vals.astype(str).to_numpy(dtype=object), type=pa.string())
-        return int(pc.max(pc.binary_length(arr)).as_py())
+        vals = s.to_numpy(dtype=object)
+        try:  # texts and missing values (None, NaN) as they are
+            arr = pa.array(vals, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # other values: as text
+            arr = pa.array(s.dropna().astype(str).to_numpy(dtype=object), type=pa.string())
+        top = pc.max(pc.binary_length(arr)).as_py() if len(arr) else None
+        return int(top or 0)
+    vals = s.dropna()
     uniq = pd.unique(vals.astype(str).to_numpy(dtype=object))  # once per distinct value
-    return max(len(u.encode(encoding, errors="replace")) for u in uniq)
+    return max((len(u.encode(encoding, errors="replace")) for u in uniq), default=0)
 
 
 def text_widths(frame: pd.DataFrame, encoding: str = "utf-8") -> dict[str, int]:
@@ -52,8 +55,11 @@ def text_widths(frame: pd.DataFrame, encoding: str = "utf-8") -> dict[str, int]:
     A column with a longer value is left to GDAL, which widens the field to 254 bytes and cuts
     the value there with a warning (as for every Shapefile before this writer).
     """
-    return {c: min(max(text_bytes(frame[c], encoding), 1), MAX_TEXT_BYTES)
-            for c in frame.columns if is_text(frame[c])}
+    return {c: min(max(n, 1), MAX_TEXT_BYTES) for c, n in _text_bytes(frame, encoding).items()}
+
+
+def _text_bytes(frame: pd.DataFrame, encoding: str) -> dict[str, int]:
+    return {c: text_bytes(frame[c], encoding) for c in frame.columns if is_text(frame[c])}
 
 
 def _geometry_type(geom: gpd.GeoSeries) -> str:
@@ -66,18 +72,18 @@ def _geometry_type(geom: gpd.GeoSeries) -> str:
 
 def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list] | None:
     """Field arrays and masks for pyogrio, text as ``U<width>``; None: a dtype not covered."""
-    widths = text_widths(frame, encoding)
+    longest = _text_bytes(frame, encoding)
     data, masks = [], []
     for col in frame.columns:
         s = frame[col]
-        if col in widths:
+        if col in longest:
             miss = s.isna().to_numpy()
-            if text_bytes(s, encoding) > MAX_TEXT_BYTES:  # GDAL widens to 254, cuts, warns
+            if longest[col] > MAX_TEXT_BYTES:  # GDAL widens to 254, cuts, warns
                 data.append(s.astype(object).where(~miss, None).to_numpy(dtype=object))
                 masks.append(None)
                 continue
             text = s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object)
-            data.append(text.astype(f"U{widths[col]}"))
+            data.append(text.astype(f"U{max(longest[col], 1)}"))
             masks.append(miss if miss.any() else None)
         elif isinstance(s.array, IntegerArray | FloatingArray | BooleanArray):
             data.append(s.array._data)

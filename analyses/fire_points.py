@@ -627,6 +627,9 @@ def run(inputs: dict[str, Any], params: Params, *,
     draw, estimate = fire_points_map.points_plan(result)  # the map's decision, said here too
     if not draw:
         result.summary.append(fire_points_map.left_out_summary(result, estimate))
+        national = fire_points_map.national_summary(result)
+        if national:
+            result.summary.append(national)
     for name, table in tables.items():  # a national season: the bulletin is CSV only
         if len(table) > excel.SHEET_MAX_ROWS:
             result.summary.append(f"The {name} table has {len(table):,} rows, more than the "

@@ -234,6 +234,23 @@ def left_out_note(result: Result, estimate: float) -> str:
             "火点事件；逐个火点见 points 图层（GeoPackage / Shapefile）。")
 
 
+def national_summary(result: Result) -> str | None:
+    """The summary line when cells and event polygons alone would pass the limit, else None.
+
+    Said at the end of ``run``, from the same per-layer estimate the map uses (the display
+    resolution is chosen when the map is drawn and named on the map).
+    """
+    legs = {leg.layer: leg for leg in symbology(result)}
+    sizes = _layer_bytes(result, legs)
+    full = sizes["cells"] + sizes["events"]
+    if full <= MAP_MAX_BYTES:
+        return None
+    return (f"The cells and event polygons alone would make a ~{full / 1e6:,.0f} MB map: it "
+            "draws the cells at a coarser display resolution (detections summed; its legend "
+            "and note name the resolution) and the events as points at their centroid; the "
+            "GeoPackage and Shapefiles keep the cells and events as computed.")
+
+
 def left_out_summary(result: Result, estimate: float) -> str:
     """The summary line when the map leaves the detections out."""
     return (f"The HTML map shows the cells and events but not the {len(result.layers['points'])}"

@@ -94,7 +94,9 @@ def test_compact_points_decode_to_the_input():
 def test_national_map_fits_and_says_what_it_shows(season, monkeypatch):
     small = fpm.map_plan(season)
     assert not small.national  # 4,000 detections: the map as for a county
+    assert fpm.national_summary(season) is None
     monkeypatch.setattr(fpm, "MAP_MAX_BYTES", 400_000)
+    assert "coarser display resolution" in fpm.national_summary(season)
     plan = fpm.map_plan(season, fpm.symbology(season))
     assert plan.national and not plan.points and plan.compact_events
     assert plan.display_res is not None and plan.display_res < season.params.h3_resolution

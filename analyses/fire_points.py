@@ -80,7 +80,19 @@ import pandas as pd
 import pyproj
 import shapely
 
-from spatial import admin, coords, firms, frames, geodesy, h3grid, io, landcover, overlay, receptors
+from spatial import (
+    admin,
+    coords,
+    excel,
+    firms,
+    frames,
+    geodesy,
+    h3grid,
+    io,
+    landcover,
+    overlay,
+    receptors,
+)
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
@@ -615,6 +627,14 @@ def run(inputs: dict[str, Any], params: Params, *,
     draw, estimate = fire_points_map.points_plan(result)  # the map's decision, said here too
     if not draw:
         result.summary.append(fire_points_map.left_out_summary(result, estimate))
+        national = fire_points_map.national_summary(result)
+        if national:
+            result.summary.append(national)
+    for name, table in tables.items():  # a national season: the bulletin is CSV only
+        if len(table) > excel.SHEET_MAX_ROWS:
+            result.summary.append(f"The {name} table has {len(table):,} rows, more than the "
+                           f"{excel.SHEET_MAX_ROWS:,} a sheet of tables.xlsx holds: its sheet "
+                           f"says so and the rows are in {name}.csv.")
     return result
 
 

@@ -7,12 +7,15 @@ heat sources black and derived ones magenta, fire-count cells in a blue ramp und
 
 from __future__ import annotations
 
+import weakref
+
 import folium
 import geopandas as gpd
 import numpy as np
 
-from spatial import figure, legend, mapparts, webmap
+from spatial import figure, legend, mapparts, pointlayer, webmap
 
+from . import fire_display
 from .base import Result
 
 #: statuses in drawing order of the legend (kept on top)
@@ -96,6 +99,10 @@ _TIPS = {
 }
 
 
+_SOURCE_TIPS = {"id": "编号", "name": "名称", "kind": "类型", "n_dates": "检测日期数",
+                "n_excluded": "排除检测数"}
+
+
 def _draw(m: folium.Map, legs: dict[str, legend.LayerLegend], L: dict) -> None:
     """Cells, events and points (one layer per status) of ``L`` that have a legend."""
     if "cells" in legs and "cells" in L:
@@ -128,6 +135,13 @@ def _bytes_per_feature(legs: dict[str, legend.LayerLegend], name: str, layer) ->
     return (sizes[1] - sizes[0]) / k
 
 
+def _layer_bytes(result: Result, legs: dict[str, legend.LayerLegend]) -> dict[str, float]:
+    """Estimated HTML bytes of cells, events and points drawn feature by feature."""
+    L = result.layers
+    return {k: _bytes_per_feature(legs, k, L[k]) * len(L[k])
+            for k in ("cells", "events", "points")}
+
+
 def points_plan(result: Result, legends: list[legend.LayerLegend] | None = None
                 ) -> tuple[bool, float]:
     """Whether the map draws the single detections, and its estimated size with them (bytes).
@@ -142,8 +156,75 @@ def points_plan(result: Result, legends: list[legend.LayerLegend] | None = None
     if sum(n.values()) <= SMALL:
         return True, 0.0
     legs = {leg.layer: leg for leg in (legends or symbology(result))}
-    est = sum(_bytes_per_feature(legs, k, L[k]) * n[k] for k in n)
+    est = sum(_layer_bytes(result, legs).values())
     return est <= MAP_MAX_BYTES, est
+
+
+def _page_bytes(result: Result, legs: dict[str, legend.LayerLegend]) -> int:
+    """Bytes of the map without cells, events and points (page, outlines, heat sources)."""
+    m = mapparts.start_map(result.context, result.layers["points"],
+                           title=result.title or "fire-points")
+    if "heat_sources" in legs:
+        mapparts.add_layer(m, legs["heat_sources"], result.layers["heat_sources"],
+                           tooltip=_SOURCE_TIPS)
+    mapparts.add_legend(m)
+    return len(webmap.render_html(m, offline=True, inline=True)) + 20_000  # notes, picker
+
+
+def map_plan(result: Result, legends: list[legend.LayerLegend] | None = None
+             ) -> fire_display.MapPlan:
+    """What the map draws within :data:`MAP_MAX_BYTES` (:mod:`analyses.fire_display`).
+
+    Decided before drawing from estimates: every layer as in the files when that fits (the
+    detections only then, :func:`points_plan`); else the cells and event polygons when those
+    fit; else the events as compact centroid points and the cells at the finest display
+    resolution (down to :data:`analyses.fire_display.MIN_DISPLAY_RES`) that fits the rest.
+    """
+    L = result.layers
+    key = tuple(id(L[k]) for k in ("points", "events", "cells")) + (len(L["points"]),)
+    cached = _PLANS.get(key[0]) if legends is None else None
+    if cached is not None and cached[0]() is L["points"] and cached[1] == key:
+        return cached[2]  # the map and the figure of one result
+    plan = _map_plan(result, legends)
+    if legends is None and plan.national:  # worth keeping: the display cells took seconds
+        _PLANS[key[0]] = (weakref.ref(L["points"]), key, plan)
+        weakref.finalize(L["points"], _PLANS.pop, key[0], None)
+    return plan
+
+
+#: the national plan of a result's map, reused by its figure: {id(points): (ref, key, plan)},
+#: an entry dropped with its points frame
+_PLANS: dict = {}
+
+
+def _map_plan(result: Result, legends: list[legend.LayerLegend] | None
+              ) -> fire_display.MapPlan:
+    L = result.layers
+    draw, est = points_plan(result, legends)
+    if draw:
+        return fire_display.MapPlan(points=True, estimate=est)
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
+    sizes = _layer_bytes(result, legs)
+    full = sizes["cells"] + sizes["events"]
+    if full <= MAP_MAX_BYTES:
+        return fire_display.MapPlan(points=False, estimate=est, full_bytes=full)
+    ev_bytes = fire_display.events_bytes(L["events"]) if len(L["events"]) else 0
+    show_events = ev_bytes <= fire_display.EVENTS_SHARE * MAP_MAX_BYTES
+    budget = MAP_MAX_BYTES - _page_bytes(result, legs) - (ev_bytes if show_events else 0)
+    res = int(result.params.h3_resolution)
+    if sizes["cells"] <= budget:  # the cells as they are, the events compact
+        return fire_display.MapPlan(points=False, estimate=est, compact_events=show_events,
+                                    events=show_events, full_bytes=full)
+    r, cells = None, None  # a result at the coarsest resolution already: its own cells
+    kept = fire_display.kept_cells(L["points"], res)
+    for r in range(res - 1, fire_display.MIN_DISPLAY_RES - 1, -1):
+        cells = fire_display.coarse_cells(L["points"], res, r, kept=kept)
+        leg = fire_display.cells_legend(cells, r)
+        if _bytes_per_feature({"cells": leg}, "cells", cells) * len(cells) <= budget:
+            break
+    return fire_display.MapPlan(points=False, estimate=est, display_res=r, cells=cells,
+                                compact_events=show_events, events=show_events,
+                                full_bytes=full)
 
 
 def left_out_note(result: Result, estimate: float) -> str:
@@ -151,6 +232,23 @@ def left_out_note(result: Result, estimate: float) -> str:
     return (f"本图未逐个绘制卫星火点：{len(result.layers['points']):,} 个火点将使网页地图达约 "
             f"{estimate / 1e6:,.1f} MB（上限 {MAP_MAX_BYTES / 1e6:g} MB）。图中为 H3 网格火点数和"
             "火点事件；逐个火点见 points 图层（GeoPackage / Shapefile）。")
+
+
+def national_summary(result: Result) -> str | None:
+    """The summary line when cells and event polygons alone would pass the limit, else None.
+
+    Said at the end of ``run``, from the same per-layer estimate the map uses (the display
+    resolution is chosen when the map is drawn and named on the map).
+    """
+    legs = {leg.layer: leg for leg in symbology(result)}
+    sizes = _layer_bytes(result, legs)
+    full = sizes["cells"] + sizes["events"]
+    if full <= MAP_MAX_BYTES:
+        return None
+    return (f"The cells and event polygons alone would make a ~{full / 1e6:,.0f} MB map: it "
+            "draws the cells at a coarser display resolution (detections summed; its legend "
+            "and note name the resolution) and the events as points at their centroid; the "
+            "GeoPackage and Shapefiles keep the cells and events as computed.")
 
 
 def left_out_summary(result: Result, estimate: float) -> str:
@@ -174,16 +272,32 @@ def build_map(result: Result, *,
     """
     L = result.layers
     legs = {leg.layer: leg for leg in (legends or symbology(result))}
-    draw_points, estimate = points_plan(result, list(legs.values()))
+    plan = map_plan(result, legends)
     m = mapparts.start_map(result.context, L["points"], title=result.title or "fire-points")
-    _draw(m, legs, {k: v for k, v in L.items() if draw_points or k != "points"})
+    if not plan.national:
+        _draw(m, legs, {k: v for k, v in L.items() if plan.points or k != "points"})
+    else:  # national scale: display cells, compact events (analyses.fire_display)
+        if plan.display_res is None:
+            _draw(m, legs, {"cells": L["cells"]})
+        else:
+            _draw(m, {"cells": fire_display.cells_legend(plan.cells, plan.display_res)},
+                  {"cells": plan.cells})
+        if plan.compact_events:
+            # off when the map opens: at a national zoom ~150,000 circles hide the cells that
+            # show where the fires are; one click in the layer control (or a day) shows them
+            leg = legend.single("events", "火点事件（中心点，大小示火点数）", "point",
+                                EVENT_COLOR, size=4.0, visible=False)
+            pointlayer.add_compact_points(m, name=leg.title, color=EVENT_COLOR, show=False,
+                                          **fire_display.events_layer_data(L["events"]))
+            mapparts.note_layer(m, leg)
     if "heat_sources" in legs:
-        mapparts.add_layer(m, legs["heat_sources"], L["heat_sources"],
-                           tooltip={"id": "编号", "name": "名称", "kind": "类型",
-                                    "n_dates": "检测日期数", "n_excluded": "排除检测数"})
+        mapparts.add_layer(m, legs["heat_sources"], L["heat_sources"], tooltip=_SOURCE_TIPS)
     mapparts.add_legend(m)
-    if not draw_points:
-        mapparts.add_note(m, left_out_note(result, estimate))
+    if not plan.points:
+        note = left_out_note(result, plan.estimate)
+        if plan.national:
+            note += fire_display.national_note(result, plan, MAP_MAX_BYTES)
+        mapparts.add_note(m, note)
     days = picker_days(result)
     if days:  # a day picker: the detections and events of one local day
         webmap.add_filter(m, label="日期（北京时间）", values=days)
@@ -211,14 +325,20 @@ def figure_spec(result: Result, *,
     """Static figure.
 
     Cells, events, kept and excluded detections (not the duplicates), heat sources, with the
-    legend's Chinese labels and colours.
+    legend's Chinese labels and colours. At national scale (:func:`map_plan`) as the map: the
+    display cells and the heat sources, without the single events and detections.
     """
     L = result.layers
+    plan = map_plan(result)
     out = []
     for leg in legends or symbology(result):
         if leg.context:
             continue
         data = L[leg.layer]
+        if plan.national and leg.layer in ("points", "events"):
+            continue  # as on the map: where the fires are is the cells (see the map's note)
+        if plan.national and leg.layer == "cells" and plan.display_res is not None:
+            leg, data = fire_display.cells_legend(plan.cells, plan.display_res), plan.cells
         if leg.layer == "points":
             data = data[data["status"] != "duplicate"]
             leg = legend.with_(leg, entries=tuple(e for e in leg.entries

@@ -489,8 +489,15 @@ def _relative_files(df: pd.DataFrame, base: Path | None) -> pd.DataFrame:
     if "file" not in df.columns or not len(df):
         return df
     df = df.copy()
-    df["file"] = [multifile.display_path(v, base) if isinstance(v, str) and v else v
-                  for v in df["file"]]
+    # once per distinct path, not per row: a national season has 1 M rows of a few files
+    codes, uniques = pd.factorize(df["file"], use_na_sentinel=True)
+    shown = [multifile.display_path(v, base) if isinstance(v, str) and v else v
+             for v in uniques]
+    col = pd.Series(shown + [None], dtype=object).to_numpy()[codes]  # -1: the missing value
+    keep = codes < 0
+    if keep.any():  # missing values stay as they were (None, NaN)
+        col[keep] = df["file"].to_numpy(dtype=object)[keep]
+    df["file"] = col
     return df
 
 

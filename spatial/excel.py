@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import labels
+from .safepath import safe_name
 
 #: Chinese sheet names of the tables the analyses write (others keep their name)
 SHEET_NAMES = {
@@ -57,6 +58,11 @@ TABLE_LABELS = {
 }
 #: the name of the sheet that describes the run
 ABOUT_SHEET = "说明"
+#: Most data rows a sheet of ``tables.xlsx`` holds. A longer table (a national season's
+#: bulletin: ~900,000 detections) is no list a person reads in Excel, and through openpyxl it
+#: takes minutes; its sheet then holds a note naming the table's CSV (every row, opens in Excel
+#: up to 1,048,576 rows) instead of the rows, and the 说明 sheet says so (never cut silently).
+SHEET_MAX_ROWS = 100_000
 
 #: Excel number formats by unit (FieldMeta.unit)
 UNIT_FORMATS = {"km": "0.000", "km²": "0.000", "t/h": "0.0", "MW": "0.0", "m": "0",
@@ -223,10 +229,17 @@ def about_rows(about: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def too_long_text(name: str, n_rows: int, max_rows: int = SHEET_MAX_ROWS) -> str:
+    """The note (Chinese) a sheet holds instead of the `n_rows` rows of table `name`."""
+    return (f"本表共 {n_rows:,} 行，超过工作簿每表 {max_rows:,} 行的上限，未写入本工作簿；"
+            f"完整的表见同一文件夹中的 {safe_name(name)}.csv（UTF-8，每行一条，可用 Excel 打开）。")
+
+
 def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path, *,
                    fields: Mapping[str, Any] | None = None,
                    about: Mapping[str, Any] | None = None,
-                   analysis: str | None = None) -> None:
+                   analysis: str | None = None,
+                   max_rows: int = SHEET_MAX_ROWS) -> None:
     """Write `tables` to an XLSX workbook for people (see the module docstring).
 
     Parameters
@@ -241,6 +254,9 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path, *,
         What goes on the 说明 sheet (:func:`about_rows`); None: no such sheet.
     analysis
         The analysis (for its own sheet names); default ``about["analysis"]``.
+    max_rows
+        A table with more rows gets a sheet with a note instead (:func:`too_long_text`;
+        :data:`SHEET_MAX_ROWS`), also listed on the 说明 sheet; its CSV has every row.
     """
     import openpyxl
     from openpyxl.styles import Font
@@ -253,14 +269,25 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path, *,
     used: set[str] = set()
     if about is not None:
         used.add(ABOUT_SHEET)
+    too_long = []  # (sheet, note) of the tables past max_rows
     for name, df in tables.items():
         ws = wb.create_sheet(sheet_name(name, used, analysis or (about or {}).get("analysis")))
+        if len(df) > max_rows:
+            too_long.append((ws.title, too_long_text(name, len(df), max_rows)))
+            ws.append(["说明"])
+            ws.append([too_long[-1][1]])
+            ws["A1"].font = Font(bold=True)
+            ws["A2"].data_type = "s"
+            ws.column_dimensions["A"].width = 120
+            continue
         shown = labels.label_frame(df)  # 燃煤 for people, the code beside it
         _write_sheet(ws, shown, {**fields, **code_fields(shown.columns, fields)})
     if about is not None:
         ws = wb.create_sheet(ABOUT_SHEET)
         ws.append(["项目", "内容"])
-        for item, value in about_rows(about):
+        rows = about_rows(about)
+        rows[-1:-1] = [(f"未写入工作簿：{sheet}", note) for sheet, note in too_long]
+        for item, value in rows:
             ws.append([item, None])
             cell = ws.cell(row=ws.max_row, column=2)
             cell.value = _cell_value(value)

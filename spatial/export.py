@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from . import excel, labels, limits, safepath, textcheck
+from . import excel, labels, limits, safepath, shpwrite, textcheck
 from .errors import InputError
 from .periodstore import PeriodLayer, period_rows, store
 from .periodstore import split as period_split
@@ -299,8 +299,10 @@ def _write_shp(gdf: gpd.GeoDataFrame, shp_path: Path, file_name: str,
     if key != "utf-8":
         check_encodable(gdf[cols], key, layer=file_name)
     shp_file = safepath.within(shp_path, shp_path / f"{safepath.safe_name(file_name)}.shp")
-    shp.to_file(shp_file, driver="ESRI Shapefile", engine="pyogrio",
-                encoding=gdal_encoding, DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
+    # text fields as wide as their longest value (GDAL's default 80 bytes each would pass
+    # 2 GB at a national season's 1 M detections)
+    shpwrite.write_shapefile(shp, shp_file, encoding=gdal_encoding,
+                             DBF_DATE_LAST_UPDATE=FIXED_TIMESTAMP[:10])
     shp_file.with_suffix(".cpg").write_text(cpg_text, encoding="ascii")
     out = []
     for col in cols:

@@ -220,9 +220,12 @@ def check_xlsx(path: Path | str) -> None:
 def dbf_record_bytes(frame: pd.DataFrame) -> int:
     """Bytes of one DBF record GDAL writes for `frame`'s attributes (deletion flag included).
 
-    Field widths as GDAL chooses them: text max(80, longest value in UTF-8 bytes) up to 254,
-    floats 24, 64-bit integers 18, smaller integers and booleans 9, dates as text (80).
+    Field widths as the Shapefile writer (:mod:`spatial.shpwrite`) makes them: text the
+    longest value in UTF-8 bytes (1 to 254; GBK takes at most as many), and as GDAL chooses
+    them: floats 24, 64-bit integers 18, smaller integers and booleans 9, dates as text.
     """
+    from .shpwrite import MAX_TEXT_BYTES, text_bytes
+
     width = 1  # deletion flag
     for col in frame.columns:
         s = frame[col]
@@ -233,10 +236,9 @@ def dbf_record_bytes(frame: pd.DataFrame) -> int:
         elif pd.api.types.is_integer_dtype(s.dtype):
             width += 18 if s.dtype.itemsize >= 8 else 9
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
-            width += 80
+            width += 19  # written as text "YYYY-MM-DD HH:MM:SS" (spatial.export._shp_frame)
         else:
-            lens = s.dropna().astype(str).str.encode("utf-8").str.len()
-            width += int(min(max(lens.max() if len(lens) else 0, 80), 254))
+            width += int(min(max(text_bytes(s), 1), MAX_TEXT_BYTES))
     return width
 
 

@@ -161,8 +161,11 @@ def attach(frame: pd.DataFrame, source: pd.DataFrame, *, path: Path | str | None
     joined.index = frame.index
     out = frame.copy()
     if path is not None and FILE_COLUMN not in out.columns:
-        names = (frame["file"].map(lambda f: Path(str(f)).name).to_numpy(dtype=object)
-                 if by_file else Path(path).name)
+        if by_file:  # once per distinct file, not per row (1 M detections of a few files)
+            codes, files = pd.factorize(frame["file"].astype(str))
+            names = np.array([Path(f).name for f in files], dtype=object)[codes]
+        else:
+            names = Path(path).name
         out[FILE_COLUMN] = np.where(key.notna().to_numpy(), names, None)
     for c in joined.columns:
         out[c] = joined[c].to_numpy()

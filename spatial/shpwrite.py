@@ -1,0 +1,124 @@
+"""Shapefiles whose text fields are as wide as their longest value, not GDAL's default 80 bytes.
+
+GDAL creates a DBF text field without a given width 80 bytes wide (and widens it up to 254
+for longer values), so a layer of many short texts (a national season's 1 M detections with
+~25 text columns: ``kept``, ``2025-06-01``…) writes ~2,000 bytes a record and passes the
+format's 2 GB. Here each text field gets the width of its longest value in the file's
+encoding (UTF-8 or GBK bytes; at least 1, at most :data:`MAX_TEXT_BYTES`): pyogrio creates a
+string field as wide as a fixed-width NumPy ``U<n>`` array's ``n``. Numbers keep GDAL's widths
+(reals 24, 64-bit integers 18, smaller 9); geometry, ``.prj`` and ``.shx`` are written as
+``GeoDataFrame.to_file`` writes them (the same pyogrio call with the same geometry type and
+CRS). :func:`text_widths` is what :func:`spatial.limits.dbf_record_bytes` counts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyogrio
+from geopandas.array import to_wkb
+from pandas.arrays import BooleanArray, FloatingArray, IntegerArray
+
+#: widest DBF text field GDAL writes (bytes); longer values are cut there, as by GDAL itself
+MAX_TEXT_BYTES = 254
+
+
+def is_text(s: pd.Series) -> bool:
+    """A column written as a DBF text field: text (or object) dtype; values written as str."""
+    return s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+
+
+def text_bytes(s: pd.Series, encoding: str = "utf-8") -> int:
+    """Bytes of the longest value of text column `s` in `encoding` (0 if none)."""
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):  # vectorised: Arrow
+        vals = s.to_numpy(dtype=object)
+        try:  # texts and missing values (None, NaN) as they are
+            arr = pa.array(vals, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # other values: as text
+            arr = pa.array(s.dropna().astype(str).to_numpy(dtype=object), type=pa.string())
+        top = pc.max(pc.binary_length(arr)).as_py() if len(arr) else None
+        return int(top or 0)
+    vals = s.dropna()
+    uniq = pd.unique(vals.astype(str).to_numpy(dtype=object))  # once per distinct value
+    return max((len(u.encode(encoding, errors="replace")) for u in uniq), default=0)
+
+
+def text_widths(frame: pd.DataFrame, encoding: str = "utf-8") -> dict[str, int]:
+    """DBF width (bytes) of each text column of `frame`: its longest value, 1..254.
+
+    A column with a longer value is left to GDAL, which widens the field to 254 bytes and cuts
+    the value there with a warning (as for every Shapefile before this writer).
+    """
+    return {c: min(max(n, 1), MAX_TEXT_BYTES) for c, n in _text_bytes(frame, encoding).items()}
+
+
+def _text_bytes(frame: pd.DataFrame, encoding: str) -> dict[str, int]:
+    return {c: text_bytes(frame[c], encoding) for c in frame.columns if is_text(frame[c])}
+
+
+def _geometry_type(geom: gpd.GeoSeries) -> str:
+    """The layer geometry type pyogrio's ``write_dataframe`` gives a Shapefile."""
+    kinds = pd.Series(geom.geom_type.unique()).dropna().to_numpy()
+    kind = kinds[0] if len(kinds) == 1 else "Unknown"
+    solid = geom[geom.notna() & ~geom.is_empty]
+    return f"{kind} Z" if kind != "Unknown" and len(solid) and solid.has_z.any() else kind
+
+
+def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list] | None:
+    """Field arrays and masks for pyogrio, text as ``U<width>``; None: a dtype not covered."""
+    longest = _text_bytes(frame, encoding)
+    data, masks = [], []
+    for col in frame.columns:
+        s = frame[col]
+        if col in longest:
+            miss = s.isna().to_numpy()
+            if longest[col] > MAX_TEXT_BYTES:  # GDAL widens to 254, cuts, warns
+                data.append(s.astype(object).where(~miss, None).to_numpy(dtype=object))
+                masks.append(None)
+                continue
+            text = s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object)
+            data.append(text.astype(f"U{max(longest[col], 1)}"))
+            masks.append(miss if miss.any() else None)
+        elif isinstance(s.array, IntegerArray | FloatingArray | BooleanArray):
+            data.append(s.array._data)
+            masks.append(s.array._mask)
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iufb":
+            data.append(s.to_numpy())
+            masks.append(None)
+        else:
+            return None
+    return data, masks
+
+
+def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
+                    **options: Any) -> None:
+    """Write `gdf` to the Shapefile `path` with text fields as wide as their data.
+
+    `encoding`: GDAL's name of the DBF encoding (``UTF-8``, ``CP936``); `options`: GDAL
+    dataset and layer creation options (e.g. ``DBF_DATE_LAST_UPDATE``). A frame this writer
+    does not cover (a named or non-integer index, a column neither number nor text) goes
+    through ``GeoDataFrame.to_file`` as before.
+    """
+    geo = gdf.geometry.name
+    attrs = pd.DataFrame(gdf.drop(columns=geo))
+    gdal_to_py = {"UTF-8": "utf-8", "CP936": "gbk"}
+    fields = _fields(attrs, gdal_to_py.get(encoding.upper(), encoding))
+    plain_index = gdf.index.name is None and pd.api.types.is_integer_dtype(gdf.index.dtype)
+    if fields is None or not plain_index or not gdf.columns.is_unique:
+        gdf.to_file(path, driver="ESRI Shapefile", engine="pyogrio", encoding=encoding,
+                    **options)
+        return
+    crs = None
+    if gdf.crs:
+        epsg = gdf.crs.to_epsg()
+        crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt("WKT1_GDAL")
+    pyogrio.raw.write(str(path), to_wkb(gdf.geometry.values), fields[0], list(attrs.columns),
+                      field_mask=fields[1], driver="ESRI Shapefile",
+                      geometry_type=_geometry_type(gdf.geometry), crs=crs, encoding=encoding,
+                      **options)

@@ -1,0 +1,81 @@
+"""Shapefiles with text fields as wide as their data (spatial.shpwrite).
+
+Checked against GDAL's own writer (``GeoDataFrame.to_file``): the same geometry files and the
+same values read back, a narrower .dbf whose field widths are the longest values' bytes (read
+from the DBF header, dBASE III layout), and the size estimate of spatial.limits equal to the
+file.
+"""
+
+import struct
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import MultiPolygon, Point, Polygon
+
+from spatial import limits, shpwrite
+
+
+def _dbf_fields(path):
+    """(name, type, width) of each field, from the DBF header (32-byte descriptors)."""
+    data = path.read_bytes()
+    header_len = struct.unpack("<H", data[8:10])[0]
+    out = []
+    for i in range((header_len - 33) // 32):
+        d = data[32 + 32 * i: 64 + 32 * i]
+        out.append((d[:11].rstrip(b"\0").decode(), chr(d[11]), d[16]))
+    return out
+
+
+def _frame():
+    sq = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
+    return gpd.GeoDataFrame({
+        "name": ["临清市", "ab", None, "x"],
+        "code": pd.array(["a", None, "bcd", "e"], dtype="str"),
+        "v": [1.5, np.nan, 2.25, 0.0],
+        "n": pd.array([1, None, 3, 4], dtype="Int64"),
+        "k": np.array([1, 2, 3, 4], dtype=np.int32),
+        "empty": [None, None, None, None],
+    }, geometry=[sq, MultiPolygon([sq, Polygon([(2, 2), (3, 2), (3, 3)])]), sq, sq],
+        crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "CP936"])
+def test_same_files_as_gdal_but_narrow_text(tmp_path, encoding):
+    gdf = _frame()
+    gdf.to_file(tmp_path / "old.shp", driver="ESRI Shapefile", engine="pyogrio",
+                encoding=encoding)
+    shpwrite.write_shapefile(gdf, tmp_path / "new.shp", encoding=encoding)
+    for ext in ("shp", "shx", "prj"):
+        assert (tmp_path / f"old.{ext}").read_bytes() == (tmp_path / f"new.{ext}").read_bytes()
+    old = pyogrio.read_dataframe(tmp_path / "old.shp", encoding=encoding)
+    new = pyogrio.read_dataframe(tmp_path / "new.shp", encoding=encoding)
+    pd.testing.assert_frame_equal(old, new, check_dtype=False)
+    widths = {n: w for n, _, w in _dbf_fields(tmp_path / "new.dbf")}
+    name_bytes = 9 if encoding == "UTF-8" else 6  # 临清市: 3 characters, 3 or 2 bytes each
+    assert widths["name"] == name_bytes
+    assert widths["code"] == 3 and widths["empty"] == 1
+    assert {n: w for n, _, w in _dbf_fields(tmp_path / "old.dbf")}["code"] == 80  # GDAL's
+    assert (tmp_path / "new.dbf").stat().st_size < (tmp_path / "old.dbf").stat().st_size
+
+
+def test_estimate_is_the_file(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["临清市示例企业", "a"] * 50, "v": np.arange(100.0),
+                            "n": np.arange(100)},
+                           geometry=[Point(1, 2)] * 100, crs="EPSG:4326")
+    shpwrite.write_shapefile(gdf, tmp_path / "t.shp", encoding="UTF-8")
+    assert limits.dbf_bytes(pd.DataFrame(gdf.drop(columns="geometry"))) == \
+        (tmp_path / "t.dbf").stat().st_size
+
+
+def test_text_past_254_bytes_is_left_to_gdal(tmp_path):
+    """GDAL widens the field to 254 bytes and cuts the value there, with its warning."""
+    gdf = gpd.GeoDataFrame({"name": ["x" * 300, "ab"], "code": ["a", "bc"]},
+                           geometry=[Point(0, 0), Point(1, 1)], crs="EPSG:4326")
+    with pytest.warns(RuntimeWarning, match="truncated to 254"):
+        shpwrite.write_shapefile(gdf, tmp_path / "t.shp", encoding="UTF-8")
+    widths = {n: w for n, _, w in _dbf_fields(tmp_path / "t.dbf")}
+    assert widths == {"name": 254, "code": 2}
+    assert pyogrio.read_dataframe(tmp_path / "t.shp")["name"].tolist() == ["x" * 254, "ab"]

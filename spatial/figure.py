@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from . import coords, fonts
 from .errors import InputError
@@ -187,10 +188,12 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
             cm.boundary.plot(ax=ax, color="#555555", linewidth=0.8, zorder=1)
             handles.append(Line2D([], [], color="#555555", linewidth=0.8, label="县区界"))
         symbols: list[np.ndarray] = []  # drawn point symbols (x, y), kept clear of labels
+        drawn: list[np.ndarray] = []  # bounds of the drawn layers (metric CRS)
         for z, (s, gdf) in enumerate(zip(style, frames, strict=True), start=2):
             if not len(gdf):
                 continue
             g = gdf.to_crs(crs)
+            drawn.append(g.total_bounds)
             is_point = g.geometry.geom_type.str.contains("Point").all()
             is_line = g.geometry.geom_type.str.contains("LineString").all()
             groups = _groups(g, s)
@@ -223,6 +226,10 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
                                 zorder=z + 20)
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
+        zoom = counties is not None and len(counties) and _zoom_box(np.array(drawn),
+                                                                    cm.total_bounds)
+        if zoom:
+            x0, y0, x1, y1 = zoom
         pad = 0.04 * max(x1 - x0, y1 - y0)
         ax.set_xlim(x0 - pad, x1 + pad)
         ax.set_ylim(y0 - pad, y1 + pad)
@@ -232,8 +239,13 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame], *, title: str,
             pts = np.concatenate(symbols) if symbols else np.zeros((0, 2))
             scale = max((x1 - x0 + 2 * pad) / (figsize[0] * 0.66 * 72),
                         (y1 - y0 + 2 * pad) / (figsize[1] * 0.86 * 72))  # metres per point
-            texts = cm[county_label].astype(str).tolist()
-            for (x, y), t in zip(label_positions(cm.geometry.to_numpy(), texts, pts,
+            shown = cm.geometry.to_numpy()
+            if zoom:  # label the part of each county inside the frame (none if outside it)
+                shown = shapely.intersection(shown, shapely.box(x0 - pad, y0 - pad, x1 + pad,
+                                                                y1 + pad))
+            keep = ~shapely.is_empty(shown)
+            texts = cm[county_label].astype(str).to_numpy()[keep].tolist()
+            for (x, y), t in zip(label_positions(shown[keep], texts, pts,
                                                  metres_per_pt=scale, fontsize=8), texts,
                                  strict=True):
                 ax.annotate(t, (x, y), ha="center", va="center", fontsize=8, color="#333333",
@@ -343,6 +355,37 @@ def label_positions(polygons: np.ndarray, texts: Sequence[str], symbols: np.ndar
         best = np.lexsort((dist, covered))[0]
         out.append((float(cand[best, 0]), float(cand[best, 1])))
     return out
+
+
+#: The figure zooms to its layers when they span less than this share of the counties' extent
+#: both ways (a built-up zone in a large county): the county outlines run out of the frame.
+ZOOM_SHARE = 0.25
+
+
+def _zoom_box(drawn: np.ndarray, county_bounds: np.ndarray) -> tuple[float, ...] | None:
+    """The layers' box padded by a quarter of its size, if it is small beside the counties.
+
+    The box is widened (or heightened) to the counties' width-to-height ratio.
+    `drawn`: one (minx, miny, maxx, maxy) row per drawn layer, `county_bounds` the counties'
+    (metres, the figure's CRS). None when the figure should show the whole counties.
+    """
+    if not len(drawn):
+        return None
+    lx0, ly0 = drawn[:, 0].min(), drawn[:, 1].min()
+    lx1, ly1 = drawn[:, 2].max(), drawn[:, 3].max()
+    cx0, cy0, cx1, cy1 = county_bounds
+    if not (lx1 - lx0 < ZOOM_SHARE * (cx1 - cx0) and ly1 - ly0 < ZOOM_SHARE * (cy1 - cy0)):
+        return None
+    pad = 0.25 * max(lx1 - lx0, ly1 - ly0, 2000.0)  # at least 500 m round a point or two
+    x0, y0, x1, y1 = lx0 - pad, ly0 - pad, lx1 + pad, ly1 + pad
+    # the frame keeps the shape the counties give it (the legend beside it is laid out for it)
+    aspect = (cx1 - cx0) / (cy1 - cy0) if cy1 > cy0 else 1.0
+    w, h = x1 - x0, y1 - y0
+    if w / h < aspect:
+        x0, x1 = (x0 + x1 - h * aspect) / 2, (x0 + x1 + h * aspect) / 2
+    else:
+        y0, y1 = (y0 + y1 - w / aspect) / 2, (y0 + y1 + w / aspect) / 2
+    return x0, y0, x1, y1
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

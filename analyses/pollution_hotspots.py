@@ -249,6 +249,10 @@ class Params:
         Length of the bottom lists of the ranking (by composite index and by 改善率).
     hot_share
         Share of the cells, by annual mean, that form the year's hot-cell set.
+    value_classes
+        Class breaks of the value maps and figure, ascending, in the pollutant's unit (e.g.
+        ``[0, 35, 75, 115, 150, 250]`` for PM2.5); empty: the GB 3095 classes for PM2.5, else
+        breaks of the run's values (the same in every year's map when the maps are per year).
     """
 
     pollutant: str = "pm25"
@@ -274,9 +278,14 @@ class Params:
     deduct_dust: bool = False
     bottom_n: int = 20
     hot_share: float = 0.1
+    value_classes: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         check_types(self)
+        vc = np.asarray(self.value_classes, dtype=np.float64)
+        if len(vc) and (len(vc) < 2 or np.isnan(vc).any() or (np.diff(vc) <= 0).any()):
+            raise InputError(f"params.value_classes {list(self.value_classes)}: give at least two "
+                             "class breaks in ascending order, e.g. [0, 35, 75, 115].")
         if not 0 <= self.receptor_km <= 50:
             raise InputError(f"params.receptor_km must be in [0, 50] km, not {self.receptor_km}.")
         if self.pollutant not in VALID_MAX:

@@ -45,6 +45,8 @@ PM25_BINS = [0, 25, 35, 45, 55, 75, 115, np.inf]
 
 
 def _bins(p, values: np.ndarray) -> list[float] | None:
+    if p.value_classes:
+        return list(p.value_classes)
     if p.pollutant == "pm25":
         return PM25_BINS
     return list(webmap.class_breaks(values, k=6)) if np.isfinite(values).any() else None
@@ -219,7 +221,9 @@ def map_years(result: Result, max_periods: int = MAP_PERIODS) -> dict[str, Resul
     Every period label begins with its year (``2025-01``, ``2025-01-05``, ``2025Q1``, ``2025``,
     ``2024/2025秋冬`` for the season that begins in October 2024); the year is the label's first
     four characters. The other layers (patterns over all periods, stations,
-    rankings) are the same in every year's map.
+    rankings) are the same in every year's map, and so are the value classes: those of the
+    whole run (``params.value_classes`` set to them), so that a colour means the same
+    concentration in every year's map.
     """
     cells = result.layers["cells"]
     labels = pd.Series(cells["period"].astype(str).unique())
@@ -228,11 +232,13 @@ def map_years(result: Result, max_periods: int = MAP_PERIODS) -> dict[str, Resul
     years = labels.str[:4]
     if years.nunique() < 2:
         return {}
-    import dataclasses
 
     year_of = cells["period"].astype(str).str[:4]
-    return {y: dataclasses.replace(result, layers={**result.layers,
-                                                   "cells": cells[year_of.to_numpy() == y]})
+    bins = _bins(result.params, cells["value"].to_numpy(np.float64))
+    params = dataclasses.replace(result.params, value_classes=tuple(bins or ()))
+    return {y: dataclasses.replace(result, params=params,
+                                   layers={**result.layers,
+                                           "cells": cells[year_of.to_numpy() == y]})
             for y in sorted(years.unique())}
 
 

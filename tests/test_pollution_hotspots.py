@@ -1,5 +1,6 @@
 """pollution-hotspots: readings formats, validity rules, cell values, Gi*, lists, demo."""
 
+import dataclasses
 import re
 
 import geopandas as gpd
@@ -394,3 +395,30 @@ def test_more_periods_than_a_map_holds_become_one_map_per_year(tmp_path):
     assert 'href=\\"pollution-hotspots.2024.html\\"' in p25
     with pytest.raises(InputError, match="map_periods"):
         config.map_options({"map_periods": 0})
+
+
+def _value_edges(result) -> list[float]:
+    leg = next(g for g in ph.symbology(result) if g.layer == "cells" and g.column == "value")
+    return [leg.entries[0].lower] + [e.upper for e in leg.entries]
+
+
+def test_year_maps_share_the_value_classes_of_the_run(tmp_path):
+    # NO2 has no fixed classes: breaks from the values. The generator's hot block grows by
+    # 3 a month, so 2024's cells alone (hot block up to ~97) would give other breaks than the
+    # whole run's (up to ~103); every year's map must colour a concentration alike.
+    months = [str(p) for p in pd.period_range("2024-01", "2025-02", freq="M")]
+    r = ph.run({"rasters": _rasters(tmp_path, months)}, ph.Params(pollutant="no2"))
+    years = ph.map_years(r, 13)
+    e24, e25, run = _value_edges(years["2024"]), _value_edges(years["2025"]), _value_edges(r)
+    assert e24 == e25 == run
+    cells = r.layers["cells"]
+    only_2024 = dataclasses.replace(r, layers={**r.layers, "cells": cells[
+        cells["period"].str.startswith("2024")]})
+    # 2024 on its own tops out lower (97 of 103 at the hot block): its own breaks would differ
+    assert _value_edges(only_2024)[-1] < run[-1]
+    # classes given by the user are used as they are, in every year's map
+    mine = ph.Params(pollutant="no2", value_classes=[0, 40, 80, 180])
+    r2 = dataclasses.replace(r, params=mine)
+    assert _value_edges(ph.map_years(r2, 13)["2024"])[1:-1] == [40.0, 80.0]
+    with pytest.raises(InputError, match="value_classes"):
+        ph.Params(value_classes=[10, 5])

@@ -30,6 +30,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from .compactjs import DECODE_JS, INFLATE_JS, RANK_JS
 from .errors import InputError
 from .htmlsafe import js_json
 
@@ -171,13 +172,7 @@ class PeriodLayer(MacroElement):
                 }
                 return h + "</table>";
             };
-            var inflate = function (b64) {
-                var s = atob(b64), u = new Uint8Array(s.length);
-                for (var i = 0; i < s.length; i++) { u[i] = s.charCodeAt(i); }
-                var stream = new Blob([u]).stream().pipeThrough(
-                    new DecompressionStream("deflate"));
-                return new Response(stream).arrayBuffer();
-            };
+""" + INFLATE_JS + """\
             var cls = null, vals = null;
             var per = 8 / d.bits, lg = Math.log2(per), mask = (1 << d.bits) - 1;
             var classOf = function (j, i) {
@@ -234,30 +229,10 @@ class PeriodLayer(MacroElement):
                 if (map.hasLayer(group)) { group.fire("add"); }
             };
             var arrays = [d.xy, d.nverts, d.nrings, d.nparts].concat(d.classes, d.values || []);
-            var ready = (typeof DecompressionStream === "undefined"
-                ? Promise.reject(new Error("no DecompressionStream"))
-                : Promise.all(arrays.map(inflate))).then(build).catch(function (e) {
-                    if (map._lantianDecodeError) { return; }
-                    map._lantianDecodeError = true;
-                    var note = L.control({position: "topleft"});
-                    note.onAdd = function () {
-                        var div = L.DomUtil.create("div", "lt-legend lt-decode-error");
-                        div.innerHTML = {{ this.error_json }};
-                        return div;
-                    };
-                    note.addTo(map);
-                    if (window.console) { console.error(e); }
-                });
-            (map._lantianPending || (map._lantianPending = [])).push(ready);
+""" + DECODE_JS + """\
             // One canvas draws every layer, in the order added; keep cells < polygons < outlines
             // < points whenever a layer is (re)added, e.g. switched on in the layer control.
-            var reg = map._lantianLayers || (map._lantianLayers = []);
-            reg.push({layer: group, rank: {{ this.rank }}});
-            group.on("add", function () {
-                reg.slice().sort(function (a, b) { return a.rank - b.rank; }).forEach(
-                    function (e) { if (map.hasLayer(e.layer)) { e.layer.bringToFront(); } });
-            });
-            group.addTo({{ this._parent.get_name() }});
+""" + RANK_JS + """\
             // one period picker per map moves every period layer (same period labels)
             map.on("lantian:period", function (e) {
                 var j = periods.indexOf(e.period);

@@ -27,6 +27,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
+from .compactjs import DECODE_JS, INFLATE_JS, RANK_JS
 from .errors import InputError
 from .htmlsafe import _check_color, escape, format_value, js_json
 from .mapelements import _RANK
@@ -99,13 +100,7 @@ class CompactPoints(MacroElement):
             var map = {{ this.map_name }};
             var style = {{ this.style_json }}, d = {{ this.data_json }};
             var group = L.featureGroup(), markers = [], keyOf = null;
-            var inflate = function (b64) {
-                var s = atob(b64), u = new Uint8Array(s.length);
-                for (var i = 0; i < s.length; i++) { u[i] = s.charCodeAt(i); }
-                var stream = new Blob([u]).stream().pipeThrough(
-                    new DecompressionStream("deflate"));
-                return new Response(stream).arrayBuffer();
-            };
+""" + INFLATE_JS + """\
             var view = function (buf, size) {
                 return size === 1 ? new Uint8Array(buf) :
                        size === 2 ? new Uint16Array(buf) : new Uint32Array(buf);
@@ -154,29 +149,9 @@ class CompactPoints(MacroElement):
             };
             var arrays = [d.xy].concat(d.r ? [d.r] : [], (d.tips || []).map(function (t) {
                 return t.idx; }), d.k ? [d.k] : []);
-            var ready = (typeof DecompressionStream === "undefined"
-                ? Promise.reject(new Error("no DecompressionStream"))
-                : Promise.all(arrays.map(inflate))).then(build).catch(function (e) {
-                    if (map._lantianDecodeError) { return; }
-                    map._lantianDecodeError = true;
-                    var note = L.control({position: "topleft"});
-                    note.onAdd = function () {
-                        var div = L.DomUtil.create("div", "lt-legend lt-decode-error");
-                        div.innerHTML = {{ this.error_json }};
-                        return div;
-                    };
-                    note.addTo(map);
-                    if (window.console) { console.error(e); }
-                });
-            (map._lantianPending || (map._lantianPending = [])).push(ready);
+""" + DECODE_JS + """\
             map.on("lantian:filter", function () { if (markers.length) { refill(); } });
-            var reg = map._lantianLayers || (map._lantianLayers = []);
-            reg.push({layer: group, rank: {{ this.rank }}});
-            group.on("add", function () {
-                reg.slice().sort(function (a, b) { return a.rank - b.rank; }).forEach(
-                    function (e) { if (map.hasLayer(e.layer)) { e.layer.bringToFront(); } });
-            });
-            group.addTo({{ this._parent.get_name() }});
+""" + RANK_JS + """\
         })();
         {% endmacro %}
         """

@@ -86,6 +86,13 @@ def dms(values: np.ndarray) -> np.ndarray:
     return text.to_numpy(dtype=object)
 
 
+def _class_names(conf_class: pd.Series) -> np.ndarray:
+    """The confidence classes' names (标称/高), each distinct class looked up once."""
+    codes, uniques = pd.factorize(conf_class, use_na_sentinel=False)
+    return pd.Series(uniques).map(lambda c: labels.label_value("conf_class", c)).to_numpy(
+        dtype=object)[codes]
+
+
 def ranked(points: pd.DataFrame, events: pd.DataFrame, keys: list[str], labels: list[str]
             ) -> pd.DataFrame:
     """Events and kept detections per unit, per window and per local day, ranked by events."""
@@ -132,8 +139,7 @@ def bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) ->
         "过境时间（北京时间）": p["local_time"].to_numpy(dtype=object),
         "卫星": p["satellite"].to_numpy(dtype=object),
         "传感器": p["instrument"].to_numpy(dtype=object),
-        "可信度": p["conf_class"].map(lambda c: labels.label_value("conf_class", c)).to_numpy(
-            dtype=object),  # the class name (标称/高), never a number
+        "可信度": _class_names(p["conf_class"]),  # the class name (标称/高), never a number
         "火辐射功率（MW）": p["frp"].to_numpy(),
         "火点事件编号": p["event_id"].to_numpy(),
         "是否在耕地": np.array([None, "否", "是"], dtype=object)[

@@ -122,3 +122,31 @@ def test_all_empty_text_stays_none(monkeypatch):
     got = values.parse_text(s)
     assert [repr(v) for v in got] == [repr(v) for v in _row_by_row(values.parse_text, s,
                                                                      monkeypatch)]
+
+
+def test_times_formatted_once_per_value_as_strftime():
+    # reference: pandas formatting every row (strftime / astype(str)), NaT included
+    from analyses import fire_points as fp
+    rng = np.random.default_rng(7)
+    base = pd.Timestamp("2024-06-10 18:30", tz="UTC")
+    t = pd.Series(base + pd.to_timedelta(rng.integers(0, 40, 500) * 97, unit="min"))
+    t[rng.random(500) < 0.05] = pd.NaT
+    local = t.dt.tz_convert("Asia/Shanghai")
+    got = fp._fmt_time(local)
+    want = local.dt.strftime("%Y-%m-%d %H:%M").to_numpy(dtype=object)
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+    assert got[0][:4] == "2024" and pd.isna(got).sum() == t.isna().sum() > 0
+    days = fp.local_days(local)
+    assert [repr(v) for v in fp._per_distinct(days, lambda u: u.astype(str))] == \
+        [repr(v) for v in pd.Series(days).astype(str).to_numpy(dtype=object)]
+
+
+def test_class_names_as_looked_up_row_by_row():
+    from analyses import fire_tables
+    from spatial import labels
+    s = pd.Series(np.random.default_rng(2).choice(np.array(["l", "n", "h", None], dtype=object),
+                                                  300))
+    got = fire_tables._class_names(s)
+    want = s.map(lambda c: labels.label_value("conf_class", c)).to_numpy(dtype=object)
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+    assert {"低", "标称", "高"} <= set(got)

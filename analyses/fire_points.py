@@ -402,7 +402,23 @@ def _per_distinct(values: pd.Series | np.ndarray, fmt: Any) -> np.ndarray:
     values (NaT) are formatted as `fmt` formats them.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return fmt(pd.Series(uniques)).to_numpy(dtype=object)[codes]
+    done = fmt(pd.Series(uniques))
+    if done.dtype == _STR and done.notna().any():  # text: as a frame would make it of objects
+        return done.array.take(codes)
+    return done.to_numpy(dtype=object)[codes]
+
+
+#: pandas' text dtype, which a frame gives a column of str objects
+_STR = pd.Series(["a"]).dtype
+
+
+def _text_values(s: pd.Series) -> Any:
+    """A column's values for a new frame: as they are when text, else as objects.
+
+    Text (the dtype a frame gives str objects) with a value; all missing, a frame keeps the
+    objects as objects.
+    """
+    return s.array if s.dtype == _STR and s.notna().any() else s.to_numpy(dtype=object)
 
 
 def _fmt_time(t: pd.Series) -> np.ndarray:
@@ -579,8 +595,8 @@ def run(inputs: dict[str, Any], params: Params, *,
         "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
         "local_date": _per_distinct(days, lambda u: u.astype(str)) if n else [],
         "utc_time": _per_distinct(f["utc_time"], lambda u: u.dt.strftime("%Y-%m-%dT%H:%MZ")),
-        "satellite": f["satellite"].to_numpy(dtype=object), "instrument": inst,
-        "confidence": conf, "conf_class": f["conf_class"].to_numpy(dtype=object),
+        "satellite": _text_values(f["satellite"]), "instrument": _text_values(f["instrument"]),
+        "confidence": conf, "conf_class": _text_values(f["conf_class"]),
         "frp": f["frp"].to_numpy("float64"), "brightness": f["brightness"].to_numpy("float64"),
         "bright_2": f["bright_2"].to_numpy("float64"), "daynight": dn, "status": status,
         "event_id": event_id,

@@ -37,7 +37,10 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     if not _all_text(values):  # a CSV's columns are text: no value can be a bool
         is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
         fast[is_bool] = np.nan  # True is not a number
-    slow = fast.isna().to_numpy() & values.notna().to_numpy()
+    slow = fast.isna().to_numpy()
+    if not slow.any():
+        return fast
+    slow = slow & values.notna().to_numpy()
     if not slow.any():
         return fast
     awkward = values[slow]

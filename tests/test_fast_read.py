@@ -150,3 +150,16 @@ def test_class_names_as_looked_up_row_by_row():
     want = s.map(lambda c: labels.label_value("conf_class", c)).to_numpy(dtype=object)
     assert [repr(v) for v in got] == [repr(v) for v in want]
     assert {"低", "标称", "高"} <= set(got)
+
+
+def test_dms_parts_joined_as_formatted_value_by_value():
+    from analyses import fire_tables
+    rng = np.random.default_rng(11)
+    v = np.concatenate([rng.uniform(-180, 180, 20000),
+                        [0.0, -0.0, -1e-9, 1e-9, 179.99999, -179.99999, 36.0, -0.5, 360.0,
+                         1 / 72000, -1 / 72000, 0.999986111]])
+    got = fire_tables.dms(v)
+    assert got.tolist() == fire_tables._dms_rows(v).tolist()
+    # by hand: 116.5042 deg = 116 deg 30' 15.1"; -0.5 deg = -0 deg 30' 00.0"
+    assert fire_tables.dms(np.array([116.5042, -0.5])).tolist() == ["116°30'15.1\"",
+                                                                    "-0°30'00.0\""]

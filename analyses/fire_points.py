@@ -395,8 +395,35 @@ def _utc_ns(t: pd.Series) -> np.ndarray:
         "datetime64[ns]").astype(np.int64)
 
 
+def _per_distinct(values: pd.Series | np.ndarray, fmt: Any) -> np.ndarray:
+    """``fmt(pd.Series(values)).to_numpy(dtype=object)``, computed once per distinct value.
+
+    A season's million detections share a few thousand overpass times and ~100 days. Missing
+    values (NaT) are formatted as `fmt` formats them.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    done = fmt(pd.Series(uniques))
+    if done.dtype == _STR and done.notna().any():  # text: as a frame would make it of objects
+        return done.array.take(codes)
+    return done.to_numpy(dtype=object)[codes]
+
+
+#: pandas' text dtype, which a frame gives a column of str objects
+_STR = pd.Series(["a"]).dtype
+
+
+def _text_values(s: pd.Series) -> Any:
+    """A column's values for a new frame: as they are when text, else as objects.
+
+    Text (the dtype a frame gives str objects) with a value; all missing, a frame keeps the
+    objects as objects.
+    """
+    return s.array if s.dtype == _STR and s.notna().any() else s.to_numpy(dtype=object)
+
+
 def _fmt_time(t: pd.Series) -> np.ndarray:
-    return t.dt.strftime("%Y-%m-%d %H:%M").to_numpy(dtype=object)
+    """Local times as ``YYYY-MM-DD HH:MM`` text (object array)."""
+    return _per_distinct(t, lambda u: u.dt.strftime("%Y-%m-%d %H:%M"))
 
 
 def _attach_units(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | None,
@@ -566,10 +593,10 @@ def run(inputs: dict[str, Any], params: Params, *,
 
     pts = pd.DataFrame({
         "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
-        "local_date": pd.Series(days).astype(str).to_numpy(dtype=object) if n else [],
-        "utc_time": f["utc_time"].dt.strftime("%Y-%m-%dT%H:%MZ").to_numpy(dtype=object),
-        "satellite": f["satellite"].to_numpy(dtype=object), "instrument": inst,
-        "confidence": conf, "conf_class": f["conf_class"].to_numpy(dtype=object),
+        "local_date": _per_distinct(days, lambda u: u.astype(str)) if n else [],
+        "utc_time": _per_distinct(f["utc_time"], lambda u: u.dt.strftime("%Y-%m-%dT%H:%MZ")),
+        "satellite": _text_values(f["satellite"]), "instrument": _text_values(f["instrument"]),
+        "confidence": conf, "conf_class": _text_values(f["conf_class"]),
         "frp": f["frp"].to_numpy("float64"), "brightness": f["brightness"].to_numpy("float64"),
         "bright_2": f["bright_2"].to_numpy("float64"), "daynight": dn, "status": status,
         "event_id": event_id,
@@ -624,10 +651,14 @@ def run(inputs: dict[str, Any], params: Params, *,
                     layers={"points": points, "events": events, "cells": cells,
                             "heat_sources": src_layer},
                     tables=tables, summary=summary, fields=FIELDS, title=title, context=ctx)
-    draw, estimate = fire_points_map.points_plan(result)  # the map's decision, said here too
+    # the map's decision, said here too (the legends made once for both estimates)
+    big = sum(len(result.layers[k]) for k in ("cells", "events", "points")) > \
+        fire_points_map.SMALL
+    legs = fire_points_map.symbology(result) if big else None
+    draw, estimate = fire_points_map.points_plan(result, legs)
     if not draw:
         result.summary.append(fire_points_map.left_out_summary(result, estimate))
-        national = fire_points_map.national_summary(result)
+        national = fire_points_map.national_summary(result, legs)
         if national:
             result.summary.append(national)
     for name, table in tables.items():  # a national season: the bulletin is CSV only
@@ -654,7 +685,7 @@ def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.
     sel = ev >= 0
     idx = kept[sel]
     e = ev[sel]
-    p = points.iloc[idx]
+    p = pd.DataFrame(points[["local_time", "lon", "lat", "frp", "instrument"]]).iloc[idx]
     utc = f["utc_time"].iloc[idx]
     df = pd.DataFrame({"e": e, "utc": _utc_ns(utc), "local": p["local_time"].to_numpy(),
                        "lon": p["lon"].to_numpy(), "lat": p["lat"].to_numpy(),

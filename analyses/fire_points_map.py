@@ -56,7 +56,7 @@ def symbology(result: Result) -> list[legend.LayerLegend]:
                                  fill_opacity=0.15, width=1.5))
     pts = L["points"]
     if len(pts):
-        present = set(pts["status"])
+        present = set(pts["status"].unique())
         order = [s for s in reversed(STATUSES) if s in present]  # bottom to top
         out.append(legend.categorized(
             "points", "卫星火点", "point", column="status",
@@ -234,13 +234,15 @@ def left_out_note(result: Result, estimate: float) -> str:
             "火点事件；逐个火点见 points 图层（GeoPackage / Shapefile）。")
 
 
-def national_summary(result: Result) -> str | None:
+def national_summary(result: Result, legends: list[legend.LayerLegend] | None = None
+                     ) -> str | None:
     """The summary line when cells and event polygons alone would pass the limit, else None.
 
     Said at the end of ``run``, from the same per-layer estimate the map uses (the display
-    resolution is chosen when the map is drawn and named on the map).
+    resolution is chosen when the map is drawn and named on the map). ``legends``: as
+    :func:`symbology` gives them (made here when not given).
     """
-    legs = {leg.layer: leg for leg in symbology(result)}
+    legs = {leg.layer: leg for leg in (legends or symbology(result))}
     sizes = _layer_bytes(result, legs)
     full = sizes["cells"] + sizes["events"]
     if full <= MAP_MAX_BYTES:

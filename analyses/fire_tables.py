@@ -76,6 +76,32 @@ FIELDS = {
 def dms(values: np.ndarray) -> np.ndarray:
     """Degrees as degrees-minutes-seconds text with tenths of a second: ``116°30'15.2"``."""
     v = np.asarray(values, dtype="float64")
+    if v.size and np.isfinite(v).all() and np.abs(v).max() <= 360:
+        return _dms_lookup(v)
+    return _dms_rows(v)
+
+
+def _dms_lookup(v: np.ndarray) -> np.ndarray:
+    """:func:`dms` of finite degrees, the parts' texts made once each and joined per value.
+
+    60 minute texts, 600 tenths-of-second texts and one per signed degree present.
+    """
+    tenths = np.round(np.abs(v) * 36000).astype(np.int64)
+    d, rest = np.divmod(tenths, 36000)
+    m, s10 = np.divmod(rest, 600)
+    head_codes, heads = pd.factorize(np.where(v < 0, -1, 1) * (d + 1))  # sign and degrees
+    head_text = np.array([("-" if h < 0 else "") + f"{abs(h) - 1}°" for h in heads],
+                         dtype=object)
+    minutes = np.array([f"{i:02d}'" for i in range(60)], dtype=object)
+    seconds = np.array([f'{i // 10:02d}.{i % 10}"' for i in range(600)], dtype=object)
+    text = (pd.Series(pd.array(head_text, dtype="str").take(head_codes))
+            + pd.Series(pd.array(minutes, dtype="str").take(m))
+            + pd.Series(pd.array(seconds, dtype="str").take(s10)))
+    return text.to_numpy(dtype=object)
+
+
+def _dms_rows(v: np.ndarray) -> np.ndarray:
+    """:func:`dms` formatted value by value (any input, NaN included)."""
     tenths = np.round(np.abs(v) * 36000).astype(np.int64)
     d, rest = np.divmod(tenths, 36000)
     m, s10 = np.divmod(rest, 600)
@@ -84,6 +110,13 @@ def dms(values: np.ndarray) -> np.ndarray:
     text = (pd.Series(sign) + pd.Series(d).astype(str) + "°" + pd.Series(m).astype(str).str.zfill(2)
             + "'" + sec + '"')
     return text.to_numpy(dtype=object)
+
+
+def _class_names(conf_class: pd.Series) -> np.ndarray:
+    """The confidence classes' names (标称/高), each distinct class looked up once."""
+    codes, uniques = pd.factorize(conf_class, use_na_sentinel=False)
+    return pd.Series(uniques).map(lambda c: labels.label_value("conf_class", c)).to_numpy(
+        dtype=object)[codes]
 
 
 def ranked(points: pd.DataFrame, events: pd.DataFrame, keys: list[str], labels: list[str]
@@ -132,8 +165,7 @@ def bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) ->
         "过境时间（北京时间）": p["local_time"].to_numpy(dtype=object),
         "卫星": p["satellite"].to_numpy(dtype=object),
         "传感器": p["instrument"].to_numpy(dtype=object),
-        "可信度": p["conf_class"].map(lambda c: labels.label_value("conf_class", c)).to_numpy(
-            dtype=object),  # the class name (标称/高), never a number
+        "可信度": _class_names(p["conf_class"]),  # the class name (标称/高), never a number
         "火辐射功率（MW）": p["frp"].to_numpy(),
         "火点事件编号": p["event_id"].to_numpy(),
         "是否在耕地": np.array([None, "否", "是"], dtype=object)[

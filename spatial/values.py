@@ -34,13 +34,43 @@ def parse_numbers(values: pd.Series) -> pd.Series:
         return values.astype("float64")
     # fast path: plain numbers (the bulk of a large file) need none of the clean-up below
     fast = pd.to_numeric(values, errors="coerce").astype("float64")
-    is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
-    fast[is_bool] = np.nan  # True is not a number
-    slow = fast.isna().to_numpy() & values.notna().to_numpy()
+    if not _all_text(values):  # a CSV's columns are text: no value can be a bool
+        is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+        fast[is_bool] = np.nan  # True is not a number
+    slow = fast.isna().to_numpy()
     if not slow.any():
         return fast
-    fast.loc[slow] = _parse_awkward_numbers(values[slow])
+    slow = slow & values.notna().to_numpy()
+    if not slow.any():
+        return fast
+    awkward = values[slow]
+    fast.loc[slow] = (_per_distinct(awkward, _parse_awkward_numbers, np.nan)
+                      if _all_text(awkward) else _parse_awkward_numbers(awkward))
     return fast
+
+
+def _all_text(values: pd.Series) -> bool:
+    """True when every value is a str or missing (a CSV's columns; checked in C, not per row).
+
+    Only then may values be parsed once per distinct value: ``pd.factorize`` takes ``1``,
+    ``1.0`` and ``True`` for the same value, which the parsers tell apart.
+    """
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return False
+    missing = values[values.isna().to_numpy()]  # None or NaN only (pd.NA reads as "<NA>")
+    return set(map(type, missing)) <= {type(None), float}
+
+
+def _per_distinct(values: pd.Series, func, missing: object) -> pd.Series:
+    """``func(values)`` computed once per distinct value (elementwise `func` only).
+
+    A season of a million FIRMS rows holds a few hundred distinct dates, times and classes.
+    Missing values (None, NaN) give `missing` without calling `func`.
+    """
+    codes, uniques = pd.factorize(values)
+    done = func(pd.Series(uniques, dtype=object)).to_numpy()
+    out = np.append(done, np.array([missing], dtype=done.dtype))  # code -1: missing
+    return pd.Series(out[codes], index=values.index, dtype=done.dtype, name=values.name)
 
 
 def _parse_awkward_numbers(values: pd.Series) -> pd.Series:
@@ -93,6 +123,14 @@ def parse_text(values: pd.Series) -> pd.Series:
         s = str(v).strip()
         return s or None
 
+    if len(values) and _all_text(values):  # a CSV column: each distinct text cleaned once
+        codes, uniques = pd.factorize(values)
+        done = [one(v) for v in uniques]
+        # as values.map(one).astype(object) gives it: any str result makes a str column,
+        # whose missing values are NaN once it is object again; all missing stay None
+        gap = np.nan if any(v is not None for v in done) else None
+        out = np.array([gap if v is None else v for v in done] + [gap], dtype=object)
+        return pd.Series(out[codes], index=values.index, dtype=object, name=values.name)
     return values.map(one).astype(object)
 
 

@@ -13,6 +13,7 @@ CRS). :func:`text_widths` is what :func:`spatial.limits.dbf_record_bytes` counts
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ import pyarrow.compute as pc
 import pyogrio
 from geopandas.array import to_wkb
 from pandas.arrays import BooleanArray, FloatingArray, IntegerArray
+
+from . import dbfwrite
 
 #: widest DBF text field GDAL writes (bytes); longer values are cut there, as by GDAL itself
 MAX_TEXT_BYTES = 254
@@ -118,7 +121,19 @@ def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
     if gdf.crs:
         epsg = gdf.crs.to_epsg()
         crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt("WKT1_GDAL")
-    pyogrio.raw.write(str(path), to_wkb(gdf.geometry.values), fields[0], list(attrs.columns),
-                      field_mask=fields[1], driver="ESRI Shapefile",
-                      geometry_type=_geometry_type(gdf.geometry), crs=crs, encoding=encoding,
-                      **options)
+    wkb = to_wkb(gdf.geometry.values)
+    kw = dict(driver="ESRI Shapefile", geometry_type=_geometry_type(gdf.geometry), crs=crs,
+              encoding=encoding, **options)
+    names = list(attrs.columns)
+    with tempfile.TemporaryDirectory(prefix="lantian-dbf-") as tmp:  # GDAL's header, no rows
+        pyogrio.raw.write(str(Path(tmp, "h.shp")), wkb[:0], [a[:0] for a in fields[0]], names,
+                          field_mask=[None if m is None else m[:0] for m in fields[1]], **kw)
+        header = Path(tmp, "h.dbf").read_bytes()
+    dbf = dbfwrite.records(header, fields[0], fields[1],
+                           gdal_to_py.get(encoding.upper(), encoding)) if len(names) else None
+    if dbf is None:  # a field or value the bulk writer does not cover: GDAL writes it all
+        pyogrio.raw.write(str(path), wkb, fields[0], names, field_mask=fields[1], **kw)
+        return
+    # geometry (.shp, .shx, .prj) by GDAL as before; the .dbf records in bulk
+    pyogrio.raw.write(str(path), wkb, [], [], **kw)
+    Path(path).with_suffix(".dbf").write_bytes(dbf)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import csvwrite, labels, textcheck
+from . import labels, textcheck
 from .safepath import safe_name
 
 #: Chinese sheet names of the tables the analyses write (others keep their name)
@@ -97,7 +97,7 @@ def neutralize_csv(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """A table as CSV (UTF-8 with BOM, machine column names), formula-neutralized."""
-    csvwrite.write_csv(neutralize_csv(df), path)  # as to_csv, each distinct value once
+    neutralize_csv(df).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def sheet_name(name: str, used: set[str], analysis: str | None = None) -> str:

@@ -52,37 +52,3 @@ def test_gpkg_arrow_path_writes_the_same_tables(tmp_path, monkeypatch):
     assert differ <= set(range(24, 28)) | set(range(92, 96))
     assert a[100:] == b[100:]
 
-
-def _table(n=2000):
-    rng = np.random.default_rng(5)
-    text = np.array(["kept", "a,b", 'say "hi"', "two\nlines", "cr\rx", "临清市", "", " ", "'=x",
-                     "1", "nan", None], dtype=object)
-    floats = rng.choice([0.1, -0.0, 0.0, 1e16, 1e-5, 2.5, np.nan, 123456.789, -7.0], n)
-    return pd.DataFrame({
-        "name": text[rng.integers(0, len(text), n)],
-        "status": pd.array(text[rng.integers(0, len(text), n)], dtype="str"),
-        "frp": floats, "f32": floats.astype(np.float32),
-        "k": rng.integers(-10**12, 10**12, n), "small": rng.integers(0, 3, n).astype(np.int32),
-        "flag": rng.random(n) < .5,
-        "n": pd.array(np.where(rng.random(n) < .3, None, rng.integers(0, 9, n)), dtype="Int64"),
-        "new": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
-        "mixed": rng.choice(np.array([1, 1.0, True, "1", None, 2.5], dtype=object), n),
-        "empty": [None] * n,
-    })
-
-
-def test_csv_as_pandas_writes_it(tmp_path):
-    from spatial import csvwrite
-    df = _table()
-    for cols in (list(df.columns), ["name", "frp"], ["empty", "n", "new"], ["name"]):
-        sub = df[cols]
-        sub.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8-sig")
-        csvwrite.write_csv(sub, tmp_path / "fast.csv")
-        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
-    assert csvwrite.csv_text(df[["name", "frp", "k", "status"]]) is not None  # the fast path
-    # a dtype formatted per column (datetimes: dates only or not): left to to_csv
-    dated = df.assign(when=pd.Timestamp("2025-06-01"))
-    assert csvwrite.csv_text(dated) is None
-    csvwrite.write_csv(dated, tmp_path / "fast.csv")
-    dated.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8-sig")
-    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()

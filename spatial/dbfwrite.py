@@ -58,10 +58,12 @@ def _column(values: np.ndarray, mask: np.ndarray | None, kind: str, width: int, 
             encoding: str) -> np.ndarray | None:
     """One field's cells (``S<width>``) as GDAL writes them; None if not covered."""
     if kind == "C":
-        if values.dtype.kind != "U":
+        if values.dtype.kind not in "UO":
             return None
 
-        def fmt_text(uniq: list) -> list[bytes]:  # cut at a NUL as C's strncpy; blanks after
+        def fmt_text(uniq: list) -> list[bytes] | None:  # cut at a NUL as C's strncpy
+            if not all(isinstance(v, str) for v in uniq):
+                return None
             return [v.split("\0", 1)[0].encode(encoding).ljust(width, b" ") for v in uniq]
         return _from_uniques(values.astype(object), mask, width, fmt_text, b" " * width)
     if kind not in "NF" or values.dtype.kind not in "iuf":
@@ -81,8 +83,9 @@ def records(header: bytes, data: list[np.ndarray], masks: list[np.ndarray | None
             encoding: str) -> bytes | None:
     """The whole ``.dbf``: GDAL's `header` (fields, no records) with the records of `data`.
 
-    `data`/`masks`: one array per field, in the header's order (text as NumPy ``U<n>``,
-    numbers as integer or float arrays; a mask True where the value is missing);
+    `data`/`masks`: one array per field, in the header's order (text as NumPy ``U<n>`` or
+    object arrays of ``str``, numbers as integer or float arrays; a mask True where the value
+    is missing);
     `encoding`: Python codec of the text (``utf-8``, ``gbk``). None if a field or value is
     not covered (see the module docstring): then GDAL writes the file.
     """

@@ -73,21 +73,27 @@ def _geometry_type(geom: gpd.GeoSeries) -> str:
     return f"{kind} Z" if kind != "Unknown" and len(solid) and solid.has_z.any() else kind
 
 
-def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list] | None:
-    """Field arrays and masks for pyogrio, text as ``U<width>``; None: a dtype not covered."""
+def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list, dict] | None:
+    """Field arrays, masks and text widths; None: a dtype not covered.
+
+    Text columns are object arrays of ``str`` ("" where missing, with a mask) and
+    ``widths[i]`` their field width in bytes (None past :data:`MAX_TEXT_BYTES`: the values as
+    they are, for GDAL to cut); :func:`_for_gdal` makes them what pyogrio takes.
+    """
     longest = _text_bytes(frame, encoding)
-    data, masks = [], []
-    for col in frame.columns:
+    data, masks, widths = [], [], {}
+    for i, col in enumerate(frame.columns):
         s = frame[col]
         if col in longest:
             miss = s.isna().to_numpy()
             if longest[col] > MAX_TEXT_BYTES:  # GDAL widens to 254, cuts, warns
                 data.append(s.astype(object).where(~miss, None).to_numpy(dtype=object))
                 masks.append(None)
+                widths[i] = None
                 continue
-            text = s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object)
-            data.append(text.astype(f"U{max(longest[col], 1)}"))
+            data.append(s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object))
             masks.append(miss if miss.any() else None)
+            widths[i] = max(longest[col], 1)
         elif isinstance(s.array, IntegerArray | FloatingArray | BooleanArray):
             data.append(s.array._data)
             masks.append(s.array._mask)
@@ -96,7 +102,13 @@ def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list] | None:
             masks.append(None)
         else:
             return None
-    return data, masks
+    return data, masks, widths
+
+
+def _for_gdal(data: list, widths: dict, rows: slice = slice(None)) -> list:
+    """The arrays pyogrio writes: text as ``U<width>`` (pyogrio makes the field that wide)."""
+    return [a[rows].astype(f"U{widths[i]}") if widths.get(i) else a[rows]
+            for i, a in enumerate(data)]
 
 
 def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
@@ -125,14 +137,17 @@ def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
     kw = dict(driver="ESRI Shapefile", geometry_type=_geometry_type(gdf.geometry), crs=crs,
               encoding=encoding, **options)
     names = list(attrs.columns)
+    data, masks, widths = fields
     with tempfile.TemporaryDirectory(prefix="lantian-dbf-") as tmp:  # GDAL's header, no rows
-        pyogrio.raw.write(str(Path(tmp, "h.shp")), wkb[:0], [a[:0] for a in fields[0]], names,
-                          field_mask=[None if m is None else m[:0] for m in fields[1]], **kw)
+        pyogrio.raw.write(str(Path(tmp, "h.shp")), wkb[:0], _for_gdal(data, widths, slice(0)),
+                          names, field_mask=[None if m is None else m[:0] for m in masks], **kw)
         header = Path(tmp, "h.dbf").read_bytes()
-    dbf = dbfwrite.records(header, fields[0], fields[1],
-                           gdal_to_py.get(encoding.upper(), encoding)) if len(names) else None
+    bulk = len(names) and None not in widths.values()
+    dbf = dbfwrite.records(header, data, masks,
+                           gdal_to_py.get(encoding.upper(), encoding)) if bulk else None
     if dbf is None:  # a field or value the bulk writer does not cover: GDAL writes it all
-        pyogrio.raw.write(str(path), wkb, fields[0], names, field_mask=fields[1], **kw)
+        pyogrio.raw.write(str(path), wkb, _for_gdal(data, widths), names, field_mask=masks,
+                          **kw)
         return
     # geometry (.shp, .shx, .prj) by GDAL as before; the .dbf records in bulk
     pyogrio.raw.write(str(path), wkb, [], [], **kw)

@@ -46,7 +46,9 @@ def _from_uniques(values: np.ndarray, mask: np.ndarray | None, width: int, fmt,
     if not len(values):
         return np.empty(0, dtype=f"S{width}")
     cells = fmt(uniq.tolist())
-    if cells is None or any(len(b) != width for b in cells):
+    # formatted numbers and padded texts are never shorter than the field: all exactly
+    # `width` bytes iff their sum is (one C-level pass)
+    if cells is None or sum(map(len, cells)) != width * len(cells):
         return None
     out = np.array(cells, dtype=f"S{width}")[codes]
     if mask is not None and mask.any():

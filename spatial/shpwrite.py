@@ -40,6 +40,10 @@ def is_text(s: pd.Series) -> bool:
 def text_bytes(s: pd.Series, encoding: str = "utf-8") -> int:
     """Bytes of the longest value of text column `s` in `encoding` (0 if none)."""
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):  # vectorised: Arrow
+        if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            arr = pa.array(s.array)  # the column's own Arrow strings, not copied to objects
+            top = pc.max(pc.binary_length(arr)).as_py() if len(arr) else None
+            return int(top or 0)
         vals = s.to_numpy(dtype=object)
         try:  # texts and missing values (None, NaN) as they are
             arr = pa.array(vals, type=pa.string(), from_pandas=True)

@@ -153,3 +153,11 @@ def test_value_wider_than_its_field_left_to_gdal(tmp_path, monkeypatch):
                              DBF_DATE_LAST_UPDATE="2025-01-01")
     _gdal_records(monkeypatch, gdf, tmp_path / "old.shp", "UTF-8")
     assert (tmp_path / "old.dbf").read_bytes() == (tmp_path / "new.dbf").read_bytes()
+
+
+def test_text_bytes_of_arrow_strings():
+    """Arrow-backed text measured in place: 临清市 is 3 characters of 3 UTF-8 bytes, 2 GBK."""
+    s = pd.Series(pd.array(["临清市", None, "ab", "x"], dtype="str"))
+    assert shpwrite.text_bytes(s) == 9
+    assert shpwrite.text_bytes(s, "gbk") == 6
+    assert shpwrite.text_bytes(pd.Series(pd.array([None, None], dtype="str"))) == 0

@@ -181,19 +181,22 @@ def map_plan(result: Result, legends: list[legend.LayerLegend] | None = None
     resolution (down to :data:`analyses.fire_display.MIN_DISPLAY_RES`) that fits the rest.
     """
     L = result.layers
-    key = tuple(id(L[k]) for k in ("points", "events", "cells")) + (len(L["points"]),)
-    cached = _PLANS.get(key[0]) if legends is None else None
-    if cached is not None and cached[0]() is L["points"] and cached[1] == key:
-        return cached[2]  # the map and the figure of one result
-    plan = _map_plan(result, legends)
-    if legends is None and plan.national:  # worth keeping: the display cells took seconds
-        _PLANS[key[0]] = (weakref.ref(L["points"]), key, plan)
+    key = (tuple(id(L[k]) for k in ("points", "events", "cells"))
+           + (len(L["points"]), MAP_MAX_BYTES))
+    cached = _PLANS.get(key[0])
+    if (cached is not None and cached[0]() is L["points"] and cached[1] == key
+            and cached[2] == legends):
+        return cached[3]  # the map and the figure of one result (same legends)
+    plan = _map_plan(result, legends)  # seconds: sampled estimates, display cells
+    if key[0] not in _PLANS:
         weakref.finalize(L["points"], _PLANS.pop, key[0], None)
+    _PLANS[key[0]] = (weakref.ref(L["points"]), key, None if legends is None else
+                      list(legends), plan)
     return plan
 
 
-#: the national plan of a result's map, reused by its figure: {id(points): (ref, key, plan)},
-#: an entry dropped with its points frame
+#: the plan of a result's map, reused by its figure:
+#: {id(points): (ref, key, legends, plan)}, an entry dropped with its points frame
 _PLANS: dict = {}
 
 
@@ -331,7 +334,7 @@ def figure_spec(result: Result, *,
     display cells and the heat sources, without the single events and detections.
     """
     L = result.layers
-    plan = map_plan(result)
+    plan = map_plan(result, legends)  # the map's plan (the same legends: computed once)
     out = []
     for leg in legends or symbology(result):
         if leg.context:

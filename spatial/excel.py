@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import labels
+from . import labels, textcheck
 from .safepath import safe_name
 
 #: Chinese sheet names of the tables the analyses write (others keep their name)
@@ -88,7 +88,8 @@ def neutralize_csv(df: pd.DataFrame) -> pd.DataFrame:
         s = out[col]
         if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
             continue
-        risky = s.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
+        risky = pd.Series(textcheck.text_mask(s, lambda v: v.startswith(FORMULA_START)),
+                          index=s.index)  # once per distinct text
         if risky.any():
             out[col] = s.where(~risky, "'" + s[risky].astype(str))
     return out

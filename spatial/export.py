@@ -151,6 +151,13 @@ def _table_for_excel(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Layers of at least this many rows go into the GeoPackage through pyogrio's Arrow path: the
+#: same tables, rows and values, ~2x faster than feature by feature (200,000 detections: 0.9 s
+#: against 2.0 s). Smaller layers keep the feature-by-feature path: the Arrow path commits a
+#: different number of times for some layers, which changes the SQLite header's change counter
+#: (bytes 24-27 and 92-95, nothing else), and a rerun of the demo stays byte-identical.
+GPKG_ARROW_ROWS = 50_000
+
 #: Shapefile attribute encodings: name -> (GDAL encoding, ``.cpg`` text). GBK is written as
 #: code page 936 (CP936, a superset of GB2312), which ArcGIS 10.x, ArcGIS Pro and QGIS all read
 #: from a ``.cpg`` holding ``936``.
@@ -268,7 +275,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
             part = part.set_crs("EPSG:4326") if part.crs is None else part
             with _fixed_gdal_date():
                 part.to_crs(crs).to_file(gpkg_path, layer=name, driver="GPKG",
-                                         engine="pyogrio")
+                                         engine="pyogrio",
+                                         use_arrow=len(part) >= GPKG_ARROW_ROWS)
             if spec is not None:  # millions of rows: compact, keyed by their row id
                 store(gpkg_path, name, part, parts[name][1], spec, cell_no=parts[name][2])
         if name not in labelled:

@@ -13,6 +13,7 @@ CRS). :func:`text_widths` is what :func:`spatial.limits.dbf_record_bytes` counts
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ import pyarrow.compute as pc
 import pyogrio
 from geopandas.array import to_wkb
 from pandas.arrays import BooleanArray, FloatingArray, IntegerArray
+
+from . import dbfwrite
 
 #: widest DBF text field GDAL writes (bytes); longer values are cut there, as by GDAL itself
 MAX_TEXT_BYTES = 254
@@ -37,6 +40,10 @@ def is_text(s: pd.Series) -> bool:
 def text_bytes(s: pd.Series, encoding: str = "utf-8") -> int:
     """Bytes of the longest value of text column `s` in `encoding` (0 if none)."""
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):  # vectorised: Arrow
+        if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            arr = pa.array(s.array)  # the column's own Arrow strings, not copied to objects
+            top = pc.max(pc.binary_length(arr)).as_py() if len(arr) else None
+            return int(top or 0)
         vals = s.to_numpy(dtype=object)
         try:  # texts and missing values (None, NaN) as they are
             arr = pa.array(vals, type=pa.string(), from_pandas=True)
@@ -70,21 +77,27 @@ def _geometry_type(geom: gpd.GeoSeries) -> str:
     return f"{kind} Z" if kind != "Unknown" and len(solid) and solid.has_z.any() else kind
 
 
-def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list] | None:
-    """Field arrays and masks for pyogrio, text as ``U<width>``; None: a dtype not covered."""
+def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list, dict] | None:
+    """Field arrays, masks and text widths; None: a dtype not covered.
+
+    Text columns are object arrays of ``str`` ("" where missing, with a mask) and
+    ``widths[i]`` their field width in bytes (None past :data:`MAX_TEXT_BYTES`: the values as
+    they are, for GDAL to cut); :func:`_for_gdal` makes them what pyogrio takes.
+    """
     longest = _text_bytes(frame, encoding)
-    data, masks = [], []
-    for col in frame.columns:
+    data, masks, widths = [], [], {}
+    for i, col in enumerate(frame.columns):
         s = frame[col]
         if col in longest:
             miss = s.isna().to_numpy()
             if longest[col] > MAX_TEXT_BYTES:  # GDAL widens to 254, cuts, warns
                 data.append(s.astype(object).where(~miss, None).to_numpy(dtype=object))
                 masks.append(None)
+                widths[i] = None
                 continue
-            text = s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object)
-            data.append(text.astype(f"U{max(longest[col], 1)}"))
+            data.append(s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object))
             masks.append(miss if miss.any() else None)
+            widths[i] = max(longest[col], 1)
         elif isinstance(s.array, IntegerArray | FloatingArray | BooleanArray):
             data.append(s.array._data)
             masks.append(s.array._mask)
@@ -93,7 +106,13 @@ def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list] | None:
             masks.append(None)
         else:
             return None
-    return data, masks
+    return data, masks, widths
+
+
+def _for_gdal(data: list, widths: dict, rows: slice = slice(None)) -> list:
+    """The arrays pyogrio writes: text as ``U<width>`` (pyogrio makes the field that wide)."""
+    return [a[rows].astype(f"U{widths[i]}") if widths.get(i) else a[rows]
+            for i, a in enumerate(data)]
 
 
 def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
@@ -118,7 +137,22 @@ def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
     if gdf.crs:
         epsg = gdf.crs.to_epsg()
         crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt("WKT1_GDAL")
-    pyogrio.raw.write(str(path), to_wkb(gdf.geometry.values), fields[0], list(attrs.columns),
-                      field_mask=fields[1], driver="ESRI Shapefile",
-                      geometry_type=_geometry_type(gdf.geometry), crs=crs, encoding=encoding,
-                      **options)
+    wkb = to_wkb(gdf.geometry.values)
+    kw = dict(driver="ESRI Shapefile", geometry_type=_geometry_type(gdf.geometry), crs=crs,
+              encoding=encoding, **options)
+    names = list(attrs.columns)
+    data, masks, widths = fields
+    with tempfile.TemporaryDirectory(prefix="lantian-dbf-") as tmp:  # GDAL's header, no rows
+        pyogrio.raw.write(str(Path(tmp, "h.shp")), wkb[:0], _for_gdal(data, widths, slice(0)),
+                          names, field_mask=[None if m is None else m[:0] for m in masks], **kw)
+        header = Path(tmp, "h.dbf").read_bytes()
+    bulk = len(names) and None not in widths.values()
+    dbf = dbfwrite.records(header, data, masks,
+                           gdal_to_py.get(encoding.upper(), encoding)) if bulk else None
+    if dbf is None:  # a field or value the bulk writer does not cover: GDAL writes it all
+        pyogrio.raw.write(str(path), wkb, _for_gdal(data, widths), names, field_mask=masks,
+                          **kw)
+        return
+    # geometry (.shp, .shx, .prj) by GDAL as before; the .dbf records in bulk
+    pyogrio.raw.write(str(path), wkb, [], [], **kw)
+    Path(path).with_suffix(".dbf").write_bytes(dbf)

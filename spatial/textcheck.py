@@ -10,7 +10,7 @@ Tab, line feed and carriage return are kept (Excel and GIS attributes hold them)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -22,10 +22,25 @@ CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 REPLACEMENT = "\ufffd"
 
 
+def text_mask(values: pd.Series, test: Callable[[str], bool]) -> np.ndarray:
+    """Per value: True if it is text (``str``) and `test` holds for it.
+
+    `test` runs once per distinct value (a national season's 1 M detections hold a few
+    thousand distinct texts per column), not once per cell; missing values are False.
+    """
+    try:
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists): each cell
+        return np.array([isinstance(v, str) and bool(test(v)) for v in values.tolist()],
+                        dtype=bool)
+    hits = np.array([isinstance(u, str) and bool(test(u)) for u in uniq.tolist()] + [False],
+                    dtype=bool)
+    return hits[codes]  # code -1 (missing) takes the appended False
+
+
 def control_mask(values: pd.Series) -> np.ndarray:
     """Per value: True if it is text holding a control character."""
-    text = values.map(lambda v: v if isinstance(v, str) else "")
-    return text.str.contains(CONTROLS, regex=True).to_numpy(dtype=bool)
+    return text_mask(values, lambda v: CONTROLS.search(v) is not None)
 
 
 def replace_controls(values: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -109,3 +109,23 @@ def test_hostile_names_through_a_run_stay_text(tmp_path, root):
     assert set(HOSTILE) <= texts
     rejected = pd.read_csv(out.layers_dir / "rejected.csv", encoding="utf-8-sig", dtype=str)
     assert sorted(rejected["id"]) == sorted("'" + h for h in HOSTILE)
+
+
+def test_text_tests_once_per_distinct_value_match_each_cell():
+    """textcheck.text_mask (per distinct value) gives what a test of every cell gives."""
+    import numpy as np
+
+    from spatial import textcheck
+    rng = np.random.default_rng(3)
+    pool = ["=SUM(A1)", "+1", "-x", "@a", "\tb", "ok", "临清", "a\x07b", "", None, np.nan, 1,
+            -2.5, True, ["l"]]
+    values = [pool[i] for i in rng.integers(0, len(pool) - 1, 2000)]  # hashable ones
+    for s in (pd.Series(values, dtype=object), pd.Series(values + [["l"]], dtype=object),
+              pd.Series([v for v in values if isinstance(v, str) or v is None], dtype="str")):
+        brute = np.array([isinstance(v, str) and v.startswith(excel.FORMULA_START)
+                          for v in s.tolist()])
+        assert (textcheck.text_mask(s, lambda v: v.startswith(excel.FORMULA_START))
+                == brute).all()
+        ctl = np.array([isinstance(v, str) and any(ord(c) < 32 and c not in "\t\n\r"
+                                                   for c in v) for v in s.tolist()])
+        assert (textcheck.control_mask(s) == ctl).all()

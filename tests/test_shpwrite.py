@@ -15,7 +15,7 @@ import pyogrio
 import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from spatial import limits, shpwrite
+from spatial import dbfwrite, limits, shpwrite
 
 
 def _dbf_fields(path):
@@ -79,3 +79,85 @@ def test_text_past_254_bytes_is_left_to_gdal(tmp_path):
     widths = {n: w for n, _, w in _dbf_fields(tmp_path / "t.dbf")}
     assert widths == {"name": 254, "code": 2}
     assert pyogrio.read_dataframe(tmp_path / "t.shp")["name"].tolist() == ["x" * 254, "ab"]
+
+
+def _mixed(n=500):
+    rng = np.random.default_rng(7)
+    real = rng.normal(0, 500, n)
+    real[[3, 9]] = np.nan
+    real[5], real[6] = np.inf, -np.inf
+    return gpd.GeoDataFrame({
+        "lat": rng.uniform(-90, 90, n), "neg": -rng.random(n), "real": real,
+        "big": rng.integers(-10**12, 10**12, n), "k": rng.integers(-999, 999, n).astype(np.int32),
+        "n": pd.array(np.where(rng.random(n) < .3, None, rng.integers(0, 99, n)), dtype="Int64"),
+        "x": pd.array(np.where(rng.random(n) < .3, None, rng.random(n)), dtype="Float64"),
+        "name": np.where(rng.random(n) < .3, None,
+                         np.array(["临清市", "ab", "", "x y", "a\0b"])[rng.integers(0, 5, n)]),
+        "status": pd.array(np.where(rng.random(n) < .3, None, "kept"), dtype="str"),
+    }, geometry=[Point(x, y) for x, y in rng.random((n, 2))], crs="EPSG:4326")
+
+
+def _gdal_records(monkeypatch, gdf, path, encoding):
+    """The same file with GDAL writing every record (the bulk writer switched off)."""
+    with monkeypatch.context() as m:
+        m.setattr(dbfwrite, "records", lambda *a: None)
+        shpwrite.write_shapefile(gdf, path, encoding=encoding, DBF_DATE_LAST_UPDATE="2025-01-01")
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "CP936"])
+def test_bulk_dbf_is_gdals_byte_for_byte(tmp_path, monkeypatch, encoding):
+    gdf = _mixed()
+    used = []
+    real = dbfwrite.records
+    monkeypatch.setattr(dbfwrite, "records", lambda *a: used.append(real(*a)) or used[-1])
+    shpwrite.write_shapefile(gdf, tmp_path / "new.shp", encoding=encoding,
+                             DBF_DATE_LAST_UPDATE="2025-01-01")
+    assert used and used[0] is not None  # the bulk writer wrote it, not the fallback
+    _gdal_records(monkeypatch, gdf, tmp_path / "old.shp", encoding)
+    for ext in ("shp", "shx", "prj", "dbf"):
+        assert (tmp_path / f"old.{ext}").read_bytes() == (tmp_path / f"new.{ext}").read_bytes()
+
+
+def test_bulk_dbf_read_by_hand(tmp_path):
+    """The records parsed by hand (dBASE III fixed width) hold the frame's values."""
+    gdf = _mixed()
+    shpwrite.write_shapefile(gdf, tmp_path / "t.shp", encoding="UTF-8")
+    data = (tmp_path / "t.dbf").read_bytes()
+    n, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    assert n == len(gdf) and data[-1:] == b"\x1a"
+    assert len(data) == header_len + n * record_len + 1
+    fields = _dbf_fields(tmp_path / "t.dbf")
+    assert [f for f, _, _ in fields] == [c for c in gdf.columns if c != "geometry"]
+    rec = np.frombuffer(data[header_len:-1], dtype=f"S{record_len}")
+    pos = 1
+    for name, kind, width in fields:
+        cells = [r[pos:pos + width].ljust(width, b"\0")[:width] for r in rec.tolist()]
+        pos += width
+        src = gdf[name].tolist()
+        for cell, v in zip(cells, src, strict=True):
+            missing = v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+            if kind == "C":
+                want = "" if missing else v.split("\0")[0]
+                assert cell.decode("utf-8").rstrip(" ") == want
+            elif missing:
+                assert cell == b"*" * width
+            else:
+                assert float(cell) == pytest.approx(v, rel=1e-12, abs=1e-15)
+
+
+def test_value_wider_than_its_field_left_to_gdal(tmp_path, monkeypatch):
+    """A real past the field's 24 characters: GDAL writes it (and warns), as before."""
+    gdf = _mixed(50)
+    gdf.loc[4, "lat"] = 1e12
+    shpwrite.write_shapefile(gdf, tmp_path / "new.shp", encoding="UTF-8",
+                             DBF_DATE_LAST_UPDATE="2025-01-01")
+    _gdal_records(monkeypatch, gdf, tmp_path / "old.shp", "UTF-8")
+    assert (tmp_path / "old.dbf").read_bytes() == (tmp_path / "new.dbf").read_bytes()
+
+
+def test_text_bytes_of_arrow_strings():
+    """Arrow-backed text measured in place: 临清市 is 3 characters of 3 UTF-8 bytes, 2 GBK."""
+    s = pd.Series(pd.array(["临清市", None, "ab", "x"], dtype="str"))
+    assert shpwrite.text_bytes(s) == 9
+    assert shpwrite.text_bytes(s, "gbk") == 6
+    assert shpwrite.text_bytes(pd.Series(pd.array([None, None], dtype="str"))) == 0

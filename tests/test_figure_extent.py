@@ -9,7 +9,6 @@ of the figure's metric CRS): a few km on the ground at 36.45°N.
 """
 
 import geopandas as gpd
-import numpy as np
 import pyproj
 from shapely.geometry import Point, box
 

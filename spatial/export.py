@@ -43,6 +43,7 @@ from . import excel, labels, limits, safepath, shpwrite, textcheck
 from .errors import InputError
 from .periodstore import PeriodLayer, period_rows, store
 from .periodstore import split as period_split
+from .values import map_per_value
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,9 @@ def _shp_frame(gdf: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object)
         elif s.dtype == object:
-            out[col] = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                             else (v if isinstance(v, (int, float, str)) else str(v)))
+            out[col] = map_per_value(s, lambda v: None if v is None or (
+                isinstance(v, float) and np.isnan(v)) else (v if isinstance(v, (int, float, str))
+                                                             else str(v)))
     return out.rename(columns=names)
 
 

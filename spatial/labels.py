@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .values import map_per_value
+
 #: {field (column name): {code: Chinese label}} for the codes the analyses write today
 LABELS: dict[str, dict[str, str]] = {
     "fuel": {"coal": "燃煤", "gas": "燃气", "biomass": "生物质", "oil": "燃油",
@@ -108,7 +110,8 @@ def label_frame(frame: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | N
     for col in labelled_columns(frame, table):
         codes = out[col]
         mapping = table[col]
-        shown = codes.map(lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
+        shown = map_per_value(codes, lambda v, m=mapping: m.get(v, v) if isinstance(v, str)
+                              else v)
         pos = list(out.columns).index(col)
         out[col] = shown
         out.insert(pos + 1, f"{col}{CODE_SUFFIX}", codes)

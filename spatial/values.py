@@ -73,6 +73,34 @@ def _per_distinct(values: pd.Series, func, missing: object) -> pd.Series:
     return pd.Series(out[codes], index=values.index, dtype=done.dtype, name=values.name)
 
 
+def map_per_value(values: pd.Series, fn) -> pd.Series:
+    """``values.map(fn)``, with `fn` called once per distinct value: the same values and dtype.
+
+    A national season's million detections hold a few thousand distinct texts per column.
+    Taken when every value is text or missing (:func:`_all_text`: distinct values cannot merge,
+    as ``1``, ``1.0`` and ``True`` would in ``pd.factorize``); missing values are mapped as
+    ``fn(None)`` or ``fn(nan)``, each kind once. Otherwise ``values.map(fn)`` row by row.
+    """
+    if not _all_text(values):
+        return values.map(fn)
+    codes, uniques = pd.factorize(values)  # -1: missing
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [fn(u) for u in uniques.tolist()]
+    out = np.empty(len(values), dtype=object)
+    ok = codes >= 0
+    out[ok] = mapped[codes[ok]]
+    if not ok.all():  # None or NaN only (_all_text)
+        none = np.equal(values.to_numpy(dtype=object)[~ok], None).astype(bool)
+        fill = np.empty(len(none), dtype=object)
+        if none.any():
+            fill[none] = fn(None)
+        if not none.all():
+            fill[~none] = fn(float("nan"))
+        out[~ok] = fill
+    # pandas infers the dtype of the mapped values as Series.map does
+    return pd.Series(out, index=values.index, name=values.name).infer_objects()
+
+
 def _parse_awkward_numbers(values: pd.Series) -> pd.Series:
     """:func:`parse_numbers` for values that are not plain numbers."""
     s = values.map(lambda v: v if v is None or isinstance(v, (int, float)) else

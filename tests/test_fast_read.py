@@ -163,3 +163,28 @@ def test_dms_parts_joined_as_formatted_value_by_value():
     # by hand: 116.5042 deg = 116 deg 30' 15.1"; -0.5 deg = -0 deg 30' 00.0"
     assert fire_tables.dms(np.array([116.5042, -0.5])).tolist() == ["116°30'15.1\"",
                                                                     "-0°30'00.0\""]
+
+
+def test_map_per_value_is_series_map():
+    # Series.map row by row is the reference: same values and dtype, None and NaN kept apart
+    from spatial.values import map_per_value
+
+    names = {"kept": "保留", "x": "叉"}
+
+    def label(v):
+        return names.get(v, v) if isinstance(v, str) else v
+
+    def shp(v):
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    def kind(v):
+        return type(v).__name__
+
+    cases = [pd.Series(["kept", "x", "y", None] * 3), pd.Series(["kept", "x", np.nan, "kept"]),
+             pd.Series(["kept", None, np.nan], dtype=object), pd.Series([None, None], dtype=object),
+             pd.Series([np.nan, np.nan], dtype=object), pd.Series([], dtype=object),
+             pd.Series([None, np.nan, "x"], dtype=object, index=[5, 6, 7], name="n"),
+             pd.Series(["1", 1, 1.0, True], dtype=object)]  # not all text: row by row
+    for s in cases:
+        for fn in (label, shp, kind):
+            pd.testing.assert_series_equal(map_per_value(s, fn), s.map(fn))

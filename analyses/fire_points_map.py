@@ -264,6 +264,10 @@ def left_out_summary(result: Result, estimate: float) -> str:
             "layer of the GeoPackage and Shapefiles.")
 
 
+#: Radius (px) of the heat-source circles on a national map (7 on a city's or province's)
+NATIONAL_SOURCE_SIZE = 3.0
+
+
 def build_map(result: Result, *,
               legends: list[legend.LayerLegend] | None = None) -> folium.Map:
     """Cells by fire count, event polygons, points by status, heat sources, outlines.
@@ -296,7 +300,10 @@ def build_map(result: Result, *,
                                           **fire_display.events_layer_data(L["events"]))
             mapparts.note_layer(m, leg)
     if "heat_sources" in legs:
-        mapparts.add_layer(m, legs["heat_sources"], L["heat_sources"], tooltip=_SOURCE_TIPS)
+        src = legs["heat_sources"]
+        if plan.national:  # at a national zoom size-7 circles would cover the display cells
+            src = legend.with_(src, size=NATIONAL_SOURCE_SIZE)
+        mapparts.add_layer(m, src, L["heat_sources"], tooltip=_SOURCE_TIPS)
     mapparts.add_legend(m)
     if not plan.points:
         note = left_out_note(result, plan.estimate)

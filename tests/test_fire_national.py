@@ -6,15 +6,18 @@ map's byte limit is lowered so that a few thousand detections take the national 
 """
 
 import base64
+import dataclasses
 import json
 import re
 import zlib
 
+import geopandas as gpd
 import h3
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from shapely.geometry import Point
 
 from analyses import fire_display, runner
 from analyses import fire_points as fp
@@ -105,6 +108,14 @@ def test_national_map_fits_and_says_what_it_shows(season, monkeypatch):
     assert len(html.encode()) <= fpm.MAP_MAX_BYTES
     assert f"H3 网格（显示为 {plan.display_res} 级）：火点数" in html
     assert f"网格按 H3 {plan.display_res} 级显示（{len(plan.cells):,} 个" in html
+    # heat sources as small circles, not size 7 over the display cells (one added by hand:
+    # 4,000 synthetic detections hold no persistent source)
+    src = gpd.GeoDataFrame({"id": ["H1"], "name": ["某钢厂"], "kind": ["steel"], "n_dates": [9],
+                            "n_excluded": [9], "source": ["known"]},
+                           geometry=[Point(116.0, 36.4)], crs=4326)
+    with_src = dataclasses.replace(season, layers={**season.layers, "heat_sources": src})
+    src_html = runner.render_map(fp, with_src, runner.map_settings({}, offline=True))
+    assert '"radius":3.0' in src_html and '"radius":7.0' not in src_html
     # the compact events: one marker per event at its centroid
     data = json.loads(re.search(r"var style = \{.*?\}, d = (\{.*?\});\n", html).group(1))
     assert data["n"] == len(season.layers["events"])

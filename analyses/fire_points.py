@@ -96,6 +96,7 @@ from spatial import (
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
+from spatial.values import per_distinct
 
 from . import api, fire_daily, fire_groups, fire_points_map, fire_verification
 from . import fire_accountability as acc
@@ -395,19 +396,6 @@ def _utc_ns(t: pd.Series) -> np.ndarray:
         "datetime64[ns]").astype(np.int64)
 
 
-def _per_distinct(values: pd.Series | np.ndarray, fmt: Any) -> np.ndarray:
-    """``fmt(pd.Series(values)).to_numpy(dtype=object)``, computed once per distinct value.
-
-    A season's million detections share a few thousand overpass times and ~100 days. Missing
-    values (NaT) are formatted as `fmt` formats them.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    done = fmt(pd.Series(uniques))
-    if done.dtype == _STR and done.notna().any():  # text: as a frame would make it of objects
-        return done.array.take(codes)
-    return done.to_numpy(dtype=object)[codes]
-
-
 #: pandas' text dtype, which a frame gives a column of str objects
 _STR = pd.Series(["a"]).dtype
 
@@ -423,7 +411,7 @@ def _text_values(s: pd.Series) -> Any:
 
 def _fmt_time(t: pd.Series) -> np.ndarray:
     """Local times as ``YYYY-MM-DD HH:MM`` text (object array)."""
-    return _per_distinct(t, lambda u: u.dt.strftime("%Y-%m-%d %H:%M"))
+    return per_distinct(t, lambda u: u.dt.strftime("%Y-%m-%d %H:%M"))
 
 
 def _attach_units(lng: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame | None,
@@ -593,8 +581,8 @@ def run(inputs: dict[str, Any], params: Params, *,
 
     pts = pd.DataFrame({
         "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
-        "local_date": _per_distinct(days, lambda u: u.astype(str)) if n else [],
-        "utc_time": _per_distinct(f["utc_time"], lambda u: u.dt.strftime("%Y-%m-%dT%H:%MZ")),
+        "local_date": per_distinct(days, lambda u: u.astype(str)) if n else [],
+        "utc_time": per_distinct(f["utc_time"], lambda u: u.dt.strftime("%Y-%m-%dT%H:%MZ")),
         "satellite": _text_values(f["satellite"]), "instrument": _text_values(f["instrument"]),
         "confidence": conf, "conf_class": _text_values(f["conf_class"]),
         "frp": f["frp"].to_numpy("float64"), "brightness": f["brightness"].to_numpy("float64"),

@@ -36,6 +36,7 @@ import pandas as pd
 
 from . import io, progress, sources
 from .errors import InputError
+from .values import per_distinct
 
 log = logging.getLogger(__name__)
 
@@ -119,17 +120,6 @@ def _map_distinct(values: pd.Series, func) -> pd.Series:
     return pd.Series(out[codes], index=values.index, dtype=object)
 
 
-def _per_value(values: pd.Series, func) -> np.ndarray:
-    """``func(values).to_numpy()`` computed on each distinct value once (`func` elementwise).
-
-    `func` gets the distinct values (missing ones among them, as they are) in a Series of
-    `values`' dtype, so it returns what it would for all rows.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=values.dtype)
-    return np.asarray(func(distinct).to_numpy())[codes]
-
-
 def _time_text(values: pd.Series) -> pd.Series:
     """acq_time as ``hhmm`` text: ``5`` -> ``0005``, ``05:10`` / ``510.0`` -> ``0510``."""
     def one(v: object) -> str | None:
@@ -181,8 +171,8 @@ def normalize(raw: pd.DataFrame, *, path: Path | str, name: str = "fires", first
     n = len(attrs)
     row = np.arange(n, dtype=np.int64) + first_row
     if flavour is None:
-        instrument = _per_value(io.parse_text(attrs["instrument"]),
-                                lambda u: u.str.upper()).astype(object)
+        instrument = per_distinct(io.parse_text(attrs["instrument"]),
+                                  lambda u: u.str.upper()).astype(object)
     else:
         instrument = np.full(n, flavour, dtype=object)
     is_viirs = instrument == "VIIRS"
@@ -198,16 +188,16 @@ def normalize(raw: pd.DataFrame, *, path: Path | str, name: str = "fires", first
     conf_num = np.full(n, np.nan)  # MODIS rows: a number (VIIRS rows use their class)
     if not is_viirs.all():
         conf_num[~is_viirs] = io.parse_numbers(conf_raw[~is_viirs]).to_numpy()
-    conf_cls = _per_value(conf_raw, lambda u: u.str.lower().map(VIIRS_CLASSES)
-                          ).astype("float64")
+    conf_cls = per_distinct(conf_raw, lambda u: u.str.lower().map(VIIRS_CLASSES)
+                            ).astype("float64")
     confidence = np.where(is_viirs, conf_cls, conf_num)
     conf_class = np.select([confidence < 30, confidence < 80, confidence <= 100], ["l", "n", "h"],
                            default=None).astype(object)
     conf_class[np.isnan(confidence)] = None
 
     sat_text = io.parse_text(_col(attrs, "satellite"))
-    sat = _per_value(sat_text, lambda u: u.str.upper().map(SATELLITES).fillna(u)
-                     ).astype(object)
+    sat = per_distinct(sat_text, lambda u: u.str.upper().map(SATELLITES).fillna(u)
+                       ).astype(object)
     b1 = np.full(n, np.nan)
     b2 = np.full(n, np.nan)
     for inst, cols in _FLAVOURS.items():
@@ -222,8 +212,8 @@ def normalize(raw: pd.DataFrame, *, path: Path | str, name: str = "fires", first
         "brightness": b1, "bright_2": b2,
         "scan": io.parse_numbers(_col(attrs, "scan")).to_numpy(),
         "track": io.parse_numbers(_col(attrs, "track")).to_numpy(),
-        "daynight": _per_value(io.parse_text(_col(attrs, "daynight")),
-                               lambda u: u.str.upper()).astype(object),
+        "daynight": per_distinct(io.parse_text(_col(attrs, "daynight")),
+                                 lambda u: u.str.upper()).astype(object),
         "version": io.parse_text(_col(attrs, "version")).to_numpy(dtype=object),
         "file": str(path), "row": row,
     })

@@ -44,7 +44,7 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     if not slow.any():
         return fast
     awkward = values[slow]
-    fast.loc[slow] = (_per_distinct(awkward, _parse_awkward_numbers, np.nan)
+    fast.loc[slow] = (per_distinct(awkward, _parse_awkward_numbers)
                       if _all_text(awkward) else _parse_awkward_numbers(awkward))
     return fast
 
@@ -61,27 +61,36 @@ def _all_text(values: pd.Series) -> bool:
     return set(map(type, missing)) <= {type(None), float}
 
 
-def _per_distinct(values: pd.Series, func, missing: object) -> pd.Series:
-    """``func(values)`` computed once per distinct value (elementwise `func` only).
+def per_distinct(values: pd.Series | np.ndarray, func):
+    """``func(pd.Series(values))``'s values, computed on each distinct value once.
 
-    A season of a million FIRMS rows holds a few hundred distinct dates, times and classes.
-    Missing values (None, NaN) give `missing` without calling `func`.
+    `func` is elementwise and takes a Series (of the values' dtype; missing values among the
+    distinct ones, as they are). A season of a million FIRMS rows holds a few hundred distinct
+    dates, times and classes. Returns an array of the rows: text results as pandas' text array
+    (what a frame makes of str objects), anything else as a NumPy array of `func`'s dtype
+    (objects when all of a text result is missing).
     """
-    codes, uniques = pd.factorize(values)
-    done = func(pd.Series(uniques, dtype=object)).to_numpy()
-    out = np.append(done, np.array([missing], dtype=done.dtype))  # code -1: missing
-    return pd.Series(out[codes], index=values.index, dtype=done.dtype, name=values.name)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    done = func(pd.Series(uniques))
+    if done.dtype == _STR and done.notna().any():
+        return done.array.take(codes)
+    return done.to_numpy(dtype=object if done.dtype == _STR else None)[codes]
+
+
+#: pandas' text dtype (the dtype of a column of str objects)
+_STR = pd.Series(["a"]).dtype
 
 
 def map_per_value(values: pd.Series, fn) -> pd.Series:
     """``values.map(fn)``, with `fn` called once per distinct value: the same values and dtype.
 
     A national season's million detections hold a few thousand distinct texts per column.
-    Taken when every value is text or missing (:func:`_all_text`: distinct values cannot merge,
-    as ``1``, ``1.0`` and ``True`` would in ``pd.factorize``); missing values are mapped as
-    ``fn(None)`` or ``fn(nan)``, each kind once. Otherwise ``values.map(fn)`` row by row.
+    Taken when every value is text or missing (:func:`_all_text`) or the column is numeric
+    (distinct values cannot merge there, as ``1``, ``1.0`` and ``True`` would in an object
+    column); missing values are mapped as ``fn(None)`` or ``fn(nan)``, each kind once.
+    Otherwise ``values.map(fn)`` row by row.
     """
-    if not _all_text(values):
+    if not (values.dtype.kind in "iuf" or _all_text(values)):
         return values.map(fn)
     codes, uniques = pd.factorize(values)  # -1: missing
     mapped = np.empty(len(uniques), dtype=object)
@@ -89,7 +98,7 @@ def map_per_value(values: pd.Series, fn) -> pd.Series:
     out = np.empty(len(values), dtype=object)
     ok = codes >= 0
     out[ok] = mapped[codes[ok]]
-    if not ok.all():  # None or NaN only (_all_text)
+    if not ok.all():  # None or NaN only (_all_text, or a float column)
         none = np.equal(values.to_numpy(dtype=object)[~ok], None).astype(bool)
         fill = np.empty(len(none), dtype=object)
         if none.any():
@@ -151,15 +160,7 @@ def parse_text(values: pd.Series) -> pd.Series:
         s = str(v).strip()
         return s or None
 
-    if len(values) and _all_text(values):  # a CSV column: each distinct text cleaned once
-        codes, uniques = pd.factorize(values)
-        done = [one(v) for v in uniques]
-        # as values.map(one).astype(object) gives it: any str result makes a str column,
-        # whose missing values are NaN once it is object again; all missing stay None
-        gap = np.nan if any(v is not None for v in done) else None
-        out = np.array([gap if v is None else v for v in done] + [gap], dtype=object)
-        return pd.Series(out[codes], index=values.index, dtype=object, name=values.name)
-    return values.map(one).astype(object)
+    return map_per_value(values, one).astype(object)  # a CSV column: each text cleaned once
 
 
 def parse_datetimes(values: pd.Series, *, tz: str = "Asia/Shanghai") -> pd.Series:

@@ -137,7 +137,7 @@ def test_times_formatted_once_per_value_as_strftime():
     assert [repr(v) for v in got] == [repr(v) for v in want]
     assert got[0][:4] == "2024" and pd.isna(got).sum() == t.isna().sum() > 0
     days = fp.local_days(local)
-    assert [repr(v) for v in fp._per_distinct(days, lambda u: u.astype(str))] == \
+    assert [repr(v) for v in values.per_distinct(days, lambda u: u.astype(str))] == \
         [repr(v) for v in pd.Series(days).astype(str).to_numpy(dtype=object)]
 
 

@@ -16,8 +16,8 @@ import pandas as pd
 
 from .classes import NO_DATA_COLOR, class_breaks, class_labels, classify, sequential_colors
 from .errors import InputError
-from .htmlsafe import MISSING_TEXT, _check_color, escape, field_values, format_value
-from .mapelements import _RANK, add_legend
+from .htmlsafe import MISSING_TEXT, check_color, escape, field_values, format_value
+from .mapelements import LAYER_RANK, add_legend
 from .maplayers import _add_features, _display, _layer_name
 from .periodlayer import (
     VALUE_BUDGET,
@@ -107,7 +107,7 @@ def add_choropleth(
         tooltip=None,
         popup=None,
         show=show,
-        rank=_RANK["cells"],
+        rank=LAYER_RANK["cells"],
         tips=(tip_labels, rows),
     )
     if legend:
@@ -125,7 +125,7 @@ def _class_styles(values: np.ndarray, *, bins: Sequence[float] | None, k: int,
     if colors is None:
         palette = sequential_colors(n, cmap=cmap)
     else:
-        palette = [_check_color(c, "colors") for c in colors]
+        palette = [check_color(c, "colors") for c in colors]
         if len(palette) != n:
             raise InputError(
                 f"colors: {len(palette)} colours given for {n} classes (edges {edges.tolist()}); "
@@ -254,7 +254,7 @@ def add_choropleth_periods(
     # the map is changed only now, when every argument has been checked
     m.lantian_period_value_bytes = used
     group = folium.FeatureGroup(name=layer_name, show=show).add_to(m)
-    group.add_child(PeriodLayer(data, styles, map_name=m.get_name(), rank=_RANK["cells"]),
+    group.add_child(PeriodLayer(data, styles, map_name=m.get_name(), rank=LAYER_RANK["cells"]),
                     name=f"{name}_data")
     log.info("Map layer %r: %d cells x %d periods", name, *table.shape)
     if legend:

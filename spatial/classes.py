@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import InputError
-from .htmlsafe import _check_color, _is_missing, format_value
+from .htmlsafe import _is_missing, check_color, format_value
 
 #: Colours for the status categories the analyses share (keys as written in the layers).
 STATUS_COLORS: dict[str, str] = {
@@ -68,7 +68,7 @@ def category_colors(
     i = 0
     for cat in cats:
         if cat in fixed:
-            out[cat] = _check_color(fixed[cat], f"fixed[{cat!r}]")
+            out[cat] = check_color(fixed[cat], f"fixed[{cat!r}]")
         else:
             out[cat] = palette[i % len(palette)]
             i += 1

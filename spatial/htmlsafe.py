@@ -52,7 +52,8 @@ def _js_safe(text: str) -> str:
     )
 
 
-def _check_color(color: object, arg: str) -> str:
+def check_color(color: object, arg: str) -> str:
+    """`color` stripped, if it is a CSS colour the maps accept; else InputError naming `arg`."""
     if not isinstance(color, str) or not _COLOR_RE.match(color.strip()):
         raise InputError(
             f"{arg}={color!r} is not a colour; give '#rrggbb', '#rgb', 'rgb(r, g, b)' or a CSS "

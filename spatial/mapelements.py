@@ -16,7 +16,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .errors import InputError
-from .htmlsafe import _check_color, _is_missing, escape, js_json
+from .htmlsafe import _is_missing, check_color, escape, js_json
 
 
 class _MapStyle(MacroElement):
@@ -161,7 +161,7 @@ class _GeoJsonLayer(MacroElement):
 
 #: Drawing order of the kinds of layer on the shared canvas (higher on top). Hit-testing picks the
 #: topmost *interactive* feature, so hover-only outlines go at the bottom.
-_RANK = {"outlines_hover": 0, "cells": 10, "polygons": 20, "outlines": 30, "points": 40}
+LAYER_RANK = {"outlines_hover": 0, "cells": 10, "polygons": 20, "outlines": 30, "points": 40}
 
 
 class _Filter(MacroElement):
@@ -251,7 +251,7 @@ def legend_html(title: str, items: Sequence[tuple]) -> str:
             raise InputError(
                 f"items[{i}]={item!r}: give (colour, label) or (colour, label, shape) tuples."
             )
-        color = _check_color(item[0], f"items[{i}] colour")
+        color = check_color(item[0], f"items[{i}] colour")
         shape = item[2] if len(item) == 3 else "square"
         if shape not in ("square", "circle", "line"):
             raise InputError(f"items[{i}] shape={shape!r}: choose 'square', 'circle' or 'line'.")

@@ -21,8 +21,8 @@ import shapely
 from . import coords
 from .classes import STATUS_COLORS, category_colors
 from .errors import InputError
-from .htmlsafe import _check_color, _is_missing, escape, field_values, format_value, js_json
-from .mapelements import _RANK, _GeoJsonLayer
+from .htmlsafe import _is_missing, check_color, escape, field_values, format_value, js_json
+from .mapelements import LAYER_RANK, _GeoJsonLayer
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _category_styles(
     if color_col is None:
         style = dict(base)
         for k in keys:
-            style[k] = _check_color(color, "color")
+            style[k] = check_color(color, "color")
         return [style], np.zeros(len(gdf), dtype=np.int64)
     if color_col not in gdf.columns:
         raise InputError(
@@ -298,7 +298,7 @@ def add_points(
         tooltip=tooltip,
         popup=popup,
         show=show,
-        rank=_RANK["points"],
+        rank=LAYER_RANK["points"],
         radius=r,
         **_filter_kw(gdf, filter_col),
     )
@@ -367,7 +367,7 @@ def add_polygons(
     base.update(style or {})
     for k in ("color", "fillColor"):
         if k in base:
-            _check_color(base[k], f"style[{k!r}]")
+            check_color(base[k], f"style[{k!r}]")
     styles, idx = _category_styles(
         gdf,
         base,
@@ -385,7 +385,7 @@ def add_polygons(
         tooltip=tooltip,
         popup=popup,
         show=show,
-        rank=_RANK["polygons"],
+        rank=LAYER_RANK["polygons"],
         **_filter_kw(gdf, filter_col),
     )
 
@@ -454,7 +454,7 @@ def add_outlines(
     if labels not in ("permanent", "tooltip"):
         raise InputError(f"labels={labels!r}: choose 'permanent' or 'tooltip'.")
     style: dict[str, Any] = {
-        "color": _check_color(color, "color"),
+        "color": check_color(color, "color"),
         "weight": float(weight),
         "opacity": 0.9,
         "fill": False,
@@ -491,5 +491,5 @@ def add_outlines(
         tips=tips,
         labels=label_data,
         label_min_zoom=label_min_zoom,
-        rank=_RANK["outlines"] if labels == "permanent" else _RANK["outlines_hover"],
+        rank=LAYER_RANK["outlines"] if labels == "permanent" else LAYER_RANK["outlines_hover"],
     )

@@ -47,7 +47,7 @@ _SCALE = 1_000_000  # micro-degrees: 6 decimals, as every other layer of the map
 _FORMAT = re.compile(r"\{:(?P<plus>\+?)\.(?P<dec>\d)f\}")
 
 
-def _b64z(a: np.ndarray) -> str:
+def compressed_b64(a: np.ndarray) -> str:
     """zlib-compressed, base64-encoded bytes of an array (its dtype fixes the byte order)."""
     return base64.b64encode(zlib.compress(np.ascontiguousarray(a).tobytes(), ZLIB_LEVEL)
                             ).decode("ascii")
@@ -79,7 +79,7 @@ def pack_class_table(idx: np.ndarray, bits: int) -> list[str]:
     shifts = (np.arange(per, dtype=np.uint8) * bits)[None, :, None]
     packed = np.bitwise_or.reduce(a.reshape(-1, per, n_p) << shifts, axis=1)
     rows = np.ascontiguousarray(packed.T)  # one row per period
-    return [_b64z(r) for r in rows]
+    return [compressed_b64(r) for r in rows]
 
 
 def encode_polygons(geoms: np.ndarray) -> dict[str, str]:
@@ -100,10 +100,11 @@ def encode_polygons(geoms: np.ndarray) -> dict[str, str]:
     q = np.round(xy[~closing] * _SCALE).astype(np.int64)
     d = np.diff(q, axis=0, prepend=np.zeros((1, 2), np.int64))
     return {
-        "xy": _b64z(d.astype("<i4").ravel()),
-        "nverts": _b64z(np.bincount(vert_of[~closing], minlength=len(rings)).astype("<u4")),
-        "nrings": _b64z(np.bincount(ring_of, minlength=len(parts)).astype("<u4")),
-        "nparts": _b64z(np.bincount(part_of, minlength=len(geoms)).astype("<u4")),
+        "xy": compressed_b64(d.astype("<i4").ravel()),
+        "nverts": compressed_b64(np.bincount(vert_of[~closing],
+                                             minlength=len(rings)).astype("<u4")),
+        "nrings": compressed_b64(np.bincount(ring_of, minlength=len(parts)).astype("<u4")),
+        "nparts": compressed_b64(np.bincount(part_of, minlength=len(geoms)).astype("<u4")),
     }
 
 
@@ -141,7 +142,7 @@ def value_arrays(table: np.ndarray, value_format: str | None, *, budget: float =
     arrays: list[str] | None = []
     size = 0
     for j in range(q.shape[1]):
-        arrays.append(_b64z(q[:, j]))
+        arrays.append(compressed_b64(q[:, j]))
         size += len(arrays[-1])
         if size > budget:
             arrays = None

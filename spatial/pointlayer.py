@@ -29,9 +29,9 @@ from jinja2 import Template
 
 from .compactjs import DECODE_JS, INFLATE_JS, RANK_JS
 from .errors import InputError
-from .htmlsafe import _check_color, escape, format_value, js_json
-from .mapelements import _RANK
-from .periodlayer import _b64z
+from .htmlsafe import check_color, escape, format_value, js_json
+from .mapelements import LAYER_RANK
+from .periodlayer import compressed_b64
 
 
 def _index_dtype(n: int) -> str:
@@ -50,14 +50,14 @@ def encode_texts(values: pd.Series) -> tuple[list[str], str, int]:
         codes = np.where(codes < 0, len(texts), codes)
         texts.append(escape(format_value(None)))
     dtype = _index_dtype(len(texts))
-    return texts, _b64z(codes.astype(dtype)), np.dtype(dtype).itemsize
+    return texts, compressed_b64(codes.astype(dtype)), np.dtype(dtype).itemsize
 
 
 def encode_positions(lng: np.ndarray, lat: np.ndarray, decimals: int) -> str:
     """``round(v * 10**decimals)`` of lng and lat, as deltas, int32 (x, y per point), b64 zlib."""
     q = np.round(np.column_stack([lng, lat]) * 10.0**decimals).astype(np.int64)
     d = np.diff(q, axis=0, prepend=np.zeros((1, 2), np.int64))
-    return _b64z(d.astype("<i4").ravel())
+    return compressed_b64(d.astype("<i4").ravel())
 
 
 def compact_data(lng: np.ndarray, lat: np.ndarray, *, radius: np.ndarray | None,
@@ -71,7 +71,7 @@ def compact_data(lng: np.ndarray, lat: np.ndarray, *, radius: np.ndarray | None,
     data: dict = {"n": len(lng), "div": 10**decimals, "xy": encode_positions(lng, lat, decimals)}
     if radius is not None:
         half = np.clip(np.round(np.asarray(radius, dtype=float) * 2), 0, 255)
-        data["r"] = _b64z(half.astype("<u1"))
+        data["r"] = compressed_b64(half.astype("<u1"))
     if tips is not None:
         data["tipLabels"], data["tips"] = [], []
         for col in tips.columns:
@@ -81,7 +81,7 @@ def compact_data(lng: np.ndarray, lat: np.ndarray, *, radius: np.ndarray | None,
     if keys is not None:
         codes, uniques = pd.factorize(keys, use_na_sentinel=True)
         data["keys"] = [None, *[escape(u) for u in uniques]]
-        data["k"] = _b64z((codes + 1).astype(_index_dtype(len(uniques) + 1)))
+        data["k"] = compressed_b64((codes + 1).astype(_index_dtype(len(uniques) + 1)))
         data["kSize"] = np.dtype(_index_dtype(len(uniques) + 1)).itemsize
     return data
 
@@ -202,9 +202,9 @@ def add_compact_points(m: folium.Map, lng: np.ndarray, lat: np.ndarray, *, name:
     layer_name = _layer_name(m, name)
     data = layer_data(lng, lat, radius=radius, tooltip=tooltip, keys=keys, decimals=decimals)
     style = {"radius": float(size), "weight": 1, "color": "#ffffff", "opacity": 0.9,
-             "fillColor": _check_color(color, "color"), "fillOpacity": 0.85,
+             "fillColor": check_color(color, "color"), "fillOpacity": 0.85,
              "interactive": bool(tooltip)}
     group = folium.FeatureGroup(name=layer_name, show=show).add_to(m)
-    group.add_child(CompactPoints(data, style, map_name=m.get_name(), rank=_RANK["points"]),
+    group.add_child(CompactPoints(data, style, map_name=m.get_name(), rank=LAYER_RANK["points"]),
                     name=f"{name}_data")
     return group

@@ -13,6 +13,7 @@ CRS). :func:`text_widths` is what :func:`spatial.limits.dbf_record_bytes` counts
 
 from __future__ import annotations
 
+import struct
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyogrio
+import shapely
 from geopandas.array import to_wkb
 from pandas.arrays import BooleanArray, FloatingArray, IntegerArray
 
@@ -73,30 +75,56 @@ def _geometry_type(geom: gpd.GeoSeries) -> str:
     """The layer geometry type pyogrio's ``write_dataframe`` gives a Shapefile."""
     kinds = pd.Series(geom.geom_type.unique()).dropna().to_numpy()
     kind = kinds[0] if len(kinds) == 1 else "Unknown"
-    solid = geom[geom.notna() & ~geom.is_empty]
+    arr = geom.to_numpy()
+    solid = geom[~(shapely.is_missing(arr) | shapely.is_empty(arr))]
     return f"{kind} Z" if kind != "Unknown" and len(solid) and solid.has_z.any() else kind
 
 
-def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list, dict] | None:
-    """Field arrays, masks and text widths; None: a dtype not covered.
+def coded_text(s: pd.Series) -> dbfwrite.Text:
+    """Text column `s` as its distinct values and a code per row (-1 where missing).
 
-    Text columns are object arrays of ``str`` ("" where missing, with a mask) and
-    ``widths[i]`` their field width in bytes (None past :data:`MAX_TEXT_BYTES`: the values as
-    they are, for GDAL to cut); :func:`_for_gdal` makes them what pyogrio takes.
+    Arrow-backed strings are dictionary-encoded by Arrow (no Python object per row); other
+    columns are factorized, values that are not ``str`` turned into text each on its own (as
+    ``astype(str)``: ``1`` and ``1.0`` stay two texts).
+    """
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = pa.array(s.array)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        enc = pc.dictionary_encode(arr)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
+        return dbfwrite.Text(codes.astype(np.intp, copy=False), enc.dictionary)
+    vals = s.to_numpy(dtype=object)
+    codes, uniq = pd.factorize(vals)
+    if all(isinstance(v, str) for v in uniq):
+        return dbfwrite.Text(codes.astype(np.intp, copy=False), list(uniq))
+    miss = s.isna().to_numpy()
+    text = s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object)
+    codes, uniq = pd.factorize(text)
+    codes[miss] = -1
+    return dbfwrite.Text(codes.astype(np.intp, copy=False), list(uniq))
+
+
+def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list, dict] | None:
+    """Field columns, masks and text widths; None: a dtype not covered.
+
+    Text columns are :class:`spatial.dbfwrite.Text` and ``widths[i]`` their field width in
+    bytes (None past :data:`MAX_TEXT_BYTES`: then the values as they are, an object array,
+    for GDAL to cut); :func:`_for_gdal` makes them what pyogrio takes.
     """
     longest = _text_bytes(frame, encoding)
     data, masks, widths = [], [], {}
     for i, col in enumerate(frame.columns):
         s = frame[col]
         if col in longest:
-            miss = s.isna().to_numpy()
             if longest[col] > MAX_TEXT_BYTES:  # GDAL widens to 254, cuts, warns
+                miss = s.isna().to_numpy()
                 data.append(s.astype(object).where(~miss, None).to_numpy(dtype=object))
                 masks.append(None)
                 widths[i] = None
                 continue
-            data.append(s.astype(object).where(~miss, "").astype(str).to_numpy(dtype=object))
-            masks.append(miss if miss.any() else None)
+            text = coded_text(s)
+            data.append(text)
+            masks.append(text.mask if (text.codes < 0).any() else None)
             widths[i] = max(longest[col], 1)
         elif isinstance(s.array, IntegerArray | FloatingArray | BooleanArray):
             data.append(s.array._data)
@@ -111,8 +139,14 @@ def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list, dict] | Non
 
 def _for_gdal(data: list, widths: dict, rows: slice = slice(None)) -> list:
     """The arrays pyogrio writes: text as ``U<width>`` (pyogrio makes the field that wide)."""
-    return [a[rows].astype(f"U{widths[i]}") if widths.get(i) else a[rows]
-            for i, a in enumerate(data)]
+    out = []
+    for i, a in enumerate(data):
+        if isinstance(a, dbfwrite.Text):
+            a = a.strings(rows)
+        else:
+            a = a[rows]
+        out.append(a.astype(f"U{widths[i]}") if widths.get(i) else a)
+    return out
 
 
 def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
@@ -137,7 +171,8 @@ def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
     if gdf.crs:
         epsg = gdf.crs.to_epsg()
         crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt("WKT1_GDAL")
-    wkb = to_wkb(gdf.geometry.values)
+    points = point_files(gdf.geometry.values)
+    wkb = to_wkb(gdf.geometry.values[:0] if points else gdf.geometry.values)
     kw = dict(driver="ESRI Shapefile", geometry_type=_geometry_type(gdf.geometry), crs=crs,
               encoding=encoding, **options)
     names = list(attrs.columns)
@@ -150,9 +185,60 @@ def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, encoding: str,
     dbf = dbfwrite.records(header, data, masks,
                            gdal_to_py.get(encoding.upper(), encoding)) if bulk else None
     if dbf is None:  # a field or value the bulk writer does not cover: GDAL writes it all
+        if points:
+            wkb = to_wkb(gdf.geometry.values)
         pyogrio.raw.write(str(path), wkb, _for_gdal(data, widths), names, field_mask=masks,
                           **kw)
         return
-    # geometry (.shp, .shx, .prj) by GDAL as before; the .dbf records in bulk
+    # geometry (.shp, .shx, .prj) by GDAL as before, or points in bulk; the .dbf in bulk
     pyogrio.raw.write(str(path), wkb, [], [], **kw)
+    if points:
+        Path(path).with_suffix(".shp").write_bytes(points[0])
+        Path(path).with_suffix(".shx").write_bytes(points[1])
     Path(path).with_suffix(".dbf").write_bytes(dbf)
+
+
+#: a point's record in the .shp: number and length (big-endian), type 1, x, y
+_POINT_RECORD = np.dtype([("number", ">i4"), ("length", ">i4"), ("type", "<i4"),
+                          ("x", "<f8"), ("y", "<f8")])
+_INDEX_RECORD = np.dtype([("offset", ">i4"), ("length", ">i4")])
+
+
+def _main_header(shape_type: int, file_bytes: int, bbox: tuple[float, ...]) -> bytes:
+    """The 100-byte header of a .shp or .shx (ESRI Shapefile technical description, 1998)."""
+    return (struct.pack(">7i", 9994, 0, 0, 0, 0, 0, file_bytes // 2)
+            + struct.pack("<2i4d4d", 1000, shape_type, *bbox, 0.0, 0.0, 0.0, 0.0))
+
+
+def point_files(geom: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """The .shp and .shx of 2-D points, built in bulk, byte for byte as GDAL writes them.
+
+    `geom`: a GeoPandas geometry array. Each record is 28 bytes (a 8-byte header: number from
+    1 and content length in 16-bit words, big-endian; then shape type 1 and x, y as
+    little-endian doubles); the index holds each record's offset and length in words; the
+    headers hold the file length and the bounding box (Z and M ranges 0). None (GDAL writes
+    the geometry) unless every geometry is a non-empty 2-D point with finite coordinates.
+    """
+    arr = np.asarray(geom)
+    n = len(arr)
+    if not n or not (shapely.get_type_id(arr) == 0).all() or shapely.is_empty(arr).any() \
+            or shapely.has_z(arr).any():
+        return None
+    xy = shapely.get_coordinates(arr)
+    if len(xy) != n or not np.isfinite(xy).all():
+        return None
+    rec = np.empty(n, dtype=_POINT_RECORD)
+    rec["number"] = np.arange(1, n + 1)
+    rec["length"] = (_POINT_RECORD.itemsize - 8) // 2
+    rec["type"] = 1
+    rec["x"], rec["y"] = xy[:, 0], xy[:, 1]
+    index = np.empty(n, dtype=_INDEX_RECORD)
+    index["offset"] = (100 + _POINT_RECORD.itemsize * np.arange(n)) // 2
+    index["length"] = rec["length"]
+    bbox = (xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max())
+    shp_bytes, shx_bytes = 100 + rec.nbytes, 100 + index.nbytes
+    shp = np.concatenate([np.frombuffer(_main_header(1, shp_bytes, bbox), np.uint8),
+                          rec.view(np.uint8)])
+    shx = np.concatenate([np.frombuffer(_main_header(1, shx_bytes, bbox), np.uint8),
+                          index.view(np.uint8)])
+    return shp, shx

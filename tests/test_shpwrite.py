@@ -94,6 +94,11 @@ def _mixed(n=500):
         "name": np.where(rng.random(n) < .3, None,
                          np.array(["临清市", "ab", "", "x y", "a\0b"])[rng.integers(0, 5, n)]),
         "status": pd.array(np.where(rng.random(n) < .3, None, "kept"), dtype="str"),
+        # Arrow-backed text: its UTF-8 bytes used as they are, or per value past a NUL
+        "town": pd.array(np.where(rng.random(n) < .3, None, np.array(
+            ["临清市", "康庄镇", "", "x y"])[rng.integers(0, 4, n)]), dtype="str"),
+        "note": pd.array(np.where(rng.random(n) < .3, None, np.array(
+            ["临清市", "a\0b", "c"])[rng.integers(0, 3, n)]), dtype="str"),
     }, geometry=[Point(x, y) for x, y in rng.random((n, 2))], crs="EPSG:4326")
 
 
@@ -161,3 +166,46 @@ def test_text_bytes_of_arrow_strings():
     assert shpwrite.text_bytes(s) == 9
     assert shpwrite.text_bytes(s, "gbk") == 6
     assert shpwrite.text_bytes(pd.Series(pd.array([None, None], dtype="str"))) == 0
+
+
+def test_integer_cells_are_cs_printf():
+    """Integers formatted all at once equal Python's ``%*d`` (C's printf) cell for cell."""
+    rng = np.random.default_rng(3)
+    ext = np.iinfo(np.int64)
+    vals = np.concatenate([rng.integers(ext.min, ext.max, 5000, endpoint=True),
+                           rng.integers(-1000, 1000, 500),
+                           [0, -1, 1, 9, 10, -9, -10, 99, 100, ext.min, ext.max]])
+    for width in (1, 3, 18, 20, 24):
+        want = [b"%*d" % (width, v) for v in vals.tolist()]
+        got = dbfwrite._int_cells(vals, width)
+        if any(len(w) > width for w in want):  # wider than the field: not written in bulk
+            assert got is None
+        else:
+            assert [bytes(r) for r in got] == want
+    small = np.array([0, 5, -5, 12], dtype=np.int32)
+    assert [bytes(r) for r in dbfwrite._int_cells(small, 2)] == [b" 0", b" 5", b"-5", b"12"]
+    assert dbfwrite._int_cells(small, 1) is None  # -5 and 12 need two bytes
+    top = np.array([0, 2**64 - 1], dtype=np.uint64)
+    assert bytes(dbfwrite._int_cells(top, 20)[1]) == b"18446744073709551615"
+
+
+@pytest.mark.parametrize("geoms", [
+    [Point(0.5, 1.5), Point(-120.25, 33.0), Point(116.4, 39.9)],
+    [Point(0.5, 1.5, 2.0), Point(1, 2, 3)],  # 3-D: GDAL writes them
+    [Point(0.5, 1.5), Point()],  # an empty point: GDAL writes it
+])
+def test_points_in_bulk_or_by_gdal_are_gdals_files(tmp_path, monkeypatch, geoms):
+    gdf = gpd.GeoDataFrame({"k": np.arange(len(geoms))}, geometry=geoms, crs="EPSG:4326")
+    plain = all(not g.is_empty and not g.has_z for g in geoms)
+    assert (shpwrite.point_files(gdf.geometry.values) is not None) == plain
+    shpwrite.write_shapefile(gdf, tmp_path / "new.shp", encoding="UTF-8")
+    gdf.to_file(tmp_path / "old.shp", driver="ESRI Shapefile", engine="pyogrio",
+                encoding="UTF-8")
+    for ext in ("shp", "shx", "prj"):
+        assert (tmp_path / f"old.{ext}").read_bytes() == (tmp_path / f"new.{ext}").read_bytes()
+    if plain:  # the records read by hand: 28 bytes each after the 100-byte header
+        data = (tmp_path / "new.shp").read_bytes()
+        for i, g in enumerate(geoms):
+            num, length = struct.unpack(">2i", data[100 + 28 * i: 108 + 28 * i])
+            kind, x, y = struct.unpack("<i2d", data[108 + 28 * i: 128 + 28 * i])
+            assert (num, length, kind, x, y) == (i + 1, 10, 1, g.x, g.y)

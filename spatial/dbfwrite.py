@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .values import factorize_exact
+
 BLANK, STAR = 0x20, 0x2A
 #: records filled per block (a few MB: one block stays in the CPU's cache)
 BLOCK_ROWS = 4096
@@ -162,7 +164,8 @@ def _number_cells(values: np.ndarray, mask: np.ndarray | None, kind: str, width:
     else:
         nan = np.isnan(values)  # GDAL writes NaN as a missing value; infinities as inf, -inf
         mask = nan if mask is None else (mask | nan)
-        codes, uniq = pd.factorize(values.astype(np.float64), use_na_sentinel=False)
+        # by bits: -0.0 is written -0.000…, as C's printf writes it
+        codes, uniq = factorize_exact(values.astype(np.float64), use_na_sentinel=False)
         cells = _matrix([b"%*.*f" % (width, dec, v) for v in uniq.tolist()], width)
     if cells is None:
         return None

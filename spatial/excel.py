@@ -14,6 +14,7 @@ tab or a carriage return is prefixed with ``'`` (:func:`neutralize_csv`).
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 import unicodedata
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import labels, textcheck
+from . import csvwrite, labels, textcheck
 from .safepath import safe_name
 
 #: Chinese sheet names of the tables the analyses write (others keep their name)
@@ -83,7 +84,7 @@ def neutralize_csv(df: pd.DataFrame) -> pd.DataFrame:
 
     Only text (``str``) cells change; numbers, including negative ones, stay numbers.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # columns replaced below, never changed in place
     for col in out.columns:
         s = out[col]
         if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
@@ -96,8 +97,17 @@ def neutralize_csv(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """A table as CSV (UTF-8 with BOM, machine column names), formula-neutralized."""
-    neutralize_csv(df).to_csv(path, index=False, encoding="utf-8-sig")
+    """A table as CSV (UTF-8 with BOM, machine column names), formula-neutralized.
+
+    The bytes ``DataFrame.to_csv(index=False, encoding="utf-8-sig")`` writes, built in bulk
+    where :func:`spatial.csvwrite.csv_text` covers the table (pandas writes the others).
+    """
+    neutral = neutralize_csv(df)
+    data = csvwrite.csv_text(neutral)
+    if data is None:
+        neutral.to_csv(path, index=False, encoding="utf-8-sig")
+    else:
+        Path(path).write_bytes(codecs.BOM_UTF8 + data)
 
 
 def sheet_name(name: str, used: set[str], analysis: str | None = None) -> str:

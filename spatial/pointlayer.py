@@ -32,6 +32,7 @@ from .errors import InputError
 from .htmlsafe import check_color, escape, format_value, js_json
 from .mapelements import LAYER_RANK
 from .periodlayer import compressed_b64
+from .values import factorize_exact
 
 
 def _index_dtype(n: int) -> str:
@@ -44,7 +45,7 @@ def encode_texts(values: pd.Series) -> tuple[list[str], str, int]:
     Returns the escaped texts (in order of first appearance), the indices as a base64 zlib
     array and its bytes per index (1, 2 or 4). Missing values show as ``—``.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize_exact(values)
     texts = [escape(format_value(u)) for u in uniques]
     if (codes < 0).any():  # missing: one more text
         codes = np.where(codes < 0, len(texts), codes)

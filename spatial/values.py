@@ -61,6 +61,35 @@ def _all_text(values: pd.Series) -> bool:
     return set(map(type, missing)) <= {type(None), float}
 
 
+def factorize_exact(values: pd.Series | np.ndarray, *, use_na_sentinel: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray | pd.Index]:
+    """``pd.factorize``, but NumPy floats by their bits: ``-0.0`` and ``0.0`` stay two values.
+
+    ``pd.factorize`` takes them for one (they compare equal), so a value formatted or mapped
+    once per distinct value would print ``0.0`` for a ``-0.0`` that printf, ``str`` and GDAL
+    write as ``-0.0``. NaN (any payload) is missing: code -1 with `use_na_sentinel`, else one
+    value. Other dtypes go to ``pd.factorize`` as they are. Returns (codes, uniques) in order
+    of first appearance, as ``pd.factorize``.
+    """
+    arr = values.to_numpy() if isinstance(values, pd.Series) else values
+    if not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"
+            and arr.dtype.itemsize in (2, 4, 8)):
+        return pd.factorize(values, use_na_sentinel=use_na_sentinel)
+    bits = arr.view(f"i{arr.dtype.itemsize}")
+    nan = np.isnan(arr)
+    if not nan.any():
+        codes, ubits = pd.factorize(bits)
+        return codes, ubits.view(arr.dtype)
+    if use_na_sentinel:
+        codes = np.full(len(arr), -1, dtype=np.intp)
+        codes[~nan], ubits = pd.factorize(bits[~nan])
+        return codes, ubits.view(arr.dtype)
+    bits = bits.copy()
+    bits[nan] = np.array([np.nan], dtype=arr.dtype).view(bits.dtype)[0]  # one NaN
+    codes, ubits = pd.factorize(bits)
+    return codes, ubits.view(arr.dtype)
+
+
 def per_distinct(values: pd.Series | np.ndarray, func):
     """``func(pd.Series(values))``'s values, computed on each distinct value once.
 
@@ -70,7 +99,7 @@ def per_distinct(values: pd.Series | np.ndarray, func):
     (what a frame makes of str objects), anything else as a NumPy array of `func`'s dtype
     (objects when all of a text result is missing).
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    codes, uniques = factorize_exact(values, use_na_sentinel=False)
     done = func(pd.Series(uniques))
     if done.dtype == _STR and done.notna().any():
         return done.array.take(codes)
@@ -92,7 +121,7 @@ def map_per_value(values: pd.Series, fn) -> pd.Series:
     """
     if not (values.dtype.kind in "iuf" or _all_text(values)):
         return values.map(fn)
-    codes, uniques = pd.factorize(values)  # -1: missing
+    codes, uniques = factorize_exact(values)  # -1: missing; -0.0 apart from 0.0
     mapped = np.empty(len(uniques), dtype=object)
     mapped[:] = [fn(u) for u in uniques.tolist()]
     out = np.empty(len(values), dtype=object)

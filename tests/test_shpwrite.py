@@ -86,6 +86,7 @@ def _mixed(n=500):
     real = rng.normal(0, 500, n)
     real[[3, 9]] = np.nan
     real[5], real[6] = np.inf, -np.inf
+    real[[1, 2]] = 0.0, -0.0  # GDAL writes -0.000…
     return gpd.GeoDataFrame({
         "lat": rng.uniform(-90, 90, n), "neg": -rng.random(n), "real": real,
         "big": rng.integers(-10**12, 10**12, n), "k": rng.integers(-999, 999, n).astype(np.int32),

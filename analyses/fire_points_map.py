@@ -325,10 +325,11 @@ def picker_days(result: Result) -> list[str]:
     """
     pts, events = result.layers["points"], result.layers["events"]
     days = set()
-    if len(pts):
-        days |= set(pts.loc[pts["status"] == "kept", "local_date"].dropna().astype(str))
+    if len(pts):  # the distinct days first: a national season's million detections
+        days |= {str(d) for d in pts.loc[pts["status"] == "kept", "local_date"].dropna()
+                 .unique()}
     if len(events):
-        days |= set(events["start_date"].dropna().astype(str))
+        days |= {str(d) for d in events["start_date"].dropna().unique()}
     return sorted(days)
 
 

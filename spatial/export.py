@@ -129,7 +129,7 @@ def _fit_bytes(s: str, n: int) -> str:
 
 def _shp_frame(gdf: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:
     """Shapefile-safe copy: short names; bools as 0/1; datetimes and lists as text."""
-    out = gdf.copy()
+    out = gdf.copy(deep=False)  # columns replaced below, never changed in place
     for col in out.columns:
         if col == out.geometry.name:
             continue

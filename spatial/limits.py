@@ -267,10 +267,15 @@ def shp_bytes(geoms: Any) -> float:
         return 100.0
     types = shapely.get_type_id(g)
     coords = shapely.get_num_coordinates(g).astype(np.float64)
-    parts, idx = shapely.get_parts(g, return_index=True)
-    ptypes = shapely.get_type_id(parts)
-    rings = np.where(ptypes == 3, shapely.get_num_interior_rings(parts) + 1, 1)
-    n_parts = np.bincount(idx, weights=rings, minlength=len(g))
+    n_parts = np.ones(len(g))  # a line: one part; a polygon: its rings
+    poly = types == 3
+    n_parts[poly] = shapely.get_num_interior_rings(g[poly]) + 1
+    multi = np.flatnonzero(types >= 5)  # multi-lines and -polygons, collections: their parts
+    if len(multi):
+        parts, idx = shapely.get_parts(g[multi], return_index=True)
+        rings = np.where(shapely.get_type_id(parts) == 3,
+                         shapely.get_num_interior_rings(parts) + 1, 1)
+        n_parts[multi] = np.bincount(idx, weights=rings, minlength=len(multi))
     content = np.select([types == 0, types == 4, types < 0],
                         [20.0, 40.0 + 16 * coords, 4.0],
                         44.0 + 4 * n_parts + 16 * coords)

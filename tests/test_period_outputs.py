@@ -133,8 +133,9 @@ def test_shp_size_estimate_is_the_written_size(tmp_path):
     ring = [(0, 0), (4, 0), (4, 4), (0, 4)]
     hole = Polygon(ring, [[(1, 1), (2, 1), (2, 2), (1, 2)]])
     multi = shapely.MultiPolygon([Polygon(ring), Polygon([(5, 5), (6, 5), (6, 6)])])
-    polys = gpd.GeoDataFrame({"a": [1, 2, 3]}, geometry=[_per_period_layer().geometry[0],
-                                                         hole, multi], crs="EPSG:4326")
+    holed = shapely.MultiPolygon([hole, Polygon([(5, 5), (6, 5), (6, 6)])])
+    polys = gpd.GeoDataFrame({"a": [1, 2, 3, 4]}, geometry=[
+        _per_period_layer().geometry[0], hole, multi, holed], crs="EPSG:4326")
     pts = gpd.GeoDataFrame({"a": [1, 2]}, geometry=[Point(1, 2), Point(3, 4)],
                            crs="EPSG:4326")
     for name, gdf in (("polys", polys), ("pts", pts)):

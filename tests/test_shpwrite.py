@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from spatial import dbfwrite, limits, shpwrite
@@ -210,3 +211,57 @@ def test_points_in_bulk_or_by_gdal_are_gdals_files(tmp_path, monkeypatch, geoms)
             num, length = struct.unpack(">2i", data[100 + 28 * i: 108 + 28 * i])
             kind, x, y = struct.unpack("<i2d", data[108 + 28 * i: 128 + 28 * i])
             assert (num, length, kind, x, y) == (i + 1, 10, 1, g.x, g.y)
+
+
+def _polygons(n=400, seed=4):
+    """H3 hexagons and pentagon-like rings both ways round, hulls of many vertices, slivers."""
+    from spatial import h3grid
+
+    rng = np.random.default_rng(seed)
+    cells = h3grid.points_to_cells(rng.uniform(30, 40, n // 4), rng.uniform(110, 120, n // 4),
+                                   resolution=8)
+    geoms = list(h3grid.cells_to_polygons(np.unique(cells)))
+    for _ in range(n // 4):  # random convex hulls, buffered: 30-60 vertices, counter-clockwise
+        pts = rng.normal(0, 1, (rng.integers(3, 12), 2)) + rng.uniform(-170, 170, 2)
+        geoms.append(shapely.MultiPoint(pts).convex_hull.buffer(0.05, quad_segs=8))
+    for g in list(geoms[: n // 4]):  # the same rings turned the other way
+        geoms.append(shapely.Polygon(list(g.exterior.coords)[::-1]))
+    for _ in range(n // 8):  # slivers: a vertex on or almost on the line of the two others
+        x, y = rng.uniform(-10, 10, 2)
+        geoms.append(shapely.Polygon([(x, y), (x + 1, y + 1), (x + 2, y + 2 + 1e-15 *
+                                                                 rng.integers(-1, 2))]))
+    for _ in range(n // 8):  # tiny rings (GDAL's 1e-5 fallback), stars, a repeated pivot
+        x, y = rng.uniform(-10, 10, 2)
+        k = rng.integers(5, 14)
+        r = rng.uniform(0.3, 1.0, k) * (1e-6 if rng.random() < 0.5 else 1.0)
+        a = np.sort(rng.uniform(0, 2 * np.pi, k)) * rng.choice([1, -1])
+        geoms.append(shapely.Polygon(np.column_stack([x + r * np.cos(a), y + r * np.sin(a)])))
+        geoms.append(shapely.Polygon([(x, y), (x + 1, y), (x + 1, y + 1), (x, y),
+                                      (x - 1, y + 1)][:: rng.choice([1, -1])]))
+    return geoms
+
+
+def test_polygons_in_bulk_are_gdals_files(tmp_path):
+    geoms = _polygons()
+    gdf = gpd.GeoDataFrame({"k": np.arange(len(geoms))}, geometry=geoms, crs="EPSG:4326")
+    assert shpwrite.polygon_files(gdf.geometry.values) is not None
+    shpwrite.write_shapefile(gdf, tmp_path / "new.shp", encoding="UTF-8")
+    gdf.to_file(tmp_path / "old.shp", driver="ESRI Shapefile", engine="pyogrio",
+                encoding="UTF-8")
+    for ext in ("shp", "shx", "prj", "dbf"):
+        assert (tmp_path / f"old.{ext}").read_bytes() == (tmp_path / f"new.{ext}").read_bytes()
+    back = pyogrio.read_dataframe(tmp_path / "new.shp")
+    for got, g in zip(back.geometry, geoms, strict=True):  # the ring, or the ring reversed
+        ring = np.asarray(g.exterior.coords)
+        assert np.array_equal(np.asarray(got.exterior.coords), ring) or \
+            np.array_equal(np.asarray(got.exterior.coords), ring[::-1])
+
+
+@pytest.mark.parametrize("geom", [
+    Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]]),  # a hole
+    MultiPolygon([Polygon([(0, 0), (1, 0), (1, 1)]), Polygon([(2, 2), (3, 2), (3, 3)])]),
+    Polygon(),
+])
+def test_other_polygons_left_to_gdal(geom):
+    sq = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
+    assert shpwrite.polygon_files(gpd.GeoSeries([sq, geom]).values) is None

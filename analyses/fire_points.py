@@ -71,6 +71,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,7 @@ from spatial import (
 from spatial.engine import LocalEngine, map_tasks
 from spatial.errors import InputError
 from spatial.io import Field
-from spatial.values import per_distinct
+from spatial.values import per_distinct, text_values
 
 from . import api, fire_daily, fire_groups, fire_points_map, fire_verification
 from . import fire_accountability as acc
@@ -396,19 +397,6 @@ def _utc_ns(t: pd.Series) -> np.ndarray:
         "datetime64[ns]").astype(np.int64)
 
 
-#: pandas' text dtype, which a frame gives a column of str objects
-_STR = pd.Series(["a"]).dtype
-
-
-def _text_values(s: pd.Series) -> Any:
-    """A column's values for a new frame: as they are when text, else as objects.
-
-    Text (the dtype a frame gives str objects) with a value; all missing, a frame keeps the
-    objects as objects.
-    """
-    return s.array if s.dtype == _STR and s.notna().any() else s.to_numpy(dtype=object)
-
-
 def _fmt_time(t: pd.Series) -> np.ndarray:
     """Local times as ``YYYY-MM-DD HH:MM`` text (object array)."""
     return per_distinct(t, lambda u: u.dt.strftime("%Y-%m-%d %H:%M"))
@@ -579,34 +567,43 @@ def run(inputs: dict[str, Any], params: Params, *,
         ids[~in_ev] = pd.NA
         event_id[kept] = ids
 
-    pts = pd.DataFrame({
-        "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
-        "local_date": per_distinct(days, lambda u: u.astype(str)) if n else [],
-        "utc_time": per_distinct(f["utc_time"], lambda u: u.dt.strftime("%Y-%m-%dT%H:%MZ")),
-        "satellite": _text_values(f["satellite"]), "instrument": _text_values(f["instrument"]),
-        "confidence": conf, "conf_class": _text_values(f["conf_class"]),
-        "frp": f["frp"].to_numpy("float64"), "brightness": f["brightness"].to_numpy("float64"),
-        "bright_2": f["bright_2"].to_numpy("float64"), "daynight": dn, "status": status,
-        "event_id": event_id,
-        "window": np.where(win >= 0, np.array(labels, dtype=object)[np.maximum(win, 0)], None),
-        "heat_source": heat_source, "county_code": cty["code"], "county_name": cty["name"],
-        "township_code": twn["code"], "township_name": twn["name"], "on_cropland": on_crop,
-        # the file as read (the runner writes it relative to the config's folder)
-        "file": f["file"].astype(str).to_numpy(dtype=object) if n else [],
-        "row": f["row"].to_numpy(np.int64), "first_reported": None, "is_new": None,
-    }, columns=POINT_COLUMNS)
-    prev = inputs.get("previous")
-    if params.report_date or prev is not None:  # daily runs; others carry the history over
-        first, new = fire_daily.first_reported(
-            fire_daily.detection_keys(pts), prev, label=params.report_date or None,
-            since_last=params.since_last)
-        pts["first_reported"] = first
-        pts["is_new"] = new if params.report_date else None
-    points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
+    # the events' outlines (GEOS and PROJ, which release the GIL) are drawn in a thread while
+    # the detections' frame and the cells are built here: the same outlines, ~3 s sooner
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = kept[ev_of_kept >= 0]
+        half = np.where(inst[rows] == "MODIS", firms.PIXEL_M["MODIS"],
+                        firms.PIXEL_M["VIIRS"]) / 2.0
+        outlines = pool.submit(event_polygons, lng[rows], lat[rows],
+                               ev_of_kept[ev_of_kept >= 0], half, n_ev)
+        pts = pd.DataFrame({
+            "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
+            "local_date": per_distinct(days, lambda u: u.astype(str)) if n else [],
+            "utc_time": per_distinct(f["utc_time"], lambda u: u.dt.strftime("%Y-%m-%dT%H:%MZ")),
+            "satellite": text_values(f["satellite"]), "instrument": text_values(f["instrument"]),
+            "confidence": conf, "conf_class": text_values(f["conf_class"]),
+            "frp": f["frp"].to_numpy("float64"), "brightness": f["brightness"].to_numpy("float64"),
+            "bright_2": f["bright_2"].to_numpy("float64"), "daynight": dn, "status": status,
+            "event_id": event_id,
+            "window": np.where(win >= 0, np.array(labels, dtype=object)[np.maximum(win, 0)], None),
+            "heat_source": heat_source, "county_code": cty["code"], "county_name": cty["name"],
+            "township_code": twn["code"], "township_name": twn["name"], "on_cropland": on_crop,
+            # the file as read (the runner writes it relative to the config's folder)
+            "file": f["file"].astype(str).to_numpy(dtype=object) if n else [],
+            "row": f["row"].to_numpy(np.int64), "first_reported": None, "is_new": None,
+        }, columns=POINT_COLUMNS)
+        prev = inputs.get("previous")
+        if params.report_date or prev is not None:  # daily runs; others carry the history over
+            first, new = fire_daily.first_reported(
+                fire_daily.detection_keys(pts), prev, label=params.report_date or None,
+                since_last=params.since_last)
+            pts["first_reported"] = first
+            pts["is_new"] = new if params.report_date else None
+        points = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
 
-    events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels)
+        cells = _cells(points, params)
+        events = _events(points, f, kept, ev_of_kept, n_ev, townships is not None, labels,
+                         outlines.result())
     events, rejected = fire_daily.apply_rules(events, points, inputs, params, summary)
-    cells = _cells(points, params)
     sources = pd.concat([d for d in (known_rows, derived) if len(d)] or
                         [pd.DataFrame(columns=SOURCE_COLUMNS)], ignore_index=True
                         ).reindex(columns=SOURCE_COLUMNS)
@@ -669,7 +666,9 @@ def _on_cropland(cropland: Any, lng: np.ndarray, lat: np.ndarray, params: Params
 
 
 def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.ndarray,
-            n_ev: int, has_townships: bool, labels: list[str]) -> gpd.GeoDataFrame:
+            n_ev: int, has_townships: bool, labels: list[str],
+            geom: np.ndarray) -> gpd.GeoDataFrame:
+    """The events layer; `geom`: their outlines (:func:`event_polygons`), by event index."""
     sel = ev >= 0
     idx = kept[sel]
     e = ev[sel]
@@ -682,9 +681,6 @@ def _events(points: gpd.GeoDataFrame, f: pd.DataFrame, kept: np.ndarray, ev: np.
     df = df.sort_values(["e", "utc", "pos"], kind="stable")
     g = df.groupby("e", sort=True)
     origin = idx[g["pos"].first().to_numpy()] if n_ev else np.zeros(0, np.int64)
-    half = np.where(p["instrument"].to_numpy(dtype=object) == "MODIS",
-                    firms.PIXEL_M["MODIS"], firms.PIXEL_M["VIIRS"]) / 2.0
-    geom = event_polygons(p["lon"].to_numpy(), p["lat"].to_numpy(), e, half, n_ev)
     o = points.iloc[origin]
     out = pd.DataFrame({
         "event_id": np.arange(1, n_ev + 1, dtype=np.int64),

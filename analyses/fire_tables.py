@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from spatial import labels
 from spatial.export import COMMON_FIELDS, FieldMeta
+from spatial.values import text_values
 
 FIELDS = {
     "local_time": FieldMeta("local_time", "过境时间（北京时间）"),
@@ -73,15 +76,18 @@ FIELDS = {
 }
 
 
-def dms(values: np.ndarray) -> np.ndarray:
-    """Degrees as degrees-minutes-seconds text with tenths of a second: ``116°30'15.2"``."""
+def dms(values: np.ndarray) -> Any:
+    """Degrees as degrees-minutes-seconds text with tenths of a second: ``116°30'15.2"``.
+
+    Returns pandas' text array (what a frame makes of str objects).
+    """
     v = np.asarray(values, dtype="float64")
     if v.size and np.isfinite(v).all() and np.abs(v).max() <= 360:
         return _dms_lookup(v)
     return _dms_rows(v)
 
 
-def _dms_lookup(v: np.ndarray) -> np.ndarray:
+def _dms_lookup(v: np.ndarray) -> Any:
     """:func:`dms` of finite degrees, the parts' texts made once each and joined per value.
 
     60 minute texts, 600 tenths-of-second texts and one per signed degree present.
@@ -97,10 +103,10 @@ def _dms_lookup(v: np.ndarray) -> np.ndarray:
     text = (pd.Series(pd.array(head_text, dtype="str").take(head_codes))
             + pd.Series(pd.array(minutes, dtype="str").take(m))
             + pd.Series(pd.array(seconds, dtype="str").take(s10)))
-    return text.to_numpy(dtype=object)
+    return text.array  # Arrow strings: a table's column as it is, not 1 M Python objects
 
 
-def _dms_rows(v: np.ndarray) -> np.ndarray:
+def _dms_rows(v: np.ndarray) -> Any:
     """:func:`dms` formatted value by value (any input, NaN included)."""
     tenths = np.round(np.abs(v) * 36000).astype(np.int64)
     d, rest = np.divmod(tenths, 36000)
@@ -109,7 +115,7 @@ def _dms_rows(v: np.ndarray) -> np.ndarray:
     sec = pd.Series(s10 // 10).astype(str).str.zfill(2) + "." + pd.Series(s10 % 10).astype(str)
     text = (pd.Series(sign) + pd.Series(d).astype(str) + "°" + pd.Series(m).astype(str).str.zfill(2)
             + "'" + sec + '"')
-    return text.to_numpy(dtype=object)
+    return text.array
 
 
 def _class_names(conf_class: pd.Series) -> np.ndarray:
@@ -162,15 +168,15 @@ def bulletin(points: pd.DataFrame, kept: np.ndarray, city: np.ndarray | None) ->
         "乡镇": p["township_name"].to_numpy(dtype=object),
         "经度": p["lon"].round(4).to_numpy(), "纬度": p["lat"].round(4).to_numpy(),
         "经度（度分秒）": dms(p["lon"].to_numpy()), "纬度（度分秒）": dms(p["lat"].to_numpy()),
-        "过境时间（北京时间）": p["local_time"].to_numpy(dtype=object),
-        "卫星": p["satellite"].to_numpy(dtype=object),
-        "传感器": p["instrument"].to_numpy(dtype=object),
+        "过境时间（北京时间）": text_values(p["local_time"]),
+        "卫星": text_values(p["satellite"]),
+        "传感器": text_values(p["instrument"]),
         "可信度": _class_names(p["conf_class"]),  # the class name (标称/高), never a number
         "火辐射功率（MW）": p["frp"].to_numpy(),
         "火点事件编号": p["event_id"].to_numpy(),
         "是否在耕地": np.array([None, "否", "是"], dtype=object)[
             pd.array(p["on_cropland"], dtype="boolean").astype("Int64").fillna(-1).to_numpy() + 1],
-        "_utc": p["utc_time"].to_numpy(dtype=object),
+        "_utc": text_values(p["utc_time"]),
     })
     if p["first_reported"].notna().any():  # daily runs: when each was first reported
         out["首次通报日期"] = p["first_reported"].to_numpy(dtype=object)

@@ -1,15 +1,17 @@
 """A table as CSV text, byte for byte as ``DataFrame.to_csv(index=False)`` writes it, in bulk.
 
 pandas writes a CSV row by row through Python's csv module (3.7 s for a national season's
-880,000-row bulletin of 15 columns). Here each column is turned into text once per distinct
-value, as pandas turns it (floats by NumPy's ``astype(str)``, which is what pandas calls;
-integers and booleans by ``str``; text as it is; a missing value empty), quoted as the csv
-module quotes with pandas' settings (``QUOTE_MINIMAL``: a field holding the delimiter, the
-quote character or a character of the line terminator is enclosed in quotes, its quotes
-doubled; which characters trigger it is asked of the running Python's csv module, once), and
-the rows are joined by Arrow (``binary_join_element_wise``), not a Python object per row. A table with a column of another kind (dates,
-categories, objects that are not all text…) or a single column (the csv module writes an
-empty lone field as ``""``) is not guessed: :func:`csv_text` returns None and pandas writes it.
+880,000-row bulletin of 15 columns). Here each column is turned into text as pandas turns it
+(floats once per distinct value by NumPy's ``astype(str)``, which is what pandas calls;
+integers by Arrow's cast, the digits ``str`` gives; booleans by ``str``; text as it is; a
+missing value empty), quoted as the csv module quotes with pandas' settings
+(``QUOTE_MINIMAL``: a field holding the delimiter, the quote character or a character of the
+line terminator is enclosed in quotes, its quotes doubled; which characters trigger it is
+asked of the running Python's csv module, once), and the rows are joined by Arrow
+(``binary_join_element_wise``), not a Python object per row. A table with a column of another
+kind (dates, categories, objects that are not all text…) or a single column (the csv module
+writes an empty lone field as ``""``) is not guessed: :func:`csv_text` returns None and
+pandas writes it.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def _field_texts(s: pd.Series, triggers: frozenset[str]) -> pa.Array | None:
         return table.take(pa.array(np.where(codes < 0, len(table) - 1, codes)))
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         arr = pa.array(s.array)
-    elif dtype == object:
+    elif dtype == np.dtype(object):
         if not all(type(v) is str for v in pd.unique(s.dropna().to_numpy())):
             return None  # numbers, dates…: pandas turns each into text its own way
         arr = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)

@@ -321,16 +321,20 @@ def cells_to_polygons(cells: Any) -> np.ndarray:
         chain.from_iterable(chain.from_iterable(bounds)), dtype=np.float64, count=2 * counts.sum()
     ).reshape(-1, 2)[:, ::-1]  # (lat, lng) -> (x=lng, y=lat)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    for k in np.unique(counts):
-        rows = np.flatnonzero(counts == k)
-        ring = flat[starts[rows, None] + np.arange(k)]  # (m, k, 2)
-        x = ring[..., 0]
-        wraps = (x.max(axis=1) - x.min(axis=1)) > 180
-        if wraps.any():
-            xw = x[wraps]
-            x[wraps] = np.where(xw < 0, xw + 360, xw)
-        closed = np.concatenate([ring, ring[:, :1]], axis=1)
-        out[rows] = shapely.polygons(closed)
+    # each ring closed: its vertices, then its first again
+    closed_counts = counts + 1
+    ring_off = np.concatenate([[0], np.cumsum(closed_counts)])
+    pos = np.arange(ring_off[-1]) - np.repeat(ring_off[:-1], closed_counts)
+    src = np.repeat(starts, closed_counts) + np.where(pos == np.repeat(counts, closed_counts),
+                                                      0, pos)
+    coords = flat[src]
+    x = coords[:, 0]
+    wraps = (np.maximum.reduceat(x, ring_off[:-1]) - np.minimum.reduceat(x, ring_off[:-1])) > 180
+    if wraps.any():
+        w = np.repeat(wraps, closed_counts) & (x < 0)
+        x[w] += 360
+    out[:] = shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords,
+                                       (ring_off, np.arange(n + 1)))
     return out
 
 

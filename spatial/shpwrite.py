@@ -212,8 +212,11 @@ def _main_header(shape_type: int, file_bytes: int, bbox: tuple[float, ...]) -> b
 
 
 def geometry_files(geom: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """The .shp and .shx of `geom` built in bulk (:func:`point_files`,
-    :func:`polygon_files`), byte for byte as GDAL writes them; None: GDAL writes them."""
+    """The .shp and .shx of `geom` built in bulk, byte for byte as GDAL writes them.
+
+    Points (:func:`point_files`) and simple polygons (:func:`polygon_files`); None: GDAL
+    writes them.
+    """
     return point_files(geom) or polygon_files(geom)
 
 

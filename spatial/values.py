@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,8 @@ def factorize_exact(values: pd.Series | np.ndarray, *, use_na_sentinel: bool = T
     value. Other dtypes go to ``pd.factorize`` as they are. Returns (codes, uniques) in order
     of first appearance, as ``pd.factorize``.
     """
+    if isinstance(values, pd.Series) and values.dtype.kind in "mM":  # times, with a zone too
+        return _factorize_times(values, use_na_sentinel)
     arr = values.to_numpy() if isinstance(values, pd.Series) else values
     if not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"
             and arr.dtype.itemsize in (2, 4, 8)):
@@ -88,6 +91,28 @@ def factorize_exact(values: pd.Series | np.ndarray, *, use_na_sentinel: bool = T
     bits[nan] = np.array([np.nan], dtype=arr.dtype).view(bits.dtype)[0]  # one NaN
     codes, ubits = pd.factorize(bits)
     return codes, ubits.view(arr.dtype)
+
+
+def _factorize_times(values: pd.Series, use_na_sentinel: bool
+                     ) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray | np.ndarray]:
+    """:func:`factorize_exact` of datetimes or timedeltas: by their integer ticks.
+
+    ``pd.factorize`` of a zoned Series goes value by value (1.2 s for 1 M FIRMS times);
+    the ticks are factorized in C and the distinct values taken from the Series itself, so
+    they keep its unit and zone.
+    """
+    ticks = values.array.asi8 if hasattr(values.array, "asi8") else \
+        values.to_numpy().view(np.int64)
+    nat = values.isna().to_numpy()
+    codes, _ = pd.factorize(ticks)  # NaT is one more tick value here
+    first = np.unique(codes, return_index=True)[1]  # where each value occurs first
+    uniques = values.array.take(first)
+    if use_na_sentinel and nat.any():
+        keep = ~nat[first]
+        new_code = np.cumsum(keep) - 1
+        codes = np.where(nat, -1, new_code[codes])
+        uniques = uniques[keep]
+    return codes.astype(np.intp, copy=False), uniques
 
 
 def per_distinct(values: pd.Series | np.ndarray, func):
@@ -108,6 +133,16 @@ def per_distinct(values: pd.Series | np.ndarray, func):
 
 #: pandas' text dtype (the dtype of a column of str objects)
 _STR = pd.Series(["a"]).dtype
+
+
+def text_values(s: pd.Series) -> Any:
+    """A column's values for a new frame, as the frame would type them, without a copy.
+
+    Text (the dtype a frame gives str objects) with a value: its own Arrow strings (a
+    million of them are not turned into Python objects and back); all missing, or not text:
+    objects, which a frame keeps as objects.
+    """
+    return s.array if s.dtype == _STR and s.notna().any() else s.to_numpy(dtype=object)
 
 
 def map_per_value(values: pd.Series, fn) -> pd.Series:

@@ -25,3 +25,20 @@ def test_factorize_exact_keeps_negative_zero_apart():
                                                    if k != "nan" else "nan" for k in seen]
     codes, uniq = factorize_exact(np.array(["a", "b", "a"], dtype=object))
     assert codes.tolist() == [0, 1, 0] and list(uniq) == ["a", "b"]
+
+
+def test_factorize_exact_of_times_is_pandas_factorize():
+    """Zoned and naive times, NaT among them: pd.factorize's codes and values (and dtype)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(12)
+    base = pd.to_datetime(rng.integers(0, 50, 2000) * 60, unit="s", utc=True)
+    zoned = pd.Series(base).dt.tz_convert("Asia/Shanghai")
+    zoned[rng.random(2000) < 0.1] = pd.NaT
+    for s in (zoned, zoned.dt.tz_localize(None), zoned - zoned.iloc[0]):
+        for sentinel in (True, False):
+            codes, uniq = factorize_exact(s, use_na_sentinel=sentinel)
+            want_codes, want_uniq = pd.factorize(s, use_na_sentinel=sentinel)
+            assert codes.tolist() == want_codes.tolist()
+            assert pd.Series(uniq).equals(pd.Series(want_uniq))  # NaT where pandas has it
+            assert uniq.dtype == want_uniq.dtype and len(uniq) == len(want_uniq)

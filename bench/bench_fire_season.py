@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             # the plan keeps every map within the limit (analyses.fire_display)
             assert html * 1e6 <= fpm.MAP_MAX_BYTES, f"map {html:.1f} MB over the limit"
         total = time.perf_counter() - t0
+    child = peak_rss_mb(children=True)
     print(f"fire season: {n:,} detections end to end {total:.1f} s (target < 60 s: "
-          f"{'met' if total < 60 else 'NOT met'}); peak RSS {peak_rss_mb():,.0f} MB")
+          f"{'met' if total < 60 else 'NOT met'}); peak RSS {peak_rss_mb():,.0f} MB"
+          + (f" (GeoPackage writer process: {child:,.0f} MB)" if child else ""))
     return 0
 
 

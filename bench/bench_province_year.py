@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         total = time.perf_counter() - t0
     print(f"province-year: {n_cells:,} cells x {n_days} days = {n_cells * n_days:,} cell-days; "
           f"end to end {total:.1f} s (target < 60 s: {'met' if total < 60 else 'NOT met'}); "
-          f"peak RSS {peak_rss_mb():,.0f} MB (target < 4,000)")
+          f"peak RSS {peak_rss_mb():,.0f} MB (target < 4,000)"
+          + (f"; GeoPackage writer process {child:,.0f} MB" if (child := peak_rss_mb(True))
+             else ""))
     return 0
 
 

@@ -18,9 +18,15 @@ REGIONS = {"shandong": (114.8, 34.4, 122.7, 38.4, 0.44),
            "china": (73.5, 18.0, 135.0, 53.5, 0.57)}
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, MB (Linux reports KiB)."""
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(children: bool = False) -> float:
+    """Peak resident set size of this process so far, MB (Linux reports KiB).
+
+    `children`: the largest peak of its finished child processes instead (the GeoPackage
+    writer of :mod:`spatial.forked`; 0 if none). A forked child shares the parent's pages
+    until either writes them, so the two peaks are not simply added.
+    """
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    kib = resource.getrusage(who).ru_maxrss
     return kib / 1024 if sys.platform != "darwin" else kib / 2**20
 
 

@@ -160,9 +160,11 @@ def _table_for_excel(df: pd.DataFrame) -> pd.DataFrame:
 #: (bytes 24-27 and 92-95, nothing else), and a rerun of the demo stays byte-identical.
 GPKG_ARROW_ROWS = 50_000
 
-#: Layers of at least this many rows in all: the GeoPackage is written by a child process
-#: while this one writes the Shapefiles (:mod:`spatial.forked`; same files, on Linux). A
-#: national season's 1.5 M features: ~8 s of GeoPackage beside ~10 s of Shapefiles.
+#: Layers of at least this many rows in all, and Shapefiles of as many: the GeoPackage is
+#: written by a child process while this one writes the Shapefiles (:mod:`spatial.forked`;
+#: same files, on Linux). A national season's 1.5 M features: ~8 s of GeoPackage beside
+#: ~10 s of Shapefiles. (A province-year's 11 M cell-days have Shapefiles of 30,000 cells:
+#: written in this process, as before.)
 FORK_ROWS = 200_000
 
 #: Shapefile attribute encodings: name -> (GDAL encoding, ``.cpg`` text). GBK is written as
@@ -275,8 +277,10 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *, stem: 
         labelled[name] = lab
     shp_path.mkdir(parents=True, exist_ok=True)
     rows = []
-    # the GeoPackage in a child process while this one writes the Shapefiles (spatial.forked)
-    big = gpkg and sum(map(len, layers.values())) >= FORK_ROWS
+    # the GeoPackage in a child process while this one writes the Shapefiles (spatial.forked),
+    # when both are big: a child beside a few small Shapefiles would only add its memory
+    big = (gpkg and sum(map(len, layers.values())) >= FORK_ROWS
+           and sum(map(len, labelled.values())) >= FORK_ROWS)
     with (forked.beside(_write_gpkg, layers, gpkg_path, specs, parts, crs, when=big) if gpkg
           else contextlib.nullcontext()):
         for name in labelled:

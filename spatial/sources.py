@@ -114,6 +114,42 @@ def add_given_coords(source: pd.DataFrame, raw: gpd.GeoDataFrame, crs_name: str)
         add_given_xy(source, x, y, f"EPSG:{code}" if code else "wgs84")
 
 
+def _record_positions(source: pd.DataFrame, frame: pd.DataFrame, key: pd.Series,
+                      by_file: bool) -> np.ndarray:
+    """Position in `source` of each `frame` row's record (its first with that file and row).
+
+    `key`: the frame's row numbers (``Int64``, NA: none). Files and rows are joined as one
+    integer per record (file code, row), found by a sorted search: a national season's
+    million detections, not a million-row MultiIndex. -1 where there is no such record.
+    """
+    src_row = pd.to_numeric(source["row"], errors="coerce").astype("Int64")
+    ok_src = src_row.notna().to_numpy()
+    ok = key.notna().to_numpy()
+    src_r = src_row.fillna(-1).to_numpy(np.int64)
+    r = key.fillna(-1).to_numpy(np.int64)
+    if by_file:  # one code per distinct file name (a few), shared by both sides
+        # (a missing file name is one more name, "\0", on both sides, as the join had it)
+        src_f, src_names = pd.factorize(source["file"].astype(str).fillna("\0"))
+        f, names = pd.factorize(frame["file"].astype(str).fillna("\0"))
+        code = {name: i for i, name in enumerate(src_names)}
+        f = np.array([code.get(name, -1) for name in names], dtype=np.int64)[f]
+    else:
+        src_f, f = np.zeros(len(source), np.int64), np.zeros(len(frame), np.int64)
+    shift = np.int64(2**40)  # rows of a file stay below a trillion
+    if (src_r >= shift).any() or (r >= shift).any():
+        raise ValueError("row numbers past 2**40")  # not a file's rows: a caller's mistake
+    ok_src = ok_src & (src_r >= 0)
+    ok = ok & (r >= 0)
+    none = np.iinfo(np.int64).min  # no row number: matches nothing (the two differ)
+    src_k = np.where(ok_src, src_f * shift + src_r, none)
+    k = np.where(ok, f * shift + r, none + 1)
+    uniq, first = np.unique(src_k, return_index=True)  # each key's first record
+    at = np.minimum(np.searchsorted(uniq, k), len(uniq) - 1) if len(uniq) else \
+        np.zeros(len(k), np.int64)
+    hit = (uniq[at] == k) if len(uniq) else np.zeros(len(k), bool)
+    return np.where(hit, first[at] if len(uniq) else -1, -1)
+
+
 def prefixed(source: pd.DataFrame, taken: set[str]) -> pd.DataFrame:
     """Return `source` with its columns renamed ``src_<header>``.
 
@@ -147,19 +183,15 @@ def attach(frame: pd.DataFrame, source: pd.DataFrame, *, path: Path | str | None
     by_file = "file" in source.columns and "file" in frame.columns
     if "file" in source.columns and not by_file and source["file"].nunique() > 1:
         return frame
-    keys = ["file", "row"] if by_file else ["row"]
     src = prefixed(source.drop(columns="file") if by_file else source, set(frame.columns))
     src = src.drop(columns=[c for c in src.columns if c != "row" and c in frame.columns])
-    if by_file:
-        src.insert(0, "file", source["file"].to_numpy())
-    src = src.drop_duplicates(keys)
     key = pd.to_numeric(frame["row"], errors="coerce").astype("Int64")
-    lookup = src.assign(row=src["row"].astype("Int64")).set_index(keys)
-    index = (pd.MultiIndex.from_arrays([frame["file"].astype(object).to_numpy(),
-                                        key.to_numpy()]) if by_file else key.to_numpy())
-    joined = lookup.reindex(index)
+    pos = _record_positions(source, frame, key, by_file)  # -1: no such record
+    # each output row's record (-1 is no label of the RangeIndex: a missing value, as the
+    # join of the (file, row) keys gave before)
+    joined = src.drop(columns="row").reset_index(drop=True).reindex(pos)
     joined.index = frame.index
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns added below, none changed in place
     if path is not None and FILE_COLUMN not in out.columns:
         if by_file:  # once per distinct file, not per row (1 M detections of a few files)
             codes, files = pd.factorize(frame["file"].astype(str))

@@ -151,3 +151,30 @@ def test_stations_layer_keeps_the_station_list_columns(tmp_path, root):
     for i, sid in enumerate(st["站点编码"].astype(str)):
         assert got.loc[sid, "src_备注"] == f"站{i}" and got.loc[sid, "row"] == i + 2
     assert set(got["src_file"]) == {"站点.csv"}
+
+
+def test_attach_is_the_first_record_of_each_file_and_row():
+    """Checked against a dict of (file, row) -> first record, built row by row."""
+    rng = np.random.default_rng(8)
+    n = 3000
+    source = pd.DataFrame({
+        "file": pd.array(rng.choice(["a.csv", "b.csv", None], n, p=[.45, .45, .1]), dtype="str"),
+        "row": rng.integers(1, 400, n),
+        "name": np.array([f"r{i}" for i in range(n)], dtype=object),
+        "v": rng.random(n),
+    })
+    frame = pd.DataFrame({
+        "file": pd.array(rng.choice(["a.csv", "b.csv", "c.csv", None], 800), dtype="str"),
+        "row": pd.array(np.where(rng.random(800) < .1, None, rng.integers(-2, 450, 800)),
+                        dtype="Int64"),
+    })
+    first: dict = {}
+    for f, r, name in zip(source["file"], source["row"], source["name"], strict=True):
+        first.setdefault(("" if pd.isna(f) else f, int(r)), name)
+    want = [None if pd.isna(r) else first.get(("" if pd.isna(f) else f, int(r)))
+            for f, r in zip(frame["file"], frame["row"], strict=True)]
+    out = sources.attach(frame, source)
+    got = [None if pd.isna(v) else v for v in out["src_name"]]
+    assert got == want
+    assert sum(v is not None for v in want) > 300  # most rows found, some not
+    assert list(out.index) == list(frame.index) and len(out) == len(frame)

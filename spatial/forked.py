@@ -6,19 +6,20 @@ the other on a machine with cores to spare. :func:`beside` forks: the child gets
 process's memory as it is (copy-on-write, nothing pickled), runs the writer, and exits with
 ``os._exit`` (no ``atexit``, no flushing of the parent's buffers); leaving the block waits for
 it and raises its exception here (pickled through a pipe), so an error in either writer
-stops the run the same way. If this process raises first, the child is stopped (SIGTERM)
+stops the run the same way. If this process raises first, the child is killed (SIGKILL)
 and reaped before the exception goes on, so nothing writes into a folder being removed.
 
 Forking is used only on Linux and only for work worth a process (the caller decides, e.g. by
-rows); elsewhere, or with ``when=False``, the function runs in this process at the start of
-the block, with the same results. The child must not depend on threads of this process:
-the writers here use GDAL, SQLite and pyarrow (whose thread pools are restarted after a
-fork), in the child's single thread.
+rows); elsewhere, with ``when=False``, or when the system refuses a new process, the
+function runs in this process at the start of the block, with the same results. The child
+must not depend on threads of this process: the writers here use GDAL, SQLite and pyarrow
+(whose thread pools are restarted after a fork), in the child's single thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import signal
@@ -26,6 +27,8 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def available() -> bool:
@@ -48,11 +51,19 @@ def beside(fn: Callable[..., Any], *args: Any, when: bool = True,
         yield
         return
     read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        # Python >= 3.12 warns on fork() in a process with threads: the child here runs
-        # only `fn` in its one thread and leaves by os._exit (see the module docstring)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    try:
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns on fork() in a process with threads: the child here runs
+            # only `fn` in its one thread and leaves by os._exit (see the module docstring)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError as err:  # no memory or process left for a child: the same work here
+        os.close(read_end)
+        os.close(write_end)
+        log.info("could not fork a writer (%s): writing in this process", err)
+        fn(*args, **kwargs)
+        yield
+        return
     if pid == 0:  # pragma: no cover - the child (its outcome is checked in the parent)
         os.close(read_end)
         code, payload = 0, b""
@@ -74,7 +85,7 @@ def beside(fn: Callable[..., Any], *args: Any, when: bool = True,
         yield
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGKILL)  # its files are thrown away with the folder
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
         os.close(read_end)

@@ -104,3 +104,13 @@ def test_geopackage_error_in_the_child_reaches_the_run(tmp_path, monkeypatch):
     monkeypatch.setattr(export, "_write_gpkg", refuse)
     with pytest.raises(InputError, match="from the child"):
         export.write_layers(_layers(), tmp_path / "out", stem="t", fields={})
+
+
+def test_no_process_left_writes_here(tmp_path, monkeypatch):
+    def refuse():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    with forked.beside(_write_pid, tmp_path / "pid"):
+        pass
+    assert int((tmp_path / "pid").read_text()) == os.getpid()  # written, here

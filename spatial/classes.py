@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import InputError
-from .htmlsafe import _is_missing, check_color, format_value
+from .htmlsafe import check_color, format_value, is_na
 
 #: Colours for the status categories the analyses share (keys as written in the layers).
 STATUS_COLORS: dict[str, str] = {
@@ -61,7 +61,7 @@ def category_colors(
         ``{category: colour}``.
     """
     fixed = dict(fixed or {})
-    cats = sorted({v for v in values if not _is_missing(v)}, key=str)
+    cats = sorted({v for v in values if not is_na(v)}, key=str)
     used = set(fixed.values())
     palette = [c for c in CATEGORY_PALETTE if c not in used] or list(CATEGORY_PALETTE)
     out: dict[Hashable, str] = {}

@@ -62,7 +62,8 @@ def check_color(color: object, arg: str) -> str:
     return color.strip()
 
 
-def _is_missing(v: object) -> bool:
+def is_na(v: object) -> bool:
+    """Whether one value is missing as ``pd.isna`` says (NumPy NaN and NaT too); lists: no."""
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):  # list-like values
@@ -75,7 +76,7 @@ def format_value(v: object) -> str:
     Missing values give ``—``; booleans 是/否; integral numbers without decimals; other numbers
     with 1-2 decimals (3 significant digits below 1); times as ``YYYY-MM-DD HH:MM``.
     """
-    if v is None or _is_missing(v):
+    if v is None or is_na(v):
         return MISSING_TEXT
     if isinstance(v, bool | np.bool_):
         return "是" if v else "否"

@@ -16,7 +16,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .errors import InputError
-from .htmlsafe import _is_missing, check_color, escape, js_json
+from .htmlsafe import check_color, escape, is_na, js_json
 
 
 class _MapStyle(MacroElement):
@@ -213,7 +213,7 @@ def add_filter(m: folium.Map, *, label: str, values: Sequence[object], all_text:
     if position not in ("topleft", "topright", "bottomleft", "bottomright"):
         raise InputError(f"position={position!r}: use topleft, topright, bottomleft or "
                          "bottomright.")
-    vals = [escape(v) for v in dict.fromkeys(values) if not _is_missing(v)]
+    vals = [escape(v) for v in dict.fromkeys(values) if not is_na(v)]
     m.add_child(_Filter(escape(label), vals, escape(all_text), position))
 
 

@@ -21,7 +21,7 @@ import shapely
 from . import coords
 from .classes import STATUS_COLORS, category_colors
 from .errors import InputError
-from .htmlsafe import _is_missing, check_color, escape, field_values, format_value, js_json
+from .htmlsafe import check_color, escape, field_values, format_value, is_na, js_json
 from .mapelements import LAYER_RANK, _GeoJsonLayer
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def _category_styles(
     values = gdf[color_col]
     mapping = category_colors(values, fixed=colors)
     unmapped = (
-        sorted({str(v) for v in values if not _is_missing(v)} - {str(k) for k in colors})
+        sorted({str(v) for v in values if not is_na(v)} - {str(k) for k in colors})
         if colors
         else []
     )
@@ -158,7 +158,7 @@ def _category_styles(
     styles.append(missing)
     lookup = {c: i for i, c in enumerate(cats)}
     idx = np.array(
-        [len(cats) if _is_missing(v) else lookup[v] for v in values.tolist()], dtype=np.int64
+        [len(cats) if is_na(v) else lookup[v] for v in values.tolist()], dtype=np.int64
     )
     return styles, idx
 
@@ -397,7 +397,7 @@ def _filter_kw(gdf: gpd.GeoDataFrame, filter_col: str | None) -> dict[str, Any]:
     if filter_col not in gdf.columns:
         raise InputError(f"filter_col={filter_col!r} is not a column of the layer; columns: "
                          f"{list(gdf.columns)}.")
-    keys = [None if _is_missing(v) else escape(v) for v in gdf[filter_col].tolist()]
+    keys = [None if is_na(v) else escape(v) for v in gdf[filter_col].tolist()]
     return {"extra_props": {"k": keys}, "filtered": True}
 
 

@@ -30,6 +30,7 @@ _DRAWN = "lantian_legends"
 _CSS = """
 .lt-legend-sec { font-weight: bold; margin-top: 4px; }
 .lt-legend-sub { padding-left: 10px; }
+.lt-legend-gap { margin-top: 4px; }
 .lt-credits { position: absolute; left: 10px; bottom: 26px; z-index: 1000; max-width: 60%;
   padding: 3px 8px; background: rgba(255,255,255,0.88); border-radius: 3px; font-size: 12px;
   color: #333; line-height: 17px; pointer-events: none; }
@@ -99,22 +100,27 @@ def legend_html(legends: Sequence[LayerLegend], *, title: str = "图例") -> str
     """HTML of one legend box.
 
     A row per single-symbol layer, a heading and rows per class for the others, top layer first
-    (as they are stacked on the map).
+    (as they are stacked on the map). A single row right after a group's rows is set apart by
+    a margin, so it does not read as the group's last class.
     """
     rows = [f'<div class="lt-legend-title">{webmap.escape(title)}</div>']
+    after_group = False  # a single row right after a group's rows is set apart from them
     for leg in reversed(list(legends)):
         items = web_items(leg)
         if leg.kind == "single":
-            rows.append(_row(*items[0]))
+            rows.append(_row(*items[0], gap=after_group))
+            after_group = False
             continue
         rows.append(f'<div class="lt-legend-sec">{webmap.escape(leg.title)}</div>')
         rows += [_row(*it, sub=True) for it in items]
+        after_group = True
     return "".join(rows)
 
 
-def _row(color: str, label: str, shape: str, *, sub: bool = False) -> str:
+def _row(color: str, label: str, shape: str, *, sub: bool = False, gap: bool = False) -> str:
     prop = "border-top-color" if shape == "line" else "background"
-    cls = ' class="lt-legend-sub"' if sub else ""
+    names = [n for n, on in (("lt-legend-sub", sub), ("lt-legend-gap", gap)) if on]
+    cls = f' class="{" ".join(names)}"' if names else ""
     return (f'<div{cls}><i class="lt-sw lt-sw-{shape}" style="{prop}:{webmap.escape(color)}">'
             f"</i>{webmap.escape(label)}</div>")
 

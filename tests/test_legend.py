@@ -108,6 +108,11 @@ def test_map_legend_heading_and_credits():
     # top layer first: the single-symbol row, then the classed layer's heading and rows
     assert re.findall(r">([^<>]+)</div>", box_html) == ["图例", "其他点", "站点", "甲 &lt;站&gt;",
                                                         "乙"]
+    # a single row right after a group is set apart (a margin), one before it is not
+    below = mapparts.legend_html([legend.single("q", "其他点", "point", "#00ff00"), leg])
+    assert re.findall(r'<div( class="[^"]*")?><i[^>]*></i>其他点</div>', below) == [
+        ' class="lt-legend-gap"']
+    assert 'lt-legend-gap' not in box_html and ".lt-legend-gap { margin-top" in page
     assert mapparts.credit_lines(city=" ", source="卫星", unit=None) == ["数据来源：卫星"]
 
 

@@ -570,11 +570,12 @@ def run(inputs: dict[str, Any], params: Params, *,
     # the events' outlines (GEOS and PROJ, which release the GIL) are drawn in a thread while
     # the detections' frame and the cells are built here: the same outlines, ~3 s sooner
     with ThreadPoolExecutor(max_workers=1) as pool:
-        rows = kept[ev_of_kept >= 0]
+        in_event = ev_of_kept >= 0
+        rows = kept[in_event]
         half = np.where(inst[rows] == "MODIS", firms.PIXEL_M["MODIS"],
                         firms.PIXEL_M["VIIRS"]) / 2.0
-        outlines = pool.submit(event_polygons, lng[rows], lat[rows],
-                               ev_of_kept[ev_of_kept >= 0], half, n_ev)
+        outlines = pool.submit(event_polygons, lng[rows], lat[rows], ev_of_kept[in_event],
+                               half, n_ev)
         pts = pd.DataFrame({
             "lon": lng, "lat": lat, "local_time": _fmt_time(f["local_time"]),
             "local_date": per_distinct(days, lambda u: u.astype(str)) if n else [],

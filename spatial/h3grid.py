@@ -284,7 +284,8 @@ def cell_centers(cells: Any) -> tuple[np.ndarray, np.ndarray]:
 def lookup(sorted_cells: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Position of each `query` cell in the sorted array `sorted_cells`, -1 when absent.
 
-    Vectorized membership test (one ``np.searchsorted``) for ``uint64`` cell ids.
+    Vectorized membership test (one ``np.searchsorted``) for ``uint64`` cell ids, or any
+    sorted integer keys (:func:`spatial.sources.attach` joins records by them).
     """
     query = np.asarray(query)
     if len(sorted_cells) == 0:

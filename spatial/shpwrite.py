@@ -124,7 +124,7 @@ def _fields(frame: pd.DataFrame, encoding: str) -> tuple[list, list, dict] | Non
                 continue
             text = coded_text(s)
             data.append(text)
-            masks.append(text.mask if (text.codes < 0).any() else None)
+            masks.append(text.mask if text.mask.any() else None)
             widths[i] = max(longest[col], 1)
         elif isinstance(s.array, IntegerArray | FloatingArray | BooleanArray):
             data.append(s.array._data)

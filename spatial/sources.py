@@ -20,6 +20,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from .h3grid import lookup
+
 #: prefix of the input's own columns in outputs
 PREFIX = "src_"
 #: the column naming the file a row came from (its name, without folders)
@@ -144,10 +146,8 @@ def _record_positions(source: pd.DataFrame, frame: pd.DataFrame, key: pd.Series,
     src_k = np.where(ok_src, src_f * shift + src_r, none)
     k = np.where(ok, f * shift + r, none + 1)
     uniq, first = np.unique(src_k, return_index=True)  # each key's first record
-    at = np.minimum(np.searchsorted(uniq, k), len(uniq) - 1) if len(uniq) else \
-        np.zeros(len(k), np.int64)
-    hit = (uniq[at] == k) if len(uniq) else np.zeros(len(k), bool)
-    return np.where(hit, first[at] if len(uniq) else -1, -1)
+    at = lookup(uniq, k)  # position among the sorted keys, -1: none
+    return np.where(at >= 0, first[at], -1) if len(uniq) else at
 
 
 def prefixed(source: pd.DataFrame, taken: set[str]) -> pd.DataFrame:
